@@ -1,0 +1,3 @@
+//! Server functions: thin adapters from the portal to the services.
+
+pub mod status;

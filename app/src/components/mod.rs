@@ -1,0 +1,4 @@
+//! Pieces shared by several screens.
+
+pub mod layout;
+pub mod status_check;

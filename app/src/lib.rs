@@ -1,0 +1,19 @@
+//! The Keyport application: the portal (Leptos components and pages, compiled for both the
+//! server and the browser), its server functions, and — behind the `ssr` feature — the store and
+//! the services that both the portal and the `server` crate's HTTP endpoints call.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod services;
+#[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+pub use pages::{App, shell};

@@ -1,0 +1,3 @@
+//! Use cases, shared by the portal's server functions and the `server` crate's endpoints.
+
+pub mod health;

@@ -1,0 +1,21 @@
+//! What every server function and HTTP handler reaches: handed to `leptos_routes` and the
+//! server-function handler as context, and to axum handlers as state.
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+
+use crate::{error::AppError, store::Database};
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Database,
+}
+
+/// The state inside a server function. Missing context is a wiring bug, reported as internal.
+pub fn app_state() -> Result<AppState, AppError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from server function context");
+        AppError::Internal
+    })
+}

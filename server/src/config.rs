@@ -1,0 +1,132 @@
+//! Command line and environment: every setting is a flag and a `KEYPORT_*` variable.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyport",
+    version,
+    about = "Keyport: a self-hosted developer portal and OAuth 2.0 authorization server",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Database: `sqlite://PATH` (created when missing) or `postgres://USER@HOST:PORT/DB`.
+    #[arg(
+        long,
+        env = "KEYPORT_DATABASE_URL",
+        default_value = "sqlite://data/keyport.db",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Log line format on standard error.
+    #[arg(long, env = "KEYPORT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
+    pub log_format: LogFormat,
+
+    /// Log filter, in `tracing` directive syntax (`info`, `keyport=debug,sqlx=warn`, …).
+    #[arg(long, env = "KEYPORT_LOG", default_value = "info", global = true)]
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the portal, the OAuth endpoints and the management API on one port.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "KEYPORT_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Public base URL of this server, used as the token issuer [default: http://<addr>].
+    #[arg(long, env = "KEYPORT_ISSUER", value_parser = parse_issuer)]
+    pub issuer: Option<String>,
+
+    /// Directory holding the built portal assets (`pkg/`, favicon, …).
+    #[arg(long, env = "KEYPORT_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+}
+
+impl Cli {
+    /// Parses the process arguments; without a subcommand this is `keyport serve`, so tools
+    /// that start the binary bare (cargo-leptos) still get a server with its usual settings.
+    pub fn from_env() -> Cli {
+        let cli = Cli::parse();
+        if cli.command.is_some() {
+            return cli;
+        }
+        Cli::parse_from(std::env::args_os().chain([std::ffi::OsString::from("serve")]))
+    }
+}
+
+/// An issuer is an absolute http(s) URL without query or fragment (RFC 8414 §2); a trailing
+/// slash is dropped so `iss` claims compare equal however it was typed.
+fn parse_issuer(value: &str) -> Result<String, String> {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or("must start with https:// or http://")?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err("must name a host".into());
+    }
+    if value.contains(['?', '#']) {
+        return Err("must not contain a query or fragment".into());
+    }
+    if value.contains(char::is_whitespace) {
+        return Err("must not contain spaces".into());
+    }
+    Ok(value.trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn issuer_rules() {
+        assert_eq!(parse_issuer("https://id.example.com/").unwrap(), "https://id.example.com");
+        assert_eq!(parse_issuer("http://127.0.0.1:3000").unwrap(), "http://127.0.0.1:3000");
+        assert!(parse_issuer("id.example.com").is_err());
+        assert!(parse_issuer("https://").is_err());
+        assert!(parse_issuer("https://x.example/?a=b").is_err());
+        assert!(parse_issuer("https://x.example/#top").is_err());
+        assert!(parse_issuer("ftp://x.example").is_err());
+    }
+
+    #[test]
+    fn serve_defaults() {
+        let cli = Cli::try_parse_from(["keyport", "serve"]).unwrap();
+        let Some(Command::Serve(args)) = cli.command else { panic!("serve expected") };
+        assert_eq!(args.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(args.site_root, PathBuf::from("target/site"));
+    }
+}

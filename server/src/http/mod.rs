@@ -1,0 +1,5 @@
+//! The HTTP layer: routing, middleware and the JSON endpoints, thin over `app::services`.
+
+pub mod error;
+pub mod health;
+pub mod middleware;

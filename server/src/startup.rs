@@ -1,0 +1,147 @@
+//! Builds the whole application from its settings; used by `main` and by the tests alike.
+
+use std::{net::SocketAddr, path::Path};
+
+use axum::{Router, middleware::from_fn, routing::get};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use tokio::net::TcpListener;
+
+use app::{App, shell, state::AppState, store::Database};
+
+use crate::http::{health, middleware};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Store(#[from] app::store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("site root {0} is not valid UTF-8")]
+    SiteRoot(String),
+}
+
+/// Everything `serve` needs, already validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub addr: SocketAddr,
+    pub issuer: Option<String>,
+    pub site_root: std::path::PathBuf,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    issuer: String,
+}
+
+impl Application {
+    /// Connects and migrates the database, then binds the listener (port 0 picks a free one).
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let db = Database::connect(&settings.database_url).await?;
+        Application::with_database(db, settings).await
+    }
+
+    /// As [`Application::build`], on a pool the caller already holds.
+    pub async fn with_database(db: Database, settings: Settings) -> Result<Application, StartupError> {
+        db.migrate().await?;
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr: settings.addr, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr: settings.addr, source })?;
+        let issuer = settings.issuer.unwrap_or_else(|| format!("http://{local_addr}"));
+
+        let leptos_options = leptos_options(&settings.site_root, local_addr)?;
+        let state = AppState { leptos_options, db };
+        let router = router(state.clone());
+        Ok(Application { listener, router, state, issuer })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests and closes the pool.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let Application { listener, router, state, .. } = self;
+        let result = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        state.db.close().await;
+        result
+    }
+}
+
+fn leptos_options(site_root: &Path, addr: SocketAddr) -> Result<LeptosOptions, StartupError> {
+    let site_root = site_root
+        .to_str()
+        .ok_or_else(|| StartupError::SiteRoot(site_root.display().to_string()))?;
+    Ok(LeptosOptions::builder()
+        .output_name("keyport")
+        .site_root(site_root)
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build())
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let shell_options = state.leptos_options.clone();
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = shell_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(from_fn(middleware::server_fn_error_status))
+        .layer(from_fn(middleware::limit_body))
+        .layer(from_fn(middleware::log_request))
+        .with_state(state)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
