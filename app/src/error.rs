@@ -1,5 +1,6 @@
-//! The error every server function returns. It crosses the wire as JSON, so the browser learns
-//! what went wrong (and the HTTP layer can pick a status) without internals leaking.
+//! The error every server function returns. It crosses the wire as JSON
+//! (`{"error": "<code>", "message": "…", …}`), so the browser learns what went wrong — and which
+//! field caused it — and the HTTP layer can pick a status, without internals leaking.
 
 use serde::{Deserialize, Serialize};
 use server_fn::{
@@ -7,23 +8,31 @@ use server_fn::{
     error::{FromServerFnError, ServerFnErrorErr},
 };
 
+use crate::domain::FieldError;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "error", content = "message", rename_all = "snake_case")]
+#[serde(tag = "error", rename_all = "snake_case")]
 pub enum AppError {
     /// The request itself is malformed: undecodable arguments, a missing field.
-    #[error("{0}")]
-    BadRequest(String),
-    /// A well-formed request that breaks a rule; the message says which.
-    #[error("{0}")]
-    Invalid(String),
-    #[error("You need to sign in first.")]
-    Unauthorized,
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
+    #[error("{message}")]
+    BadRequest { message: String },
+    /// Well-formed input that breaks a rule; `field` names the input to show it beside.
+    #[error("{message}")]
+    Invalid {
+        field: Option<String>,
+        message: String,
+    },
+    #[error("{message}")]
+    Unauthorized { message: String },
+    #[error("{message}")]
+    Forbidden { message: String },
+    #[error("{message}")]
+    NotFound { message: String },
+    #[error("{message}")]
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
     #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
     TooManyRequests { retry_after_secs: u64 },
     /// The browser could not reach the server (only ever built on the client side).
@@ -38,15 +47,50 @@ impl AppError {
     /// The HTTP status this error stands for.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::BadRequest(_) => 400,
-            AppError::Unauthorized => 401,
-            AppError::Forbidden(_) => 403,
-            AppError::NotFound(_) => 404,
-            AppError::Conflict(_) => 409,
-            AppError::Invalid(_) => 422,
+            AppError::BadRequest { .. } => 400,
+            AppError::Unauthorized { .. } => 401,
+            AppError::Forbidden { .. } => 403,
+            AppError::NotFound { .. } => 404,
+            AppError::Conflict { .. } => 409,
+            AppError::Invalid { .. } => 422,
             AppError::TooManyRequests { .. } => 429,
             AppError::Internal => 500,
             AppError::Unavailable => 503,
+        }
+    }
+
+    /// The input field this error is about, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Invalid { field, .. } | AppError::Conflict { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub fn unauthorized() -> AppError {
+        AppError::Unauthorized {
+            message: "You need to sign in first.".into(),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> AppError {
+        AppError::Forbidden {
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> AppError {
+        AppError::NotFound {
+            message: message.into(),
+        }
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(error: FieldError) -> AppError {
+        AppError::Invalid {
+            field: Some(error.field.to_string()),
+            message: error.message,
         }
     }
 }
@@ -57,12 +101,14 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             // Everything about decoding what the client sent is the client's fault.
-            ServerFnErrorErr::Args(msg)
-            | ServerFnErrorErr::Deserialization(msg)
-            | ServerFnErrorErr::MissingArg(msg) => AppError::BadRequest(msg),
-            ServerFnErrorErr::UnsupportedRequestMethod(msg) => AppError::BadRequest(msg),
+            ServerFnErrorErr::Args(message)
+            | ServerFnErrorErr::Deserialization(message)
+            | ServerFnErrorErr::MissingArg(message)
+            | ServerFnErrorErr::UnsupportedRequestMethod(message) => {
+                AppError::BadRequest { message }
+            }
+            ServerFnErrorErr::Registration(message) => AppError::NotFound { message },
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Unavailable,
-            ServerFnErrorErr::Registration(msg) => AppError::NotFound(msg),
             _ => AppError::Internal,
         }
     }
@@ -74,8 +120,23 @@ mod tests {
 
     #[test]
     fn serialises_as_error_and_message() {
-        let json = serde_json::to_string(&AppError::Forbidden("Admins only.".into())).unwrap();
+        let json = serde_json::to_string(&AppError::forbidden("Admins only.")).unwrap();
         assert_eq!(json, r#"{"error":"forbidden","message":"Admins only."}"#);
+        let json =
+            serde_json::to_string(&AppError::from(FieldError::new("email", "Bad."))).unwrap();
+        assert_eq!(
+            json,
+            r#"{"error":"invalid","field":"email","message":"Bad."}"#
+        );
+    }
+
+    #[test]
+    fn round_trips() {
+        let err = AppError::TooManyRequests {
+            retry_after_secs: 30,
+        };
+        let back: AppError = serde_json::from_str(&serde_json::to_string(&err).unwrap()).unwrap();
+        assert_eq!(back, err);
     }
 
     #[test]

@@ -2,10 +2,14 @@
 //! server and the browser), its server functions, and — behind the `ssr` feature — the store and
 //! the services that both the portal and the `server` crate's HTTP endpoints call.
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod api;
 pub mod components;
+pub mod domain;
 pub mod error;
 pub mod pages;
 

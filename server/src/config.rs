@@ -113,8 +113,14 @@ mod tests {
 
     #[test]
     fn issuer_rules() {
-        assert_eq!(parse_issuer("https://id.example.com/").unwrap(), "https://id.example.com");
-        assert_eq!(parse_issuer("http://127.0.0.1:3000").unwrap(), "http://127.0.0.1:3000");
+        assert_eq!(
+            parse_issuer("https://id.example.com/").unwrap(),
+            "https://id.example.com"
+        );
+        assert_eq!(
+            parse_issuer("http://127.0.0.1:3000").unwrap(),
+            "http://127.0.0.1:3000"
+        );
         assert!(parse_issuer("id.example.com").is_err());
         assert!(parse_issuer("https://").is_err());
         assert!(parse_issuer("https://x.example/?a=b").is_err());
@@ -125,7 +131,9 @@ mod tests {
     #[test]
     fn serve_defaults() {
         let cli = Cli::try_parse_from(["keyport", "serve"]).unwrap();
-        let Some(Command::Serve(args)) = cli.command else { panic!("serve expected") };
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve expected")
+        };
         assert_eq!(args.addr.to_string(), "127.0.0.1:3000");
         assert_eq!(args.site_root, PathBuf::from("target/site"));
     }

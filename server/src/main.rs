@@ -34,13 +34,19 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
         issuer: args.issuer,
         site_root: args.site_root,
     };
-    let app = Application::build(settings).await.map_err(|e| e.to_string())?;
+    let app = Application::build(settings)
+        .await
+        .map_err(|e| e.to_string())?;
     tracing::info!(addr = %app.local_addr(), issuer = app.issuer(), "keyport listening");
-    app.run_until(shutdown_signal()).await.map_err(|e| e.to_string())
+    app.run_until(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn migrate(database_url: &str) -> Result<(), String> {
-    let db = app::store::Database::connect(database_url).await.map_err(|e| e.to_string())?;
+    let db = app::store::Database::connect(database_url)
+        .await
+        .map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
     tracing::info!(engine = db.engine().as_str(), "migrations applied");
     db.close().await;

@@ -16,7 +16,10 @@ pub enum StartupError {
     #[error("database: {0}")]
     Store(#[from] app::store::StoreError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("site root {0} is not valid UTF-8")]
     SiteRoot(String),
 }
@@ -45,24 +48,41 @@ impl Application {
     }
 
     /// As [`Application::build`], on a pool the caller already holds.
-    pub async fn with_database(db: Database, settings: Settings) -> Result<Application, StartupError> {
+    pub async fn with_database(
+        db: Database,
+        settings: Settings,
+    ) -> Result<Application, StartupError> {
         db.migrate().await?;
-        let listener = TcpListener::bind(settings.addr)
-            .await
-            .map_err(|source| StartupError::Bind { addr: settings.addr, source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| StartupError::Bind { addr: settings.addr, source })?;
-        let issuer = settings.issuer.unwrap_or_else(|| format!("http://{local_addr}"));
+        let listener =
+            TcpListener::bind(settings.addr)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: settings.addr,
+                    source,
+                })?;
+        let local_addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: settings.addr,
+            source,
+        })?;
+        let issuer = settings
+            .issuer
+            .unwrap_or_else(|| format!("http://{local_addr}"));
 
         let leptos_options = leptos_options(&settings.site_root, local_addr)?;
         let state = AppState { leptos_options, db };
         let router = router(state.clone());
-        Ok(Application { listener, router, state, issuer })
+        Ok(Application {
+            listener,
+            router,
+            state,
+            issuer,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn issuer(&self) -> &str {
@@ -74,10 +94,18 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let Application { listener, router, state, .. } = self;
-        let result = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let Application {
+            listener,
+            router,
+            state,
+            ..
+        } = self;
+        let result = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         state.db.close().await;
         result
     }
@@ -110,7 +138,9 @@ pub fn router(state: AppState) -> Router {
             let options = shell_options.clone();
             move || shell(options.clone())
         })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
         .layer(from_fn(middleware::server_fn_error_status))
         .layer(from_fn(middleware::limit_body))
         .layer(from_fn(middleware::log_request))

@@ -13,8 +13,10 @@ pub fn StatusCheck() -> impl IntoView {
     let result = move || {
         check.value().get().map(|outcome| match outcome {
             Ok(report) => view! { <StatusLine report/> }.into_any(),
-            Err(error) => view! { <p class="status status-bad" role="alert">{error.to_string()}</p> }
-                .into_any(),
+            Err(error) => {
+                view! { <p class="status status-bad" role="alert">{error.to_string()}</p> }
+                    .into_any()
+            }
         })
     };
 
@@ -39,9 +41,15 @@ pub fn StatusCheck() -> impl IntoView {
 #[component]
 fn StatusLine(report: StatusReport) -> impl IntoView {
     let (class, text) = if report.database_ready {
-        ("status status-ok", format!("Database ({}) ready", report.database))
+        (
+            "status status-ok",
+            format!("Database ({}) ready", report.database),
+        )
     } else {
-        ("status status-bad", format!("Database ({}) not reachable", report.database))
+        (
+            "status status-bad",
+            format!("Database ({}) not reachable", report.database),
+        )
     };
     view! {
         <p class=class>

@@ -21,11 +21,18 @@ pub async fn check_database(db: &Database) -> DatabaseHealth {
             false
         }
         Err(_) => {
-            tracing::warn!(timeout_ms = PING_TIMEOUT.as_millis() as u64, "database ping timed out");
+            tracing::warn!(
+                timeout_ms = PING_TIMEOUT.as_millis() as u64,
+                "database ping timed out"
+            );
             false
         }
     };
-    DatabaseHealth { engine: db.engine(), ready, latency: started.elapsed() }
+    DatabaseHealth {
+        engine: db.engine(),
+        ready,
+        latency: started.elapsed(),
+    }
 }
 
 #[cfg(test)]

@@ -1,3 +1,7 @@
 //! Use cases, shared by the portal's server functions and the `server` crate's endpoints.
 
+pub mod accounts;
+mod error;
 pub mod health;
+
+pub use error::ServiceError;

@@ -10,9 +10,14 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
+pub mod audit;
+pub mod members;
+pub mod sessions;
 pub mod settings;
+pub mod tenants;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
+pub mod users;
 
 /// Every migration, embedded in the binary so a deployed `keyport` needs no files beside it.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
@@ -28,14 +33,52 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Runs `$body` with `$conn` bound to the transaction's concrete connection.
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::store::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_tx;
+
+/// A write transaction on either engine. Dropped without `commit`, it rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("unsupported database URL (expected sqlite:// or postgres://): {0}")]
     UnsupportedUrl(String),
     #[error("could not create the database directory {path}: {source}")]
-    CreateDir { path: String, source: std::io::Error },
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
+    #[error("stored data is not what this version expects: {0}")]
+    Corrupt(String),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -102,6 +145,16 @@ impl Database {
         Ok(())
     }
 
+    /// Starts a write transaction. On SQLite it takes the write lock up front (`IMMEDIATE`):
+    /// a deferred transaction that reads first and writes later can fail with SQLITE_BUSY
+    /// when another writer got in between, which no busy timeout resolves.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Database::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Database::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
     /// A round trip to the database, for readiness checks.
     pub async fn ping(&self) -> Result<(), StoreError> {
         on_pool!(self, pool => {
@@ -113,6 +166,26 @@ impl Database {
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }
+}
+
+impl StoreError {
+    /// A unique constraint refused the write (an email or name already taken).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+/// Seconds since the Unix epoch: how every timestamp is stored on both engines.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// A new time-ordered identifier (UUIDv7), so rows sort by creation without a sequence.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// WAL lets readers run beside the one writer; `synchronous=FULL` makes every commit durable
@@ -160,12 +233,17 @@ mod tests {
             redact_url("postgres://kp:s3cret@db:5432/keyport"),
             "postgres://kp:***@db:5432/keyport"
         );
-        assert_eq!(redact_url("sqlite://data/keyport.db"), "sqlite://data/keyport.db");
+        assert_eq!(
+            redact_url("sqlite://data/keyport.db"),
+            "sqlite://data/keyport.db"
+        );
     }
 
     #[tokio::test]
     async fn rejects_unknown_schemes() {
-        let err = Database::connect("mysql://root@localhost/keyport").await.unwrap_err();
+        let err = Database::connect("mysql://root@localhost/keyport")
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::UnsupportedUrl(_)), "{err}");
     }
 
@@ -177,7 +255,12 @@ mod tests {
             let applied: i64 = on_pool!(&db, pool => sqlx::query_scalar(
                 "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE"
             ).fetch_one(pool).await.unwrap());
-            assert_eq!(applied as usize, MIGRATOR.iter().count(), "on {:?}", db.engine());
+            assert_eq!(
+                applied as usize,
+                MIGRATOR.iter().count(),
+                "on {:?}",
+                db.engine()
+            );
             db.ping().await.expect("ping");
         })
         .await;
@@ -187,14 +270,24 @@ mod tests {
     async fn sqlite_pragmas_are_what_we_set() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/nested/keyport.db", dir.path().display());
-        let db = Database::connect(&url).await.expect("creates file and directory");
-        let Database::Sqlite(pool) = &db else { panic!("expected sqlite") };
-        let journal: String =
-            sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await.unwrap();
-        let synchronous: i64 =
-            sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await.unwrap();
-        let foreign_keys: i64 =
-            sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(pool).await.unwrap();
+        let db = Database::connect(&url)
+            .await
+            .expect("creates file and directory");
+        let Database::Sqlite(pool) = &db else {
+            panic!("expected sqlite")
+        };
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(pool)
+            .await
+            .unwrap();
         assert_eq!(journal, "wal");
         assert_eq!(synchronous, 2, "2 is FULL");
         assert_eq!(foreign_keys, 1);

@@ -25,12 +25,19 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}/keyport.db", dir.path().display());
         let db = Database::connect(&url).await.expect("sqlite test database");
-        TestDb { url, db, _dir: Some(dir), postgres_drop: None }
+        TestDb {
+            url,
+            db,
+            _dir: Some(dir),
+            postgres_drop: None,
+        }
     }
 
     /// `None` when no PostgreSQL server was named for the tests.
     pub async fn postgres() -> Option<TestDb> {
-        let admin_url = std::env::var(POSTGRES_URL_VAR).ok().filter(|u| !u.is_empty())?;
+        let admin_url = std::env::var(POSTGRES_URL_VAR)
+            .ok()
+            .filter(|u| !u.is_empty())?;
         let name = unique_name();
         let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
             panic!("{POSTGRES_URL_VAR} is set but PostgreSQL is unreachable: {e}")
@@ -40,8 +47,15 @@ impl TestDb {
         });
         admin.close().await;
         let url = with_database(&admin_url, &name);
-        let db = Database::connect(&url).await.expect("postgres test database");
-        Some(TestDb { url, db, _dir: None, postgres_drop: Some((admin_url, name)) })
+        let db = Database::connect(&url)
+            .await
+            .expect("postgres test database");
+        Some(TestDb {
+            url,
+            db,
+            _dir: None,
+            postgres_drop: Some((admin_url, name)),
+        })
     }
 
     /// SQLite, then PostgreSQL when configured.
@@ -58,11 +72,16 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some((admin_url, name)) = self.postgres_drop.take() else { return };
+        let Some((admin_url, name)) = self.postgres_drop.take() else {
+            return;
+        };
         // Drop runs inside the test's runtime, which cannot be blocked on; a short-lived
         // thread with its own runtime removes the database before the test returns.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 if let Ok(admin) = Database::connect(&admin_url).await {
                     super::on_pool!(&admin, pool => {
@@ -103,7 +122,10 @@ where
 
 fn unique_name() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!(
         "keyport_test_{}_{}_{}",
         std::process::id(),
@@ -118,7 +140,10 @@ fn with_database(url: &str, name: &str) -> String {
         None => (url, None),
     };
     let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let authority_end = base[scheme_end..].find('/').map(|i| i + scheme_end).unwrap_or(base.len());
+    let authority_end = base[scheme_end..]
+        .find('/')
+        .map(|i| i + scheme_end)
+        .unwrap_or(base.len());
     let mut out = format!("{}/{}", &base[..authority_end], name);
     if let Some(query) = query {
         out.push('?');

@@ -42,7 +42,10 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
-        return ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES }.into_response();
+        return ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        }
+        .into_response();
     }
     let (parts, body) = req.into_parts();
     let limited = Body::new(http_body_util::Limited::new(body, MAX_BODY_BYTES));
@@ -54,7 +57,9 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
 pub async fn server_fn_error_status(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR
-        || !response.headers().contains_key(server_fn::error::SERVER_FN_ERROR_HEADER)
+        || !response
+            .headers()
+            .contains_key(server_fn::error::SERVER_FN_ERROR_HEADER)
     {
         return response;
     }
@@ -63,7 +68,8 @@ pub async fn server_fn_error_status(req: Request, next: Next) -> Response {
         return ApiError::Internal("unreadable server function error".into()).into_response();
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, Body::from(bytes))
 }

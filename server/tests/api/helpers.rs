@@ -38,7 +38,9 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
         issuer: None,
         site_root: "target/site".into(),
     };
-    let app = Application::with_database(db.db.clone(), settings).await.expect("application starts");
+    let app = Application::with_database(db.db.clone(), settings)
+        .await
+        .expect("application starts");
     let addr = app.local_addr();
     let (tx, rx) = oneshot::channel();
     tokio::spawn(app.run_until(async {
@@ -48,7 +50,12 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    TestApp { addr, client, db, shutdown: Some(tx) }
+    TestApp {
+        addr,
+        client,
+        db,
+        shutdown: Some(tx),
+    }
 }
 
 /// The application once per configured engine: SQLite, and PostgreSQL when configured.

@@ -8,22 +8,38 @@ async fn landing_page_is_rendered_on_the_server() {
     let app = spawn_app().await;
     let res = app.client.get(app.url("/")).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = res.text().await.unwrap();
     assert!(html.contains("<h1>Keyport</h1>"), "{html}");
     assert!(html.contains("Check server status"));
-    assert!(html.contains("/pkg/keyport.js"), "hydration script is linked");
+    assert!(
+        html.contains("/pkg/keyport.js"),
+        "hydration script is linked"
+    );
     assert!(html.contains("<title>Developer portal and OAuth 2.0 server · Keyport</title>"));
 }
 
 #[tokio::test]
 async fn unknown_path_is_a_404_page() {
     let app = spawn_app().await;
-    let res = app.client.get(app.url("/no/such/page")).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
     let html = res.text().await.unwrap();
     assert!(html.contains("Page not found"));
-    assert!(html.contains("Back to the start page"), "the 404 keeps the layout");
+    assert!(
+        html.contains("Back to the start page"),
+        "the 404 keeps the layout"
+    );
 }
 
 #[tokio::test]
@@ -49,7 +65,13 @@ async fn status_server_function_answers_over_http_on_every_engine() {
 #[tokio::test]
 async fn a_server_function_that_does_not_exist_is_a_4xx() {
     let app = spawn_app().await;
-    let res = app.client.post(app.url("/api/no_such_function")).body("").send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/no_such_function"))
+        .body("")
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_client_error(), "{}", res.status());
 }
 

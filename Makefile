@@ -1,0 +1,45 @@
+# Keyport: `make run` serves the portal, `make test` runs every check. Both install what is
+# missing first (scripts/ensure-tools.sh), so a fresh machine needs nothing by hand.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+
+.PHONY: run build test tools test-tools fmt-check clippy test-rust test-e2e e2e-build
+
+## Build the release binary and WASM bundle and serve on http://127.0.0.1:3000 (SQLite in data/).
+run: tools
+	cargo leptos build --release
+	$(TARGET_DIR)/release/keyport serve
+
+build: tools
+	cargo leptos build --release
+
+## fmt, clippy, Rust tests (SQLite; PostgreSQL too with KEYPORT_TEST_POSTGRES_URL), browser tests.
+test: test-tools fmt-check clippy test-rust test-e2e
+
+tools:
+	@scripts/ensure-tools.sh build
+
+test-tools:
+	@scripts/ensure-tools.sh test
+
+fmt-check:
+	cargo fmt --all --check
+
+# Per package, so the ssr and hydrate features never unify in one build.
+clippy:
+	cargo clippy -p app --features ssr,testkit --all-targets -- -D warnings
+	cargo clippy -p server --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+test-rust:
+	cargo test -p app --features ssr
+	cargo test -p server
+
+e2e-build:
+	cargo leptos build
+
+test-e2e: e2e-build
+	node --test --test-concurrency=1 end2end/tests/

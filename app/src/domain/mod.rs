@@ -1,0 +1,23 @@
+//! Pure rules of the product, free of web and database concerns, so they are tested alone.
+//! Compiled for the browser too, where the same rules check forms before they are sent.
+
+pub mod account;
+pub mod membership;
+pub mod password;
+
+/// A rule broken by user input, naming the field so the portal can show it beside that field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,674 @@
+//! Sign-up, sign-in and the people in a tenant.
+
+use serde_json::json;
+
+use super::ServiceError;
+use crate::{
+    domain::{
+        FieldError,
+        account::{DisplayName, Email},
+        membership::{MemberChange, Role, check_member_change},
+        password::{self, check_new_password},
+    },
+    store::{
+        Database, Tx,
+        audit::{self, Actor, NewEvent},
+        members, new_id, tenants, users,
+    },
+};
+
+/// Failed sign-ins counted per account and per address over this window.
+pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+
+/// Who is acting, as established by a session (or the CLI).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: String,
+    pub tenant_id: String,
+    pub role: Role,
+}
+
+impl Principal {
+    pub fn require_admin(&self) -> Result<(), ServiceError> {
+        if self.role.can_administer_tenant() {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(
+                "Only tenant admins can do this.".into(),
+            ))
+        }
+    }
+}
+
+/// A successful sign-up or sign-in: who, and the tenant they start in.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user_id: String,
+    pub tenant_id: String,
+}
+
+pub struct SignUp<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password: &'a str,
+    pub ip: Option<&'a str>,
+}
+
+async fn hash_off_runtime(password: String) -> Result<String, ServiceError> {
+    tokio::task::spawn_blocking(move || password::hash_password(&password))
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
+async fn verify_off_runtime(password: String, phc: String) -> Result<bool, ServiceError> {
+    tokio::task::spawn_blocking(move || password::verify_password(&password, &phc))
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
+/// Creates a user and a tenant of their own, with them as its admin.
+pub async fn sign_up(db: &Database, form: SignUp<'_>, now: i64) -> Result<SignedIn, ServiceError> {
+    let email = Email::parse(form.email)?;
+    let name = if form.name.trim().is_empty() {
+        DisplayName::from_email(&email)
+    } else {
+        DisplayName::parse(form.name)?
+    };
+    check_new_password(form.password, Some(&email))?;
+    let hash = hash_off_runtime(form.password.to_string()).await?;
+
+    let user_id = new_id();
+    let tenant_id = new_id();
+    let mut tx = db.begin().await?;
+    insert_user(&mut tx, &user_id, &email, &name, &hash, now).await?;
+    let tenant_name = format!("{}'s team", name.as_str());
+    tenants::insert(&mut tx, &tenant_id, &tenant_name, now).await?;
+    add_membership(
+        &mut tx,
+        &tenant_id,
+        &user_id,
+        Role::Admin,
+        Actor::User(&user_id),
+        form.ip,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(user_id, tenant_id, "user signed up");
+    Ok(SignedIn { user_id, tenant_id })
+}
+
+async fn insert_user(
+    tx: &mut Tx,
+    id: &str,
+    email: &Email,
+    name: &DisplayName,
+    hash: &str,
+    now: i64,
+) -> Result<(), ServiceError> {
+    let row = users::NewUser {
+        id,
+        email: email.as_str(),
+        email_normalized: email.normalized(),
+        display_name: name.as_str(),
+        password_hash: hash,
+        created_at: now,
+    };
+    users::insert(tx, &row).await.map_err(|e| {
+        if e.is_unique_violation() {
+            ServiceError::Conflict(FieldError::new(
+                "email",
+                "An account with this email already exists. Sign in instead.",
+            ))
+        } else {
+            e.into()
+        }
+    })
+}
+
+async fn add_membership(
+    tx: &mut Tx,
+    tenant_id: &str,
+    user_id: &str,
+    role: Role,
+    actor: Actor<'_>,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<(), ServiceError> {
+    members::insert(tx, tenant_id, user_id, role, now).await?;
+    audit::record(
+        tx,
+        &NewEvent {
+            tenant_id: Some(tenant_id),
+            actor,
+            action: "member.added",
+            target_type: Some("user"),
+            target_id: Some(user_id),
+            detail: Some(json!({ "role": role.as_str() })),
+            ip,
+            at: now,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Checks an email and password. Unknown emails cost the same time as wrong passwords, and
+/// both give the same error. Failures are audited (never with the password) and throttled.
+pub async fn sign_in(
+    db: &Database,
+    email: &str,
+    password: &str,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<SignedIn, ServiceError> {
+    // An unparseable email still counts as a failed attempt, under what was typed.
+    let key = Email::parse(email)
+        .map(|e| e.normalized().to_string())
+        .unwrap_or_else(|_| email.trim().to_lowercase());
+    check_throttle(db, &key, ip, now).await?;
+
+    let user = users::find_by_email(db, &key).await?;
+    let phc = user.as_ref().map(|u| u.password_hash.clone());
+    let phc = phc.unwrap_or_else(|| password::dummy_hash().to_string());
+    let matches = verify_off_runtime(password.to_string(), phc).await?;
+
+    let Some(user) = user.filter(|_| matches) else {
+        audit::record_alone(
+            db,
+            &NewEvent {
+                tenant_id: None,
+                actor: Actor::Anonymous,
+                action: "login.failed",
+                target_type: Some("email"),
+                target_id: Some(&key),
+                detail: None,
+                ip,
+                at: now,
+            },
+        )
+        .await?;
+        return Err(ServiceError::InvalidCredentials);
+    };
+    let memberships = members::list_for_user(db, &user.id).await?;
+    let Some(first) = memberships.first() else {
+        return Err(ServiceError::Forbidden(
+            "Your account belongs to no tenant any more. Ask an admin to add you.".into(),
+        ));
+    };
+    tracing::info!(user_id = user.id, "user signed in");
+    Ok(SignedIn {
+        user_id: user.id,
+        tenant_id: first.tenant_id.clone(),
+    })
+}
+
+async fn check_throttle(
+    db: &Database,
+    key: &str,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<(), ServiceError> {
+    let since = now - THROTTLE_WINDOW_SECS;
+    let (count, oldest) = audit::recent_for_target(db, "login.failed", key, since).await?;
+    let mut retry_at = None;
+    if count >= MAX_FAILURES_PER_ACCOUNT {
+        retry_at = oldest.map(|t| t + THROTTLE_WINDOW_SECS);
+    }
+    if let Some(ip) = ip {
+        let (count, oldest) = audit::recent_from_ip(db, "login.failed", ip, since).await?;
+        if count >= MAX_FAILURES_PER_ADDRESS {
+            retry_at = retry_at.max(oldest.map(|t| t + THROTTLE_WINDOW_SECS));
+        }
+    }
+    match retry_at {
+        Some(at) => Err(ServiceError::Throttled {
+            retry_after_secs: (at - now).max(1) as u64,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The role a user holds in a tenant right now, or `None` when they are not a member.
+pub async fn principal(
+    db: &Database,
+    user_id: &str,
+    tenant_id: &str,
+) -> Result<Option<Principal>, ServiceError> {
+    let role = members::role_of(db, tenant_id, user_id).await?;
+    Ok(role.map(|role| Principal {
+        user_id: user_id.to_string(),
+        tenant_id: tenant_id.to_string(),
+        role,
+    }))
+}
+
+/// `keyport user create`: a user with a tenant of their own, or joining `tenant` (created when
+/// missing) as admin or developer.
+pub async fn create_user(
+    db: &Database,
+    email: &str,
+    name: Option<&str>,
+    password: &str,
+    tenant: Option<&str>,
+    admin: bool,
+    now: i64,
+) -> Result<SignedIn, ServiceError> {
+    let Some(tenant_key) = tenant else {
+        return sign_up(
+            db,
+            SignUp {
+                email,
+                name: name.unwrap_or(""),
+                password,
+                ip: None,
+            },
+            now,
+        )
+        .await;
+    };
+    let email = Email::parse(email)?;
+    let name = match name {
+        Some(n) if !n.trim().is_empty() => DisplayName::parse(n)?,
+        _ => DisplayName::from_email(&email),
+    };
+    check_new_password(password, Some(&email))?;
+    let hash = hash_off_runtime(password.to_string()).await?;
+    let existing = tenants::find_by_id_or_name(db, tenant_key).await?;
+
+    let user_id = new_id();
+    let mut tx = db.begin().await?;
+    insert_user(&mut tx, &user_id, &email, &name, &hash, now).await?;
+    let tenant_id = match existing {
+        Some(t) => t.id,
+        None => {
+            let id = new_id();
+            tenants::insert(&mut tx, &id, tenant_key, now).await?;
+            id
+        }
+    };
+    let role = if admin { Role::Admin } else { Role::Developer };
+    add_membership(
+        &mut tx,
+        &tenant_id,
+        &user_id,
+        role,
+        Actor::System,
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(SignedIn { user_id, tenant_id })
+}
+
+/// Adds an existing user, found by email, to the admin's tenant.
+pub async fn add_member(
+    db: &Database,
+    by: &Principal,
+    email: &str,
+    role: Role,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<(), ServiceError> {
+    by.require_admin()?;
+    let email = Email::parse(email)?;
+    let Some(user) = users::find_by_email(db, email.normalized()).await? else {
+        return Err(ServiceError::Invalid(FieldError::new(
+            "email",
+            "No Keyport account uses this email. Ask them to sign up first.",
+        )));
+    };
+    let mut tx = db.begin().await?;
+    if members::role_in(&mut tx, &by.tenant_id, &user.id)
+        .await?
+        .is_some()
+    {
+        return Err(ServiceError::Conflict(FieldError::new(
+            "email",
+            "This person is already a member.",
+        )));
+    }
+    add_membership(
+        &mut tx,
+        &by.tenant_id,
+        &user.id,
+        role,
+        Actor::User(&by.user_id),
+        ip,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Changes a member's role or removes them, keeping at least one admin.
+pub async fn change_member(
+    db: &Database,
+    by: &Principal,
+    user_id: &str,
+    change: MemberChange,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<(), ServiceError> {
+    by.require_admin()?;
+    let mut tx = db.begin().await?;
+    tenants::lock(&mut tx, &by.tenant_id).await?;
+    let Some(current) = members::role_in(&mut tx, &by.tenant_id, user_id).await? else {
+        return Err(ServiceError::NotFound(
+            "No such member in this tenant.".into(),
+        ));
+    };
+    let admins = members::count_admins(&mut tx, &by.tenant_id).await?;
+    check_member_change(current, change, admins).map_err(|e| ServiceError::Rule(e.to_string()))?;
+    let (action, detail) = match change {
+        MemberChange::SetRole(role) => {
+            members::set_role(&mut tx, &by.tenant_id, user_id, role).await?;
+            (
+                "member.role_changed",
+                json!({ "from": current.as_str(), "to": role.as_str() }),
+            )
+        }
+        MemberChange::Remove => {
+            members::delete(&mut tx, &by.tenant_id, user_id).await?;
+            ("member.removed", json!({ "role": current.as_str() }))
+        }
+    };
+    audit::record(
+        &mut tx,
+        &NewEvent {
+            tenant_id: Some(&by.tenant_id),
+            actor: Actor::User(&by.user_id),
+            action,
+            target_type: Some("user"),
+            target_id: Some(user_id),
+            detail: Some(detail),
+            ip,
+            at: now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testkit::for_each_migrated_engine;
+
+    const PW: &str = "correct horse battery";
+
+    async fn signed_up(db: &Database, email: &str) -> SignedIn {
+        sign_up(
+            db,
+            SignUp {
+                email,
+                name: "",
+                password: PW,
+                ip: None,
+            },
+            1_000,
+        )
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn sign_up_makes_the_user_admin_of_a_new_tenant_and_audits_it() {
+        for_each_migrated_engine(|db| async move {
+            let s = sign_up(
+                &db,
+                SignUp {
+                    email: "Ann@Example.com",
+                    name: "Ann",
+                    password: PW,
+                    ip: Some("10.0.0.1"),
+                },
+                1_000,
+            )
+            .await
+            .unwrap();
+            let p = principal(&db, &s.user_id, &s.tenant_id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(p.role, Role::Admin);
+            let tenant = tenants::get(&db, &s.tenant_id).await.unwrap().unwrap();
+            assert_eq!(tenant.name, "Ann's team");
+            let events = audit::list_for_tenant(&db, &s.tenant_id, 10).await.unwrap();
+            assert_eq!(events.len(), 1);
+            assert_eq!(events[0].action, "member.added");
+            assert_eq!(events[0].ip.as_deref(), Some("10.0.0.1"));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn emails_are_unique_whatever_their_case() {
+        for_each_migrated_engine(|db| async move {
+            signed_up(&db, "ann@example.com").await;
+            let err = sign_up(
+                &db,
+                SignUp {
+                    email: "ANN@example.com",
+                    name: "",
+                    password: PW,
+                    ip: None,
+                },
+                2,
+            )
+            .await
+            .unwrap_err();
+            assert!(
+                matches!(err, ServiceError::Conflict(ref f) if f.field == "email"),
+                "{err:?}"
+            );
+            assert_eq!(users::count(&db).await.unwrap(), 1, "nothing half-created");
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn sign_in_gives_one_answer_for_unknown_email_and_wrong_password() {
+        for_each_migrated_engine(|db| async move {
+            let s = signed_up(&db, "ann@example.com").await;
+            let ok = sign_in(&db, "ANN@example.com", PW, None, 2_000)
+                .await
+                .unwrap();
+            assert_eq!(ok.user_id, s.user_id);
+            let wrong = sign_in(&db, "ann@example.com", "wrong password", None, 2_000)
+                .await
+                .unwrap_err();
+            let unknown = sign_in(&db, "bob@example.com", PW, None, 2_000)
+                .await
+                .unwrap_err();
+            assert_eq!(wrong.to_string(), unknown.to_string());
+            assert!(matches!(wrong, ServiceError::InvalidCredentials));
+            assert!(matches!(unknown, ServiceError::InvalidCredentials));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn repeated_failures_are_throttled_per_account_and_per_address() {
+        for_each_migrated_engine(|db| async move {
+            signed_up(&db, "ann@example.com").await;
+            let now = 10_000;
+            for _ in 0..MAX_FAILURES_PER_ACCOUNT {
+                let e = sign_in(&db, "ann@example.com", "nope nope", Some("10.0.0.9"), now)
+                    .await
+                    .unwrap_err();
+                assert!(matches!(e, ServiceError::InvalidCredentials));
+            }
+            // Even the right password waits now, so guessing cannot continue.
+            let e = sign_in(&db, "ann@example.com", PW, Some("10.0.0.9"), now + 60)
+                .await
+                .unwrap_err();
+            let ServiceError::Throttled { retry_after_secs } = e else {
+                panic!("{e:?}")
+            };
+            assert_eq!(retry_after_secs, (THROTTLE_WINDOW_SECS - 60) as u64);
+            // After the window, the real password works again.
+            sign_in(
+                &db,
+                "ann@example.com",
+                PW,
+                Some("10.0.0.9"),
+                now + THROTTLE_WINDOW_SECS + 1,
+            )
+            .await
+            .unwrap();
+
+            // Per address: many accounts from one address.
+            for i in 0..MAX_FAILURES_PER_ADDRESS {
+                let _ = sign_in(
+                    &db,
+                    &format!("u{i}@example.com"),
+                    "x",
+                    Some("10.9.9.9"),
+                    now,
+                )
+                .await;
+            }
+            let e = sign_in(&db, "someone@example.com", "x", Some("10.9.9.9"), now)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, ServiceError::Throttled { .. }), "{e:?}");
+            let e = sign_in(&db, "someone@example.com", "x", Some("10.1.1.1"), now)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(e, ServiceError::InvalidCredentials),
+                "other addresses unaffected"
+            );
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn members_are_added_changed_and_removed_but_the_last_admin_stays() {
+        for_each_migrated_engine(|db| async move {
+            let ann = signed_up(&db, "ann@example.com").await;
+            let bob = signed_up(&db, "bob@example.com").await;
+            let admin = principal(&db, &ann.user_id, &ann.tenant_id)
+                .await
+                .unwrap()
+                .unwrap();
+
+            add_member(&db, &admin, "BOB@example.com", Role::Developer, None, 1_005)
+                .await
+                .unwrap();
+            let again = add_member(&db, &admin, "bob@example.com", Role::Admin, None, 1_005)
+                .await
+                .unwrap_err();
+            assert!(matches!(again, ServiceError::Conflict(_)));
+            let nobody = add_member(&db, &admin, "carol@example.com", Role::Admin, None, 5)
+                .await
+                .unwrap_err();
+            assert!(matches!(nobody, ServiceError::Invalid(ref f) if f.field == "email"));
+
+            let dev = principal(&db, &bob.user_id, &ann.tenant_id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(dev.role, Role::Developer);
+            let denied = change_member(&db, &dev, &ann.user_id, MemberChange::Remove, None, 1_006)
+                .await
+                .unwrap_err();
+            assert!(matches!(denied, ServiceError::Forbidden(_)));
+
+            let last = change_member(
+                &db,
+                &admin,
+                &ann.user_id,
+                MemberChange::SetRole(Role::Developer),
+                None,
+                1_006,
+            )
+            .await
+            .unwrap_err();
+            assert!(matches!(last, ServiceError::Rule(_)), "{last:?}");
+
+            change_member(
+                &db,
+                &admin,
+                &bob.user_id,
+                MemberChange::SetRole(Role::Admin),
+                None,
+                1_007,
+            )
+            .await
+            .unwrap();
+            change_member(&db, &admin, &ann.user_id, MemberChange::Remove, None, 1_008)
+                .await
+                .unwrap();
+            assert!(
+                principal(&db, &ann.user_id, &ann.tenant_id)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+
+            let actions: Vec<String> = audit::list_for_tenant(&db, &ann.tenant_id, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.action)
+                .collect();
+            assert_eq!(
+                actions,
+                [
+                    "member.removed",
+                    "member.role_changed",
+                    "member.added",
+                    "member.added"
+                ]
+            );
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn cli_users_join_a_named_tenant_created_when_missing() {
+        for_each_migrated_engine(|db| async move {
+            let a = create_user(&db, "ops@example.com", None, PW, Some("acme"), true, 1)
+                .await
+                .unwrap();
+            let b = create_user(
+                &db,
+                "dev@example.com",
+                Some("Dev"),
+                PW,
+                Some("acme"),
+                false,
+                2,
+            )
+            .await
+            .unwrap();
+            assert_eq!(a.tenant_id, b.tenant_id);
+            let pa = principal(&db, &a.user_id, &a.tenant_id)
+                .await
+                .unwrap()
+                .unwrap();
+            let pb = principal(&db, &b.user_id, &b.tenant_id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!((pa.role, pb.role), (Role::Admin, Role::Developer));
+            let own = create_user(&db, "solo@example.com", None, PW, None, false, 3)
+                .await
+                .unwrap();
+            assert_ne!(own.tenant_id, a.tenant_id);
+            let weak = create_user(&db, "x@example.com", None, "password", None, false, 3)
+                .await
+                .unwrap_err();
+            assert!(matches!(weak, ServiceError::Invalid(ref f) if f.field == "password"));
+        })
+        .await;
+    }
+}

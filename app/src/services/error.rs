@@ -1,0 +1,64 @@
+use crate::{domain::FieldError, error::AppError, store::StoreError};
+
+/// Why a use case did not happen. Each boundary (server functions, REST, CLI) maps it to its
+/// own shape; internal causes are logged there and never shown.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    Invalid(FieldError),
+    #[error("{0}")]
+    Conflict(FieldError),
+    #[error("Email or password is incorrect.")]
+    InvalidCredentials,
+    #[error("Too many failed attempts. Try again in {retry_after_secs} seconds.")]
+    Throttled { retry_after_secs: u64 },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// A rule about the current state refused the change (the last admin, …).
+    #[error("{0}")]
+    Rule(String),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<FieldError> for ServiceError {
+    fn from(error: FieldError) -> Self {
+        ServiceError::Invalid(error)
+    }
+}
+
+impl From<ServiceError> for AppError {
+    fn from(error: ServiceError) -> AppError {
+        match error {
+            ServiceError::Invalid(e) => e.into(),
+            ServiceError::Conflict(e) => AppError::Conflict {
+                field: Some(e.field.to_string()),
+                message: e.message,
+            },
+            ServiceError::InvalidCredentials => AppError::Unauthorized {
+                message: ServiceError::InvalidCredentials.to_string(),
+            },
+            ServiceError::Throttled { retry_after_secs } => {
+                AppError::TooManyRequests { retry_after_secs }
+            }
+            ServiceError::Forbidden(message) => AppError::Forbidden { message },
+            ServiceError::NotFound(message) => AppError::NotFound { message },
+            ServiceError::Rule(message) => AppError::Conflict {
+                field: None,
+                message,
+            },
+            ServiceError::Store(e) => {
+                tracing::error!(error = %e, "store failure");
+                AppError::Internal
+            }
+            ServiceError::Internal(e) => {
+                tracing::error!(error = %e, "internal failure");
+                AppError::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+use sqlx::FromRow;
+
+use super::{Database, StoreError, Tx, on_pool, on_tx};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct TenantRow {
+    pub id: String,
+    pub name: String,
+    pub audience: Option<String>,
+    pub created_at: i64,
+}
+
+pub async fn insert(tx: &mut Tx, id: &str, name: &str, created_at: i64) -> Result<(), StoreError> {
+    on_tx!(tx, conn => {
+        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(name)
+            .bind(created_at)
+            .execute(conn)
+            .await?;
+    });
+    Ok(())
+}
+
+pub async fn get(db: &Database, id: &str) -> Result<Option<TenantRow>, StoreError> {
+    Ok(on_pool!(db, pool => sqlx::query_as(
+        "SELECT id, name, audience, created_at FROM tenants WHERE id = $1"
+    ).bind(id).fetch_optional(pool).await?))
+}
+
+/// Looks a tenant up by id or, failing that, by exact name (for the CLI's `--tenant`).
+pub async fn find_by_id_or_name(db: &Database, key: &str) -> Result<Option<TenantRow>, StoreError> {
+    Ok(on_pool!(db, pool => sqlx::query_as(
+        "SELECT id, name, audience, created_at FROM tenants WHERE id = $1 OR name = $1 \
+         ORDER BY CASE WHEN id = $1 THEN 0 ELSE 1 END, created_at LIMIT 1"
+    ).bind(key).fetch_optional(pool).await?))
+}
+
+/// Serialises concurrent membership changes of one tenant (portable stand-in for
+/// `SELECT … FOR UPDATE`, which SQLite lacks): without it two admins demoting each other at
+/// once could both see "two admins" and leave none.
+pub async fn lock(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE tenants SET name = name WHERE id = $1").bind(id).execute(conn).await?;
+    });
+    Ok(())
+}
