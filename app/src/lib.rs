@@ -8,10 +8,13 @@
 )]
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod auth;
 pub mod components;
 pub mod domain;
 pub mod error;
 pub mod pages;
+pub mod portal;
 
 #[cfg(feature = "ssr")]
 pub mod services;

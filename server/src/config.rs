@@ -53,6 +53,34 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Manage portal users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    ///
+    /// Without --tenant the user gets a tenant of their own, as at sign-up. With it they join
+    /// that tenant (by id or name; created when missing), as admin with --admin.
+    Create(UserCreateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserCreateArgs {
+    /// Email address to sign in with.
+    #[arg(long)]
+    pub email: String,
+    /// Display name [default: the email's local part].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Tenant id or name to join instead of getting a tenant of one's own.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Join --tenant as admin rather than developer.
+    #[arg(long, requires = "tenant")]
+    pub admin: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,7 +1,7 @@
-use std::process::ExitCode;
+use std::{io::Read, process::ExitCode};
 
 use server::{
-    config::{Cli, Command, ServeArgs},
+    config::{Cli, Command, ServeArgs, UserCommand, UserCreateArgs},
     startup::{Application, Settings, shutdown_signal},
     telemetry,
 };
@@ -16,6 +16,9 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Serve(args)) => serve(cli.global.database_url, args).await,
         Some(Command::Migrate) => migrate(&cli.global.database_url).await,
+        Some(Command::User(UserCommand::Create(args))) => {
+            create_user(&cli.global.database_url, args).await
+        }
         None => Err("no command given".to_string()),
     };
     match result {
@@ -51,4 +54,52 @@ async fn migrate(database_url: &str) -> Result<(), String> {
     tracing::info!(engine = db.engine().as_str(), "migrations applied");
     db.close().await;
     Ok(())
+}
+
+async fn create_user(database_url: &str, args: UserCreateArgs) -> Result<(), String> {
+    let password = read_password()?;
+    let db = app::store::Database::connect(database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    let created = app::services::accounts::create_user(
+        &db,
+        &args.email,
+        args.name.as_deref(),
+        &password,
+        args.tenant.as_deref(),
+        args.admin,
+        app::store::unix_now(),
+    )
+    .await;
+    db.close().await;
+    let created = created.map_err(|e| match e {
+        app::services::ServiceError::Invalid(f) | app::services::ServiceError::Conflict(f) => {
+            format!("{}: {}", f.field, f.message)
+        }
+        other => other.to_string(),
+    })?;
+    println!(
+        "{}",
+        serde_json::json!({ "user_id": created.user_id, "tenant_id": created.tenant_id })
+    );
+    Ok(())
+}
+
+/// The password is the first line of standard input, so it never appears in the process list
+/// or shell history.
+fn read_password() -> Result<String, String> {
+    let mut input = String::new();
+    std::io::stdin()
+        .take(4096)
+        .read_to_string(&mut input)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = input.lines().next().unwrap_or_default().to_string();
+    if password.is_empty() {
+        return Err(
+            "give the password on standard input, e.g. `echo \"$PW\" | keyport user create …`"
+                .into(),
+        );
+    }
+    Ok(password)
 }

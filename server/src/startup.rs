@@ -7,7 +7,16 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tokio::net::TcpListener;
 
-use app::{App, shell, state::AppState, store::Database};
+use app::{
+    App,
+    auth::IDLE_LIFETIME_SECS,
+    shell,
+    state::AppState,
+    store::{Database, sessions::SessionBackend},
+};
+use tower_sessions::{
+    Expiry, SessionManagerLayer, cookie::SameSite, session_store::ExpiredDeletion,
+};
 
 use crate::http::{health, middleware};
 
@@ -69,8 +78,10 @@ impl Application {
             .unwrap_or_else(|| format!("http://{local_addr}"));
 
         let leptos_options = leptos_options(&settings.site_root, local_addr)?;
+        let sessions = SessionBackend::for_database(&db).await?;
+        tokio::spawn(delete_expired_sessions(sessions.clone()));
         let state = AppState { leptos_options, db };
-        let router = router(state.clone());
+        let router = router(state.clone(), session_layer(sessions, &issuer));
         Ok(Application {
             listener,
             router,
@@ -123,7 +134,36 @@ fn leptos_options(site_root: &Path, addr: SocketAddr) -> Result<LeptosOptions, S
         .build())
 }
 
-pub fn router(state: AppState) -> Router {
+/// The session cookie: HttpOnly and SameSite=Lax always; behind an https issuer also Secure
+/// with the `__Host-` prefix, which pins it to this exact origin.
+fn session_layer(sessions: SessionBackend, issuer: &str) -> SessionManagerLayer<SessionBackend> {
+    let https = issuer.starts_with("https://");
+    SessionManagerLayer::new(sessions)
+        .with_name(if https {
+            "__Host-keyport_session"
+        } else {
+            "keyport_session"
+        })
+        .with_secure(https)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            IDLE_LIFETIME_SECS,
+        )))
+}
+
+async fn delete_expired_sessions(sessions: SessionBackend) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        if let Err(error) = sessions.delete_expired().await {
+            tracing::warn!(%error, "could not delete expired sessions");
+        }
+    }
+}
+
+pub fn router(state: AppState, sessions: SessionManagerLayer<SessionBackend>) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -142,6 +182,8 @@ pub fn router(state: AppState) -> Router {
             context, shell,
         ))
         .layer(from_fn(middleware::server_fn_error_status))
+        .layer(sessions)
+        .layer(from_fn(middleware::reject_cross_site))
         .layer(from_fn(middleware::limit_body))
         .layer(from_fn(middleware::log_request))
         .with_state(state)

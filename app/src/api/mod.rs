@@ -1,3 +1,5 @@
 //! Server functions: thin adapters from the portal to the services.
 
+pub mod auth;
+pub mod members;
 pub mod status;

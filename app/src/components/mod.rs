@@ -1,4 +1,6 @@
 //! Pieces shared by several screens.
 
+pub mod forms;
+pub mod guard;
 pub mod layout;
 pub mod status_check;

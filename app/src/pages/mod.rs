@@ -3,17 +3,27 @@
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
-use crate::components::layout::Layout;
+use crate::{components::layout::Layout, portal::Portal};
 
+mod apps;
 mod home;
+mod not_allowed;
 mod not_found;
+mod settings;
+mod sign_in;
+mod sign_up;
 
+pub use apps::AppsPage;
 pub use home::HomePage;
+pub use not_allowed::NotAllowedPage;
 pub use not_found::NotFoundPage;
+pub use settings::SettingsPage;
+pub use sign_in::SignInPage;
+pub use sign_up::SignUpPage;
 
 /// The document around every server-rendered page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -37,6 +47,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    Portal::provide();
     // Effects run only in the browser, after hydration: the marker tells tests (and anyone
     // debugging) that the WASM bundle took over the server-rendered page.
     Effect::new(move |_| {
@@ -45,6 +56,8 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // Async: pages wait for who is signed in before the first byte, so a redirect to sign-in
+    // or a 403 can still set the status.
     view! {
         <Stylesheet id="keyport" href="/pkg/keyport.css"/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
@@ -52,7 +65,11 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFoundPage>
-                    <Route path=StaticSegment("") view=HomePage/>
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("signup") view=SignUpPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("signin") view=SignInPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("apps") view=AppsPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

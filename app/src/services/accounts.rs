@@ -4,6 +4,10 @@ use serde_json::json;
 
 use super::ServiceError;
 use crate::{
+    api::{
+        auth::{TenantChoice, Viewer},
+        members::MemberView,
+    },
     domain::{
         FieldError,
         account::{DisplayName, Email},
@@ -244,6 +248,51 @@ pub async fn principal(
         tenant_id: tenant_id.to_string(),
         role,
     }))
+}
+
+/// The signed-in person with their tenants, for the portal's header.
+pub async fn viewer(db: &Database, p: &Principal) -> Result<Option<Viewer>, ServiceError> {
+    let Some(user) = users::get(db, &p.user_id).await? else {
+        return Ok(None);
+    };
+    let mut tenants = Vec::new();
+    for m in members::list_for_user(db, &p.user_id).await? {
+        tenants.push(TenantChoice {
+            role: members::parse_role(&m.role)?,
+            id: m.tenant_id,
+            name: m.tenant_name,
+        });
+    }
+    let Some(current) = tenants.iter().find(|t| t.id == p.tenant_id) else {
+        return Ok(None);
+    };
+    Ok(Some(Viewer {
+        user_id: user.id,
+        email: user.email,
+        display_name: user.display_name,
+        tenant_id: current.id.clone(),
+        tenant_name: current.name.clone(),
+        role: p.role,
+        tenants,
+    }))
+}
+
+/// The members of the admin's tenant.
+pub async fn list_members(db: &Database, by: &Principal) -> Result<Vec<MemberView>, ServiceError> {
+    by.require_admin()?;
+    members::list_for_tenant(db, &by.tenant_id)
+        .await?
+        .into_iter()
+        .map(|m| {
+            Ok(MemberView {
+                is_you: m.user_id == by.user_id,
+                role: members::parse_role(&m.role)?,
+                user_id: m.user_id,
+                email: m.email,
+                display_name: m.display_name,
+            })
+        })
+        .collect()
 }
 
 /// `keyport user create`: a user with a tenant of their own, or joining `tenant` (created when

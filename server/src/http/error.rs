@@ -11,6 +11,8 @@ use serde::Serialize;
 pub enum ApiError {
     #[error("The request body is larger than {limit} bytes.")]
     PayloadTooLarge { limit: usize },
+    #[error("This request came from another site and was refused.")]
+    CrossSite,
     #[error("The service is not ready: {0}.")]
     Unavailable(&'static str),
     #[error("internal error: {0}")]
@@ -29,6 +31,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
             }
+            ApiError::CrossSite => (StatusCode::FORBIDDEN, "cross_site_request"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

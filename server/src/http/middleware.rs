@@ -1,5 +1,7 @@
 use std::time::Instant;
 
+use axum::http::{HeaderMap, Method};
+
 use axum::{
     body::{Body, to_bytes},
     extract::Request,
@@ -70,6 +72,82 @@ pub async fn server_fn_error_status(req: Request, next: Next) -> Response {
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status =
             StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let AppError::TooManyRequests { retry_after_secs } = error {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, retry_after_secs.into());
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Refuses state-changing requests that a browser made on behalf of another site (CSRF).
+/// Browsers say where a request comes from in `Sec-Fetch-Site` and `Origin`; requests that
+/// carry neither come from non-browser clients, which cookies do not follow.
+pub async fn reject_cross_site(req: Request, next: Next) -> Response {
+    if is_safe(req.method()) || is_same_site(req.headers()) {
+        return next.run(req).await;
+    }
+    tracing::warn!(path = %req.uri().path(), "cross-site request refused");
+    ApiError::CrossSite.into_response()
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn is_same_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        // "none": typed in the address bar or a bookmark; never a cross-site page.
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    match headers.get(header::ORIGIN) {
+        None => true,
+        Some(origin) => {
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+            let origin_host = origin
+                .to_str()
+                .ok()
+                .and_then(|o| o.split_once("://"))
+                .map(|(_, rest)| rest);
+            matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, v.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn same_site_rules() {
+        assert!(is_same_site(&headers(&[])), "non-browser client");
+        assert!(is_same_site(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(is_same_site(&headers(&[("sec-fetch-site", "none")])));
+        assert!(!is_same_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(
+            !is_same_site(&headers(&[("sec-fetch-site", "same-site")])),
+            "a sibling subdomain is not us"
+        );
+        assert!(is_same_site(&headers(&[
+            ("origin", "http://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000")
+        ])));
+        assert!(!is_same_site(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "127.0.0.1:3000")
+        ])));
+        assert!(!is_same_site(&headers(&[
+            ("origin", "null"),
+            ("host", "127.0.0.1:3000")
+        ])));
+    }
 }

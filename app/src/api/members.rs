@@ -1,0 +1,86 @@
+//! Settings → Members: admins manage who is in their tenant.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{domain::membership::Role, error::AppError};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub user_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub is_you: bool,
+}
+
+/// Parses a role from a form field, refusing anything else with a field error.
+pub fn parse_role_field(value: &str) -> Result<Role, AppError> {
+    Role::parse(value).ok_or_else(|| AppError::Invalid {
+        field: Some("role".into()),
+        message: "Choose admin or developer.".into(),
+    })
+}
+
+#[server]
+pub async fn list_members() -> Result<Vec<MemberView>, AppError> {
+    let state = crate::state::app_state()?;
+    let principal = crate::auth::require_principal(&state.db).await?;
+    Ok(crate::services::accounts::list_members(&state.db, &principal).await?)
+}
+
+#[server]
+pub async fn add_member(email: String, role: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    let principal = crate::auth::require_principal(&state.db).await?;
+    let role = parse_role_field(&role)?;
+    let ip = crate::auth::client_ip().await;
+    let now = crate::store::unix_now();
+    Ok(crate::services::accounts::add_member(
+        &state.db,
+        &principal,
+        &email,
+        role,
+        ip.as_deref(),
+        now,
+    )
+    .await?)
+}
+
+#[server]
+pub async fn change_member_role(user_id: String, role: String) -> Result<(), AppError> {
+    use crate::domain::membership::MemberChange;
+    let state = crate::state::app_state()?;
+    let principal = crate::auth::require_principal(&state.db).await?;
+    let change = MemberChange::SetRole(parse_role_field(&role)?);
+    let ip = crate::auth::client_ip().await;
+    let now = crate::store::unix_now();
+    Ok(crate::services::accounts::change_member(
+        &state.db,
+        &principal,
+        &user_id,
+        change,
+        ip.as_deref(),
+        now,
+    )
+    .await?)
+}
+
+#[server]
+pub async fn remove_member(user_id: String) -> Result<(), AppError> {
+    use crate::domain::membership::MemberChange;
+    let state = crate::state::app_state()?;
+    let principal = crate::auth::require_principal(&state.db).await?;
+    let ip = crate::auth::client_ip().await;
+    let now = crate::store::unix_now();
+    let change = MemberChange::Remove;
+    Ok(crate::services::accounts::change_member(
+        &state.db,
+        &principal,
+        &user_id,
+        change,
+        ip.as_deref(),
+        now,
+    )
+    .await?)
+}
