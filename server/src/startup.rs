@@ -53,14 +53,6 @@ impl Application {
     /// Connects and migrates the database, then binds the listener (port 0 picks a free one).
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let db = Database::connect(&settings.database_url).await?;
-        Application::with_database(db, settings).await
-    }
-
-    /// As [`Application::build`], on a pool the caller already holds.
-    pub async fn with_database(
-        db: Database,
-        settings: Settings,
-    ) -> Result<Application, StartupError> {
         db.migrate().await?;
         let listener =
             TcpListener::bind(settings.addr)
@@ -94,6 +86,11 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The application's own pool (the tests use it to simulate an outage).
+    pub fn database(&self) -> &Database {
+        &self.state.db
     }
 
     pub fn issuer(&self) -> &str {

@@ -25,14 +25,14 @@ async fn readyz_reports_the_database_engine_on_every_engine() {
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["status"], "ready");
-        assert_eq!(body["database"], app.db.engine().as_str());
+        assert_eq!(body["database"], app.engine().as_str());
     }
 }
 
 #[tokio::test]
 async fn readyz_is_503_in_the_error_shape_when_the_database_is_gone() {
     let app = spawn_app().await;
-    app.db.db.close().await;
+    app.db.close().await;
     let res = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(res.status(), 503);
     let body: Value = res.json().await.unwrap();

@@ -1,19 +1,87 @@
 use std::net::SocketAddr;
 
-use app::store::testkit::TestDb;
+use app::store::{Database, testkit::TestDb};
+use reqwest::{Response, header::HeaderMap};
 use server::startup::{Application, Settings};
-use tokio::sync::oneshot;
+use tokio::{sync::oneshot, task::JoinHandle};
+
+pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
-    pub db: TestDb,
+    pub db: Database,
+    pub db_url: String,
+    guard: Option<TestDb>,
     shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn engine(&self) -> app::store::Engine {
+        self.db.engine()
+    }
+
+    /// Calls a server function as the portal's own client does (errors keep their status; a
+    /// redirect is a `Location` header), with the session cookie when given.
+    pub async fn call(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Response {
+        let mut req = self.client.post(self.url(path)).form(form);
+        if let Some(cookie) = cookie {
+            req = req.header("cookie", cookie);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Signs up and returns the session cookie (`name=value`).
+    pub async fn sign_up(&self, email: &str) -> String {
+        use app::api::auth::SignUp;
+        use server_fn::ServerFn;
+        let res = self
+            .call(
+                SignUp::PATH,
+                &[("email", email), ("name", ""), ("password", PASSWORD)],
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), 200, "sign-up failed");
+        session_cookie(res.headers()).expect("sign-up sets a session cookie")
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Response {
+        use app::api::auth::SignIn;
+        use server_fn::ServerFn;
+        self.call(
+            SignIn::PATH,
+            &[("email", email), ("password", password)],
+            None,
+        )
+        .await
+    }
+
+    /// Another server process on the same database, as behind a load balancer.
+    pub async fn spawn_sibling(&self) -> TestApp {
+        start(self.db_url.clone(), None, None).await
+    }
+
+    /// Stops this server and starts a new one on the same database.
+    pub async fn restart(mut self) -> TestApp {
+        let guard = self.guard.take();
+        let url = self.db_url.clone();
+        self.stop().await;
+        start(url, guard, None).await
+    }
+
+    async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
     }
 }
 
@@ -25,25 +93,31 @@ impl Drop for TestApp {
     }
 }
 
-/// The application on a fresh SQLite database.
-pub async fn spawn_app() -> TestApp {
-    spawn_app_on(TestDb::sqlite().await).await
+/// `name=value` of the session cookie a response sets, if any.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("keyport_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
 }
 
-/// The application on the given fresh database.
-pub async fn spawn_app_on(db: TestDb) -> TestApp {
+async fn start(db_url: String, guard: Option<TestDb>, issuer: Option<String>) -> TestApp {
     let settings = Settings {
-        database_url: db.url.clone(),
+        database_url: db_url.clone(),
         addr: "127.0.0.1:0".parse().unwrap(),
-        issuer: None,
+        issuer,
         site_root: "target/site".into(),
     };
-    let app = Application::with_database(db.db.clone(), settings)
+    let app = Application::build(settings)
         .await
         .expect("application starts");
     let addr = app.local_addr();
+    let db = app.database().clone();
     let (tx, rx) = oneshot::channel();
-    tokio::spawn(app.run_until(async {
+    let server = tokio::spawn(app.run_until(async {
         let _ = rx.await;
     }));
     let client = reqwest::Client::builder()
@@ -54,8 +128,32 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
         addr,
         client,
         db,
+        db_url,
+        guard,
         shutdown: Some(tx),
+        server: Some(server),
     }
+}
+
+/// The application on a fresh SQLite database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(TestDb::sqlite().await).await
+}
+
+/// The application on the given fresh database.
+pub async fn spawn_app_on(db: TestDb) -> TestApp {
+    start(db.url.clone(), Some(db), None).await
+}
+
+/// The application behind an https issuer, as in production.
+pub async fn spawn_https_app() -> TestApp {
+    let db = TestDb::sqlite().await;
+    start(
+        db.url.clone(),
+        Some(db),
+        Some("https://id.example.com".into()),
+    )
+    .await
 }
 
 /// The application once per configured engine: SQLite, and PostgreSQL when configured.

@@ -2,5 +2,7 @@
 
 mod helpers;
 
+mod accounts;
+mod cli;
 mod health;
 mod portal;

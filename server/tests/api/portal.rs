@@ -57,7 +57,7 @@ async fn status_server_function_answers_over_http_on_every_engine() {
         assert_eq!(res.status(), 200);
         let report: StatusReport = res.json().await.unwrap();
         assert!(report.database_ready);
-        assert_eq!(report.database, app.db.engine().as_str());
+        assert_eq!(report.database, app.engine().as_str());
         assert_eq!(report.version, env!("CARGO_PKG_VERSION"));
     }
 }

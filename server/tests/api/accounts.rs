@@ -1,0 +1,343 @@
+use app::api::{
+    auth::{GetPortalContext, PortalContext, SignIn, SignOut},
+    members::{AddMember, ListMembers},
+};
+use reqwest::StatusCode;
+use serde_json::Value;
+use server_fn::ServerFn;
+
+use crate::helpers::{PASSWORD, session_cookie, spawn_app, spawn_apps, spawn_https_app};
+
+async fn portal_context(app: &crate::helpers::TestApp, cookie: Option<&str>) -> PortalContext {
+    let res = app.call(GetPortalContext::PATH, &[], cookie).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+/// A plain HTML form post, as a browser sends before the WASM has loaded.
+async fn form_post(
+    app: &crate::helpers::TestApp,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header("accept", "text/html")
+        .header("referer", app.url("/signup"))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sign_up_starts_a_session_with_a_safe_cookie_and_lands_on_apps() {
+    for app in spawn_apps().await {
+        let form = [
+            ("email", "ann@example.com"),
+            ("name", "Ann"),
+            ("password", PASSWORD),
+        ];
+        let res = form_post(&app, app::api::auth::SignUp::PATH, &form).await;
+        assert_eq!(res.status(), StatusCode::FOUND);
+        assert_eq!(res.headers()["location"], "/apps");
+        let set_cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(set_cookie.starts_with("keyport_session="), "{set_cookie}");
+        for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(set_cookie.contains(flag), "{flag} missing in {set_cookie}");
+        }
+        assert!(
+            !set_cookie.contains("Secure"),
+            "plain-http issuer: a Secure cookie would never come back"
+        );
+
+        let cookie = session_cookie(res.headers()).unwrap();
+        let ctx = portal_context(&app, Some(&cookie)).await;
+        let viewer = ctx.viewer.expect("signed in");
+        assert_eq!(viewer.email, "ann@example.com");
+        assert_eq!(viewer.role, app::domain::membership::Role::Admin);
+    }
+}
+
+#[tokio::test]
+async fn a_failed_form_post_returns_to_the_form_with_the_error() {
+    let app = spawn_app().await;
+    let form = [
+        ("email", "ann@example.com"),
+        ("name", ""),
+        ("password", "short"),
+    ];
+    let res = form_post(&app, app::api::auth::SignUp::PATH, &form).await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let location = res.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with(&app.url("/signup")), "{location}");
+    assert!(
+        location.contains("8"),
+        "the error travels in the URL: {location}"
+    );
+    assert!(session_cookie(res.headers()).is_none());
+}
+
+#[tokio::test]
+async fn behind_https_the_cookie_is_secure_and_host_prefixed() {
+    let app = spawn_https_app().await;
+    let res = app
+        .call(
+            app::api::auth::SignUp::PATH,
+            &[
+                ("email", "ann@example.com"),
+                ("name", ""),
+                ("password", PASSWORD),
+            ],
+            None,
+        )
+        .await;
+    let set_cookie = res.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        set_cookie.starts_with("__Host-keyport_session="),
+        "{set_cookie}"
+    );
+    assert!(set_cookie.contains("Secure"));
+    assert!(
+        !set_cookie.contains("Domain="),
+        "__Host- cookies carry no Domain"
+    );
+}
+
+#[tokio::test]
+async fn the_first_run_is_announced_until_someone_signs_up() {
+    let app = spawn_app().await;
+    assert!(portal_context(&app, None).await.first_run);
+    app.sign_up("ann@example.com").await;
+    let ctx = portal_context(&app, None).await;
+    assert!(!ctx.first_run);
+    assert!(ctx.viewer.is_none());
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_answer_identically() {
+    let app = spawn_app().await;
+    app.sign_up("ann@example.com").await;
+    let wrong = app.sign_in("ann@example.com", "not the password").await;
+    let (wrong_status, wrong_body) = (wrong.status(), wrong.text().await.unwrap());
+    let unknown = app.sign_in("nobody@example.com", PASSWORD).await;
+    let (unknown_status, unknown_body) = (unknown.status(), unknown.text().await.unwrap());
+    assert_eq!(wrong_status, StatusCode::UNAUTHORIZED);
+    assert_eq!((wrong_status, &wrong_body), (unknown_status, &unknown_body));
+    assert!(
+        wrong_body.contains("Email or password is incorrect."),
+        "{wrong_body}"
+    );
+}
+
+#[tokio::test]
+async fn signing_in_cycles_the_session_id_and_signing_out_ends_it_on_the_server() {
+    let app = spawn_app().await;
+    let first = app.sign_up("ann@example.com").await;
+    let res = app.sign_in("ANN@example.com", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["location"], "/apps");
+    let second = session_cookie(res.headers()).unwrap();
+    assert_ne!(first, second);
+
+    let res = app.call(SignOut::PATH, &[], Some(&second)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        portal_context(&app, Some(&second)).await.viewer.is_none(),
+        "a replayed cookie is dead"
+    );
+}
+
+#[tokio::test]
+async fn repeated_failures_are_throttled_with_retry_after() {
+    let app = spawn_app().await;
+    app.sign_up("ann@example.com").await;
+    for _ in 0..app::services::accounts::MAX_FAILURES_PER_ACCOUNT {
+        assert_eq!(
+            app.sign_in("ann@example.com", "wrong wrong").await.status(),
+            401
+        );
+    }
+    let res = app.sign_in("ann@example.com", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after > 0 && retry_after <= 15 * 60, "{retry_after}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "too_many_requests");
+
+    let failures =
+        app::store::audit::recent_for_target(&app.db, "login.failed", "ann@example.com", 0)
+            .await
+            .unwrap()
+            .0;
+    assert_eq!(failures, 5, "each failure is an audit event");
+}
+
+#[tokio::test]
+async fn a_cross_site_post_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    for (header, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+    ] {
+        let res = app
+            .client
+            .post(app.url(app::api::auth::SignUp::PATH))
+            .header(header, value)
+            .form(&[
+                ("email", "ann@example.com"),
+                ("name", ""),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{header}: {value}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "cross_site_request");
+    }
+    assert_eq!(app::store::users::count(&app.db).await.unwrap(), 0);
+
+    let origin = format!("http://{}", app.addr);
+    let res = app
+        .client
+        .post(app.url(app::api::auth::SignUp::PATH))
+        .header("origin", origin)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("email", "ann@example.com"),
+            ("name", ""),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "same-origin is fine");
+}
+
+#[tokio::test]
+async fn developers_get_403_from_admin_server_functions() {
+    for app in spawn_apps().await {
+        let admin = app.sign_up("ann@example.com").await;
+        app.sign_up("dev@example.com").await;
+        let res = app
+            .call(
+                AddMember::PATH,
+                &[("email", "dev@example.com"), ("role", "developer")],
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+
+        // The developer's session now points at their own tenant; switch to Ann's.
+        let res = app.sign_in("dev@example.com", PASSWORD).await;
+        let dev = session_cookie(res.headers()).unwrap();
+        let ann_tenant = portal_context(&app, Some(&admin))
+            .await
+            .viewer
+            .unwrap()
+            .tenant_id;
+        let res = app
+            .call(
+                app::api::auth::SwitchTenant::PATH,
+                &[("tenant_id", &ann_tenant)],
+                Some(&dev),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let viewer = portal_context(&app, Some(&dev)).await.viewer.unwrap();
+        assert_eq!(viewer.tenant_id, ann_tenant);
+        assert_eq!(viewer.role, app::domain::membership::Role::Developer);
+
+        let res = app.call(ListMembers::PATH, &[], Some(&dev)).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let res = app
+            .call(
+                AddMember::PATH,
+                &[("email", "dev@example.com"), ("role", "admin")],
+                Some(&dev),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let res = app.call(ListMembers::PATH, &[], None).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_one_is_not_a_member_of_cannot_be_switched_to() {
+    let app = spawn_app().await;
+    let ann = app.sign_up("ann@example.com").await;
+    let bob = app.sign_up("bob@example.com").await;
+    let bob_tenant = portal_context(&app, Some(&bob))
+        .await
+        .viewer
+        .unwrap()
+        .tenant_id;
+    let res = app
+        .call(
+            app::api::auth::SwitchTenant::PATH,
+            &[("tenant_id", &bob_tenant)],
+            Some(&ann),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn sessions_survive_a_restart_and_work_on_a_sibling_process() {
+    for app in spawn_apps().await {
+        let cookie = app.sign_up("ann@example.com").await;
+        let sibling = app.spawn_sibling().await;
+        assert!(
+            portal_context(&sibling, Some(&cookie))
+                .await
+                .viewer
+                .is_some(),
+            "on {:?}",
+            app.engine()
+        );
+        drop(sibling);
+
+        let app = app.restart().await;
+        let ctx = portal_context(&app, Some(&cookie)).await;
+        assert_eq!(
+            ctx.viewer.unwrap().email,
+            "ann@example.com",
+            "on {:?}",
+            app.engine()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_server_function_body_is_a_400_not_a_500() {
+    let app = spawn_app().await;
+    for (content_type, body) in [
+        ("application/x-www-form-urlencoded", "email=a%40b.c"),
+        ("application/x-www-form-urlencoded", "%%%"),
+        ("application/x-www-form-urlencoded", "password=x"),
+        ("application/json", "{not json"),
+        ("text/plain", "hello"),
+    ] {
+        let res = app
+            .client
+            .post(app.url(SignIn::PATH))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::BAD_REQUEST,
+            "{content_type} {body:?}"
+        );
+        let json: Value = res.json().await.unwrap();
+        assert_eq!(json["error"], "bad_request");
+    }
+}

@@ -1,0 +1,180 @@
+use std::{
+    io::Write,
+    process::{Command, Output, Stdio},
+};
+
+use app::store::testkit::TestDb;
+use serde_json::Value;
+
+use crate::helpers::PASSWORD;
+
+fn keyport(db_url: &str, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keyport"))
+        .args(args)
+        .env("KEYPORT_DATABASE_URL", db_url)
+        .env("KEYPORT_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn user_create_reads_the_password_from_stdin_and_prints_json() {
+    for test_db in TestDb::all().await {
+        let url = test_db.url.as_str();
+        let out = keyport(
+            url,
+            &[
+                "user",
+                "create",
+                "--email",
+                "ops@example.com",
+                "--tenant",
+                "acme",
+                "--admin",
+            ],
+            &format!("{PASSWORD}\n"),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let tenant = created["tenant_id"].as_str().unwrap().to_string();
+
+        let out = keyport(
+            url,
+            &[
+                "user",
+                "create",
+                "--email",
+                "dev@example.com",
+                "--tenant",
+                "acme",
+            ],
+            PASSWORD,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let dev: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            dev["tenant_id"],
+            tenant.as_str(),
+            "joined the same tenant by name"
+        );
+
+        let role =
+            app::store::members::role_of(&test_db.db, &tenant, dev["user_id"].as_str().unwrap())
+                .await
+                .unwrap();
+        assert_eq!(role, Some(app::domain::membership::Role::Developer));
+
+        let signed_in = app::services::accounts::sign_in(
+            &test_db.db,
+            "ops@example.com",
+            PASSWORD,
+            None,
+            app::store::unix_now(),
+        )
+        .await;
+        assert!(signed_in.is_ok(), "the CLI user can sign in");
+    }
+}
+
+#[tokio::test]
+async fn user_create_refuses_bad_input_with_one_line() {
+    let test_db = TestDb::sqlite().await;
+    for (args, stdin, expect) in [
+        (
+            vec!["user", "create", "--email", "not-an-email"],
+            PASSWORD,
+            "email",
+        ),
+        (
+            vec!["user", "create", "--email", "a@example.com"],
+            "password\n",
+            "password",
+        ),
+        (
+            vec!["user", "create", "--email", "a@example.com"],
+            "",
+            "standard input",
+        ),
+    ] {
+        let out = keyport(&test_db.url, &args, stdin);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expect), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    let out = keyport(
+        &test_db.url,
+        &["user", "create", "--email", "a@example.com"],
+        PASSWORD,
+    );
+    assert!(out.status.success());
+    let out = keyport(
+        &test_db.url,
+        &["user", "create", "--email", "A@example.com"],
+        PASSWORD,
+    );
+    assert!(!out.status.success(), "duplicate email");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}
+
+#[test]
+fn help_lists_every_setting_with_its_variable_and_default() {
+    let top = Command::new(env!("CARGO_BIN_EXE_keyport"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let top = String::from_utf8(top.stdout).unwrap();
+    for needle in [
+        "--database-url",
+        "KEYPORT_DATABASE_URL",
+        "sqlite://data/keyport.db",
+        "--log-format",
+        "KEYPORT_LOG_FORMAT",
+        "KEYPORT_LOG",
+    ] {
+        assert!(
+            top.contains(needle),
+            "keyport --help lacks {needle}:\n{top}"
+        );
+    }
+    let serve = Command::new(env!("CARGO_BIN_EXE_keyport"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let serve = String::from_utf8(serve.stdout).unwrap();
+    for needle in [
+        "--addr",
+        "KEYPORT_ADDR",
+        "127.0.0.1:3000",
+        "--issuer",
+        "KEYPORT_ISSUER",
+        "--site-root",
+        "KEYPORT_SITE_ROOT",
+        "target/site",
+        "--database-url",
+    ] {
+        assert!(
+            serve.contains(needle),
+            "keyport serve --help lacks {needle}:\n{serve}"
+        );
+    }
+}
