@@ -1,6 +1,6 @@
 // Shared by the browser tests: start a real `keyport serve` on a fresh SQLite database and a
 // headless Debian Chromium driven by playwright-core (no browser download).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -41,6 +41,16 @@ export async function startServer({ databaseUrl } = {}) {
   return {
     base,
     logs,
+    databaseUrl: url,
+    /** `keyport user create` against this server's database. */
+    createUser(email, password, extraArgs = []) {
+      const out = spawnSync(keyportBin, ['user', 'create', '--email', email, ...extraArgs], {
+        input: password + '\n',
+        env: { ...process.env, KEYPORT_DATABASE_URL: url, KEYPORT_LOG: 'warn' },
+      });
+      if (out.status !== 0) throw new Error(`user create failed: ${out.stderr}`);
+      return JSON.parse(out.stdout.toString());
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));

@@ -35,12 +35,12 @@ pub fn check_new_password(password: &str, email: Option<&Email>) -> Result<(), F
         ));
     }
     let mut chars = password.chars();
-    if let Some(first) = chars.next() {
-        if chars.all(|c| c == first) {
-            return Err(too(
-                "A single repeated character is too easy to guess.".into()
-            ));
-        }
+    if let Some(first) = chars.next()
+        && chars.all(|c| c == first)
+    {
+        return Err(too(
+            "A single repeated character is too easy to guess.".into()
+        ));
     }
     if let Some(email) = email {
         let lowered = password.to_lowercase();
