@@ -2,6 +2,9 @@
 //! Compiled for the browser too, where the same rules check forms before they are sent.
 
 pub mod account;
+pub mod app_rules;
+pub mod callback;
+pub mod credentials;
 pub mod membership;
 pub mod password;
 
