@@ -1,5 +1,6 @@
 //! Server functions: thin adapters from the portal to the services.
 
+pub mod apps;
 pub mod auth;
 pub mod members;
 pub mod status;

@@ -1,6 +1,7 @@
 //! Use cases, shared by the portal's server functions and the `server` crate's endpoints.
 
 pub mod accounts;
+pub mod apps;
 mod error;
 pub mod health;
 

@@ -10,8 +10,10 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
+pub mod apps;
 pub mod audit;
 pub mod members;
+pub mod secrets;
 pub mod sessions;
 pub mod settings;
 pub mod tenants;

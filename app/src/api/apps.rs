@@ -1,0 +1,85 @@
+//! Apps and their secrets, as the portal shows them. Plaintext secrets appear only in
+//! [`NewSecret`], the answer to creating or refreshing one.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Private,
+    Public,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientType {
+    Confidential,
+    Public,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Private => "private",
+            Visibility::Public => "public",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Visibility> {
+        match value {
+            "private" => Some(Visibility::Private),
+            "public" => Some(Visibility::Public),
+            _ => None,
+        }
+    }
+}
+
+impl ClientType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientType::Confidential => "confidential",
+            ClientType::Public => "public",
+        }
+    }
+    pub fn parse(value: &str) -> Option<ClientType> {
+        match value {
+            "confidential" => Some(ClientType::Confidential),
+            "public" => Some(ClientType::Public),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppView {
+    pub client_id: String,
+    pub name: String,
+    pub description: String,
+    pub visibility: Visibility,
+    pub client_type: ClientType,
+    pub tool: bool,
+    pub callback_url: Option<String>,
+    pub scopes: Vec<String>,
+    pub roles: Vec<String>,
+    pub token_lifetime_secs: i64,
+    pub owner_id: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecretView {
+    pub id: String,
+    pub description: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub grace_until: Option<i64>,
+}
+
+/// A secret's plaintext, shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewSecret {
+    pub secret: SecretView,
+    pub plaintext: String,
+}

@@ -1,0 +1,946 @@
+//! Apps and the lifecycle of their secrets. Every change commits together with its audit
+//! event, and a refresh replaces a secret atomically: never neither, never two successors.
+
+use serde_json::json;
+
+use super::{ServiceError, accounts::Principal};
+use crate::{
+    api::apps::{AppView, ClientType, NewSecret, SecretView, Visibility},
+    domain::{
+        FieldError,
+        app_rules::{
+            AppName, DEFAULT_SECRET_LIFETIME_SECS, check_grace, check_secret_expiry,
+            check_token_lifetime,
+        },
+        callback::CallbackUrl,
+        credentials::{SecretHasher, generate_client_id, generate_secret},
+        membership::Role,
+    },
+    store::{
+        Database, StoreError, Tx,
+        apps::{self, AppRow},
+        audit::{self, Actor, NewEvent},
+        new_id,
+        secrets::{self, SecretRow},
+    },
+};
+
+/// What creating an app takes (the portal's Basic info, the API's body).
+#[derive(Debug, Clone)]
+pub struct AppDraft {
+    pub name: String,
+    pub description: String,
+    pub visibility: Visibility,
+    pub client_type: ClientType,
+    pub tool: bool,
+    pub callback_url: Option<String>,
+    pub scopes: Vec<String>,
+    pub roles: Vec<String>,
+    pub token_lifetime_secs: i64,
+}
+
+/// When a new secret expires: a year from now by default, a chosen time, or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    Default,
+    At(i64),
+    Never,
+}
+
+pub struct CreatedApp {
+    pub app: AppView,
+    pub first_secret: Option<NewSecret>,
+}
+
+fn view(row: AppRow) -> Result<AppView, ServiceError> {
+    let corrupt = |what: &str| ServiceError::Store(StoreError::Corrupt(what.to_string()));
+    Ok(AppView {
+        visibility: Visibility::parse(&row.visibility).ok_or_else(|| corrupt("visibility"))?,
+        client_type: ClientType::parse(&row.client_type).ok_or_else(|| corrupt("client type"))?,
+        scopes: split_list(&row.scopes),
+        roles: split_list(&row.roles),
+        client_id: row.client_id,
+        name: row.name,
+        description: row.description,
+        tool: row.tool,
+        callback_url: row.callback_url,
+        token_lifetime_secs: row.token_lifetime_secs,
+        owner_id: row.owner_id,
+        created_at: row.created_at,
+    })
+}
+
+fn secret_view(row: &SecretRow) -> SecretView {
+    SecretView {
+        id: row.id.clone(),
+        description: row.description.clone(),
+        prefix: row.prefix.clone(),
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        last_used_at: row.last_used_at,
+        revoked_at: row.revoked_at,
+        grace_until: row.grace_until,
+    }
+}
+
+fn split_list(value: &str) -> Vec<String> {
+    value.split_whitespace().map(str::to_string).collect()
+}
+
+fn not_found() -> ServiceError {
+    ServiceError::NotFound("No such app.".into())
+}
+
+/// Admins manage every app of their tenant; developers only their own. To anyone else an
+/// app does not exist, so probing ids reveals nothing.
+fn may_manage(by: &Principal, app: &AppRow) -> bool {
+    by.role == Role::Admin || app.owner_id.as_deref() == Some(by.user_id.as_str())
+}
+
+fn validate(draft: &AppDraft) -> Result<(AppName, Option<CallbackUrl>), ServiceError> {
+    let name = AppName::parse(&draft.name)?;
+    if draft.description.chars().count() > 1000 {
+        return Err(
+            FieldError::new("description", "Descriptions are at most 1000 characters.").into(),
+        );
+    }
+    let callback = match draft.callback_url.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(url) => Some(CallbackUrl::parse(url)?),
+    };
+    check_token_lifetime(draft.token_lifetime_secs)?;
+    if draft.tool && draft.client_type == ClientType::Public {
+        return Err(FieldError::new(
+            "tool",
+            "A tool client must be confidential: it authenticates with a secret.",
+        )
+        .into());
+    }
+    if draft.client_type == ClientType::Public && callback.is_none() {
+        return Err(FieldError::new(
+            "callback_url",
+            "A public client needs a callback URL: it can only use the code flow.",
+        )
+        .into());
+    }
+    for (field, list) in [("scopes", &draft.scopes), ("roles", &draft.roles)] {
+        if let Some(bad) = list.iter().find(|s| {
+            s.is_empty()
+                || s.chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\')
+        }) {
+            return Err(FieldError::new(
+                field,
+                format!("{bad:?} is not a valid name: no spaces or quotes."),
+            )
+            .into());
+        }
+    }
+    Ok((name, callback))
+}
+
+async fn record(
+    tx: &mut Tx,
+    by: &Principal,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<(), ServiceError> {
+    audit::record(
+        tx,
+        &NewEvent {
+            tenant_id: Some(&by.tenant_id),
+            actor: Actor::User(&by.user_id),
+            action,
+            target_type: Some("app"),
+            target_id: Some(target),
+            detail: Some(detail),
+            ip,
+            at: now,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+fn new_secret_row(
+    hasher: &SecretHasher,
+    client_id: &str,
+    description: &str,
+    expires_at: Option<i64>,
+    by: &Principal,
+    now: i64,
+) -> (SecretRow, String) {
+    let plain = generate_secret();
+    let row = SecretRow {
+        id: new_id(),
+        client_id: client_id.to_string(),
+        description: description.trim().to_string(),
+        prefix: plain.display_prefix().to_string(),
+        hash: hasher.hash(plain.expose()),
+        created_at: now,
+        created_by: Some(by.user_id.clone()),
+        expires_at,
+        last_used_at: None,
+        revoked_at: None,
+        grace_until: None,
+        replaced_by: None,
+    };
+    (row, plain.expose().to_string())
+}
+
+fn resolve_expiry(expiry: Expiry, now: i64) -> Result<Option<i64>, ServiceError> {
+    Ok(match expiry {
+        Expiry::Default => Some(now + DEFAULT_SECRET_LIFETIME_SECS),
+        Expiry::Never => None,
+        Expiry::At(at) => check_secret_expiry(Some(at), now)?,
+    })
+}
+
+/// Registers an app owned by `by`; a confidential app gets its first secret, shown once.
+pub async fn create_app(
+    db: &Database,
+    hasher: &SecretHasher,
+    by: &Principal,
+    draft: AppDraft,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<CreatedApp, ServiceError> {
+    let (name, callback) = validate(&draft)?;
+    let row = AppRow {
+        client_id: generate_client_id(),
+        tenant_id: by.tenant_id.clone(),
+        owner_id: Some(by.user_id.clone()),
+        name: name.as_str().to_string(),
+        description: draft.description.trim().to_string(),
+        visibility: draft.visibility.as_str().to_string(),
+        client_type: draft.client_type.as_str().to_string(),
+        tool: draft.tool,
+        callback_url: callback.map(|c| c.as_str().to_string()),
+        scopes: draft.scopes.join(" "),
+        roles: draft.roles.join(" "),
+        token_lifetime_secs: draft.token_lifetime_secs,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = db.begin().await?;
+    apps::insert(&mut tx, &row).await?;
+    record(
+        &mut tx,
+        by,
+        "app.created",
+        &row.client_id,
+        json!({ "name": row.name }),
+        ip,
+        now,
+    )
+    .await?;
+    let first_secret = if draft.client_type == ClientType::Confidential {
+        let (secret, plaintext) = new_secret_row(
+            hasher,
+            &row.client_id,
+            "First secret",
+            Some(now + DEFAULT_SECRET_LIFETIME_SECS),
+            by,
+            now,
+        );
+        secrets::insert(&mut tx, &secret).await?;
+        record(
+            &mut tx,
+            by,
+            "secret.created",
+            &row.client_id,
+            json!({ "secret_id": secret.id, "prefix": secret.prefix }),
+            ip,
+            now,
+        )
+        .await?;
+        Some(NewSecret {
+            secret: secret_view(&secret),
+            plaintext,
+        })
+    } else {
+        None
+    };
+    tx.commit().await?;
+    Ok(CreatedApp {
+        app: view(row)?,
+        first_secret,
+    })
+}
+
+/// The apps `by` may manage, newest first.
+pub async fn list_apps(db: &Database, by: &Principal) -> Result<Vec<AppView>, ServiceError> {
+    let owner = (by.role != Role::Admin).then_some(by.user_id.as_str());
+    apps::list(db, &by.tenant_id, owner)
+        .await?
+        .into_iter()
+        .map(view)
+        .collect()
+}
+
+pub async fn get_app(
+    db: &Database,
+    by: &Principal,
+    client_id: &str,
+) -> Result<AppView, ServiceError> {
+    match apps::get(db, &by.tenant_id, client_id).await? {
+        Some(app) if may_manage(by, &app) => view(app),
+        _ => Err(not_found()),
+    }
+}
+
+/// Loads an app for a change inside `tx`, or 404.
+async fn app_for_change(
+    tx: &mut Tx,
+    by: &Principal,
+    client_id: &str,
+) -> Result<AppRow, ServiceError> {
+    match apps::get_in(tx, &by.tenant_id, client_id).await? {
+        Some(app) if may_manage(by, &app) => Ok(app),
+        _ => Err(not_found()),
+    }
+}
+
+/// Changes an app's editable settings; the client id, type and owner never change.
+pub async fn update_app(
+    db: &Database,
+    by: &Principal,
+    client_id: &str,
+    draft: AppDraft,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<AppView, ServiceError> {
+    let mut tx = db.begin().await?;
+    let mut row = app_for_change(&mut tx, by, client_id).await?;
+    let draft = AppDraft {
+        client_type: ClientType::parse(&row.client_type).unwrap_or(ClientType::Confidential),
+        tool: row.tool,
+        ..draft
+    };
+    let (name, callback) = validate(&draft)?;
+    row.name = name.as_str().to_string();
+    row.description = draft.description.trim().to_string();
+    row.visibility = draft.visibility.as_str().to_string();
+    row.callback_url = callback.map(|c| c.as_str().to_string());
+    row.scopes = draft.scopes.join(" ");
+    row.roles = draft.roles.join(" ");
+    row.token_lifetime_secs = draft.token_lifetime_secs;
+    row.updated_at = now;
+    apps::update(&mut tx, &row).await?;
+    record(
+        &mut tx,
+        by,
+        "app.updated",
+        client_id,
+        json!({ "name": row.name }),
+        ip,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    view(row)
+}
+
+/// Deletes an app; its secrets stop working at once.
+pub async fn delete_app(
+    db: &Database,
+    by: &Principal,
+    client_id: &str,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<(), ServiceError> {
+    let mut tx = db.begin().await?;
+    let row = app_for_change(&mut tx, by, client_id).await?;
+    apps::delete(&mut tx, client_id).await?;
+    record(
+        &mut tx,
+        by,
+        "app.deleted",
+        client_id,
+        json!({ "name": row.name }),
+        ip,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn list_secrets(
+    db: &Database,
+    by: &Principal,
+    client_id: &str,
+) -> Result<Vec<SecretView>, ServiceError> {
+    get_app(db, by, client_id).await?;
+    Ok(secrets::list(db, client_id)
+        .await?
+        .iter()
+        .map(secret_view)
+        .collect())
+}
+
+fn require_confidential(app: &AppRow) -> Result<(), ServiceError> {
+    if app.client_type == ClientType::Public.as_str() {
+        return Err(ServiceError::Rule(
+            "A public client has no secrets: it uses PKCE instead.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Adds a secret beside the existing ones (for a rotation by hand); shown once.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_secret(
+    db: &Database,
+    hasher: &SecretHasher,
+    by: &Principal,
+    client_id: &str,
+    description: &str,
+    expiry: Expiry,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<NewSecret, ServiceError> {
+    if description.chars().count() > 200 {
+        return Err(
+            FieldError::new("description", "Descriptions are at most 200 characters.").into(),
+        );
+    }
+    let expires_at = resolve_expiry(expiry, now)?;
+    let mut tx = db.begin().await?;
+    let app = app_for_change(&mut tx, by, client_id).await?;
+    require_confidential(&app)?;
+    let (secret, plaintext) = new_secret_row(hasher, client_id, description, expires_at, by, now);
+    secrets::insert(&mut tx, &secret).await?;
+    record(
+        &mut tx,
+        by,
+        "secret.created",
+        client_id,
+        json!({ "secret_id": secret.id, "prefix": secret.prefix }),
+        ip,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(NewSecret {
+        secret: secret_view(&secret),
+        plaintext,
+    })
+}
+
+/// Replaces a secret by a new one with the same description and expiry policy. The old one
+/// stops at once (`grace_secs` = 0) or keeps working for the grace period. Exactly one of two
+/// concurrent refreshes of the same secret succeeds; the other gets a conflict.
+#[allow(clippy::too_many_arguments)]
+pub async fn refresh_secret(
+    db: &Database,
+    hasher: &SecretHasher,
+    by: &Principal,
+    client_id: &str,
+    secret_id: &str,
+    grace_secs: i64,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<NewSecret, ServiceError> {
+    let grace = check_grace(grace_secs)?;
+    let mut tx = db.begin().await?;
+    app_for_change(&mut tx, by, client_id).await?;
+    let Some(old) = secrets::get_in(&mut tx, client_id, secret_id).await? else {
+        return Err(ServiceError::NotFound("No such secret.".into()));
+    };
+    // Keep the old secret's lifetime policy: a secret that never expired stays that way.
+    let expires_at = old.expires_at.map(|_| now + DEFAULT_SECRET_LIFETIME_SECS);
+    let (secret, plaintext) =
+        new_secret_row(hasher, client_id, &old.description, expires_at, by, now);
+    secrets::insert(&mut tx, &secret).await?;
+    let (revoked_at, grace_until) = if grace == 0 {
+        (Some(now), None)
+    } else {
+        (None, Some(now + grace))
+    };
+    if !secrets::retire(
+        &mut tx,
+        client_id,
+        secret_id,
+        &secret.id,
+        revoked_at,
+        grace_until,
+    )
+    .await?
+    {
+        return Err(ServiceError::Rule(
+            "This secret was already refreshed or revoked. Reload to see its successor.".into(),
+        ));
+    }
+    record(
+        &mut tx,
+        by,
+        "secret.refreshed",
+        client_id,
+        json!({ "secret_id": secret_id, "new_secret_id": secret.id, "grace_seconds": grace }),
+        ip,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(NewSecret {
+        secret: secret_view(&secret),
+        plaintext,
+    })
+}
+
+/// Deletes a secret; it stops working at once.
+pub async fn delete_secret(
+    db: &Database,
+    by: &Principal,
+    client_id: &str,
+    secret_id: &str,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<(), ServiceError> {
+    let mut tx = db.begin().await?;
+    app_for_change(&mut tx, by, client_id).await?;
+    if !secrets::delete(&mut tx, client_id, secret_id).await? {
+        return Err(ServiceError::NotFound("No such secret.".into()));
+    }
+    record(
+        &mut tx,
+        by,
+        "secret.deleted",
+        client_id,
+        json!({ "secret_id": secret_id }),
+        ip,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        services::accounts::{self, SignUp, principal},
+        store::testkit::for_each_migrated_engine,
+    };
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn hasher() -> SecretHasher {
+        SecretHasher::new([3u8; 32])
+    }
+
+    fn draft(name: &str) -> AppDraft {
+        AppDraft {
+            name: name.into(),
+            description: String::new(),
+            visibility: Visibility::Private,
+            client_type: ClientType::Confidential,
+            tool: false,
+            callback_url: Some("https://app.example.com/callback".into()),
+            scopes: vec!["orders:read".into()],
+            roles: vec![],
+            token_lifetime_secs: 3600,
+        }
+    }
+
+    async fn admin(db: &Database, email: &str) -> Principal {
+        let s = accounts::sign_up(
+            db,
+            SignUp {
+                email,
+                name: "",
+                password: "correct horse battery",
+                ip: None,
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+        principal(db, &s.user_id, &s.tenant_id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn creating_a_confidential_app_shows_its_first_secret_once_and_stores_only_a_hash() {
+        for_each_migrated_engine(|db| async move {
+            let ann = admin(&db, "ann@example.com").await;
+            let created = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
+                .await
+                .unwrap();
+            let first = created
+                .first_secret
+                .expect("a confidential app gets a secret");
+            assert!(crate::domain::credentials::is_well_formed_secret(
+                &first.plaintext
+            ));
+            assert!(crate::domain::credentials::is_well_formed_client_id(
+                &created.app.client_id
+            ));
+            assert_eq!(
+                first.secret.expires_at,
+                Some(NOW + DEFAULT_SECRET_LIFETIME_SECS)
+            );
+
+            let stored = secrets::list(&db, &created.app.client_id).await.unwrap();
+            assert_eq!(stored.len(), 1);
+            assert_ne!(stored[0].hash, first.plaintext);
+            assert!(!stored[0].hash.contains(&first.plaintext[4..20]));
+            assert!(hasher().verify(&first.plaintext, &stored[0].hash));
+
+            let actions: Vec<_> = audit::list_for_tenant(&db, &ann.tenant_id, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.action, e.detail))
+                .collect();
+            assert_eq!(actions[0].0, "secret.created");
+            assert_eq!(actions[1].0, "app.created");
+            assert!(
+                actions
+                    .iter()
+                    .all(|(_, d)| !d.as_deref().unwrap_or_default().contains(&first.plaintext)),
+                "no plaintext in the audit log"
+            );
+
+            let mut public = draft("Mobile");
+            public.client_type = ClientType::Public;
+            assert!(
+                create_app(&db, &hasher(), &ann, public, None, NOW)
+                    .await
+                    .unwrap()
+                    .first_secret
+                    .is_none()
+            );
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn invalid_drafts_name_the_field() {
+        for_each_migrated_engine(|db| async move {
+            let ann = admin(&db, "ann@example.com").await;
+            let cases: Vec<(AppDraft, &str)> = vec![
+                (
+                    AppDraft {
+                        name: " ".into(),
+                        ..draft("x")
+                    },
+                    "name",
+                ),
+                (
+                    AppDraft {
+                        callback_url: Some("javascript:alert(1)".into()),
+                        ..draft("x")
+                    },
+                    "callback_url",
+                ),
+                (
+                    AppDraft {
+                        token_lifetime_secs: 59,
+                        ..draft("x")
+                    },
+                    "token_lifetime_secs",
+                ),
+                (
+                    AppDraft {
+                        client_type: ClientType::Public,
+                        tool: true,
+                        ..draft("x")
+                    },
+                    "tool",
+                ),
+                (
+                    AppDraft {
+                        scopes: vec!["a b".into()],
+                        ..draft("x")
+                    },
+                    "scopes",
+                ),
+            ];
+            for (d, field) in cases {
+                let err = create_app(&db, &hasher(), &ann, d, None, NOW)
+                    .await
+                    .err()
+                    .expect(field);
+                assert!(
+                    matches!(err, ServiceError::Invalid(ref f) if f.field == field),
+                    "{field}: {err:?}"
+                );
+            }
+            assert!(
+                list_apps(&db, &ann).await.unwrap().is_empty(),
+                "nothing half-created"
+            );
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn refresh_replaces_atomically_with_or_without_grace() {
+        for_each_migrated_engine(|db| async move {
+            let ann = admin(&db, "ann@example.com").await;
+            let app = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
+                .await
+                .unwrap();
+            let first = app.first_secret.unwrap();
+            let id = app.app.client_id;
+
+            let second = refresh_secret(
+                &db,
+                &hasher(),
+                &ann,
+                &id,
+                &first.secret.id,
+                0,
+                None,
+                NOW + 10,
+            )
+            .await
+            .unwrap();
+            let rows = secrets::list(&db, &id).await.unwrap();
+            let old = rows.iter().find(|r| r.id == first.secret.id).unwrap();
+            assert_eq!(old.revoked_at, Some(NOW + 10));
+            assert_eq!(old.replaced_by.as_deref(), Some(second.secret.id.as_str()));
+            assert_eq!(old.grace_until, None);
+
+            let third = refresh_secret(
+                &db,
+                &hasher(),
+                &ann,
+                &id,
+                &second.secret.id,
+                3600,
+                None,
+                NOW + 20,
+            )
+            .await
+            .unwrap();
+            let rows = secrets::list(&db, &id).await.unwrap();
+            let graced = rows.iter().find(|r| r.id == second.secret.id).unwrap();
+            assert_eq!(graced.grace_until, Some(NOW + 20 + 3600));
+            assert_eq!(graced.revoked_at, None);
+            assert_ne!(third.plaintext, second.plaintext);
+
+            let again = refresh_secret(
+                &db,
+                &hasher(),
+                &ann,
+                &id,
+                &first.secret.id,
+                0,
+                None,
+                NOW + 30,
+            )
+            .await
+            .err()
+            .unwrap();
+            assert!(
+                matches!(again, ServiceError::Rule(_)),
+                "a replaced secret cannot be refreshed again"
+            );
+            let too_long = refresh_secret(
+                &db,
+                &hasher(),
+                &ann,
+                &id,
+                &third.secret.id,
+                8 * 24 * 3600,
+                None,
+                NOW,
+            )
+            .await
+            .err()
+            .unwrap();
+            assert!(matches!(too_long, ServiceError::Invalid(ref f) if f.field == "grace_seconds"));
+            assert_eq!(
+                secrets::list(&db, &id).await.unwrap().len(),
+                3,
+                "failed refreshes leave nothing behind"
+            );
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn concurrent_refreshes_of_one_secret_leave_exactly_one_successor() {
+        for_each_migrated_engine(|db| async move {
+            let ann = admin(&db, "ann@example.com").await;
+            let app = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
+                .await
+                .unwrap();
+            let (id, secret_id) = (app.app.client_id, app.first_secret.unwrap().secret.id);
+            let h = hasher();
+            let attempts =
+                (0..4).map(|i| refresh_secret(&db, &h, &ann, &id, &secret_id, 0, None, NOW + i));
+            let results = futures::future::join_all(attempts).await;
+            assert_eq!(
+                results.iter().filter(|r| r.is_ok()).count(),
+                1,
+                "{results:?}"
+            );
+            let rows = secrets::list(&db, &id).await.unwrap();
+            assert_eq!(rows.len(), 2, "the old secret and one successor");
+            let winner = results.into_iter().find_map(Result::ok).unwrap();
+            let old = rows.iter().find(|r| r.id == secret_id).unwrap();
+            assert_eq!(old.replaced_by.as_deref(), Some(winner.secret.id.as_str()));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn developers_manage_only_their_own_apps_and_other_tenants_apps_do_not_exist() {
+        for_each_migrated_engine(|db| async move {
+            let ann = admin(&db, "ann@example.com").await;
+            let bob = admin(&db, "bob@example.com").await;
+            accounts::add_member(&db, &ann, "bob@example.com", Role::Developer, None, NOW)
+                .await
+                .unwrap();
+            let bob_in_ann = principal(&db, &bob.user_id, &ann.tenant_id)
+                .await
+                .unwrap()
+                .unwrap();
+
+            let anns_app = create_app(&db, &hasher(), &ann, draft("Ann's"), None, NOW)
+                .await
+                .unwrap()
+                .app;
+            let bobs_app = create_app(&db, &hasher(), &bob_in_ann, draft("Bob's"), None, NOW + 1)
+                .await
+                .unwrap()
+                .app;
+
+            let bob_sees: Vec<_> = list_apps(&db, &bob_in_ann)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|a| a.name)
+                .collect();
+            assert_eq!(bob_sees, ["Bob's"]);
+            let ann_sees: Vec<_> = list_apps(&db, &ann)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|a| a.name)
+                .collect();
+            assert_eq!(
+                ann_sees,
+                ["Bob's", "Ann's"],
+                "admins see every app, newest first"
+            );
+
+            assert!(matches!(
+                get_app(&db, &bob_in_ann, &anns_app.client_id).await,
+                Err(ServiceError::NotFound(_))
+            ));
+            assert!(matches!(
+                delete_app(&db, &bob_in_ann, &anns_app.client_id, None, NOW).await,
+                Err(ServiceError::NotFound(_))
+            ));
+            // Bob's own tenant cannot see Ann's tenant's apps at all.
+            assert!(matches!(
+                get_app(&db, &bob, &bobs_app.client_id).await,
+                Err(ServiceError::NotFound(_))
+            ));
+            assert!(list_apps(&db, &bob).await.unwrap().is_empty());
+
+            delete_app(&db, &ann, &bobs_app.client_id, None, NOW + 2)
+                .await
+                .unwrap();
+            assert!(
+                secrets::list(&db, &bobs_app.client_id)
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "secrets go with the app"
+            );
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn added_secrets_honour_expiry_choices_and_deleted_ones_are_gone() {
+        for_each_migrated_engine(|db| async move {
+            let ann = admin(&db, "ann@example.com").await;
+            let app = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
+                .await
+                .unwrap()
+                .app;
+            let never = add_secret(
+                &db,
+                &hasher(),
+                &ann,
+                &app.client_id,
+                "CI",
+                Expiry::Never,
+                None,
+                NOW,
+            )
+            .await
+            .unwrap();
+            assert_eq!(never.secret.expires_at, None);
+            let dated = add_secret(
+                &db,
+                &hasher(),
+                &ann,
+                &app.client_id,
+                "",
+                Expiry::At(NOW + 60),
+                None,
+                NOW,
+            )
+            .await
+            .unwrap();
+            assert_eq!(dated.secret.expires_at, Some(NOW + 60));
+            let past = add_secret(
+                &db,
+                &hasher(),
+                &ann,
+                &app.client_id,
+                "",
+                Expiry::At(NOW - 1),
+                None,
+                NOW,
+            )
+            .await
+            .err()
+            .unwrap();
+            assert!(matches!(past, ServiceError::Invalid(ref f) if f.field == "expires_at"));
+
+            let refreshed = refresh_secret(
+                &db,
+                &hasher(),
+                &ann,
+                &app.client_id,
+                &never.secret.id,
+                0,
+                None,
+                NOW + 1,
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                refreshed.secret.expires_at, None,
+                "a never-expiring secret's successor never expires"
+            );
+            assert_eq!(refreshed.secret.description, "CI");
+
+            delete_secret(&db, &ann, &app.client_id, &dated.secret.id, None, NOW + 2)
+                .await
+                .unwrap();
+            let left = list_secrets(&db, &ann, &app.client_id).await.unwrap();
+            assert!(left.iter().all(|s| s.id != dated.secret.id));
+            assert!(matches!(
+                delete_secret(&db, &ann, &app.client_id, &dated.secret.id, None, NOW + 3).await,
+                Err(ServiceError::NotFound(_))
+            ));
+        })
+        .await;
+    }
+}

@@ -1,0 +1,119 @@
+use sqlx::FromRow;
+
+use super::{Database, StoreError, Tx, on_pool, on_tx};
+
+/// An app as stored; scopes and roles are space-separated lists.
+#[derive(Debug, Clone, FromRow)]
+pub struct AppRow {
+    pub client_id: String,
+    pub tenant_id: String,
+    pub owner_id: Option<String>,
+    pub name: String,
+    pub description: String,
+    pub visibility: String,
+    pub client_type: String,
+    pub tool: bool,
+    pub callback_url: Option<String>,
+    pub scopes: String,
+    pub roles: String,
+    pub token_lifetime_secs: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "client_id, tenant_id, owner_id, name, description, visibility, client_type, tool, \
+    callback_url, scopes, roles, token_lifetime_secs, created_at, updated_at";
+
+pub async fn insert(tx: &mut Tx, app: &AppRow) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO apps ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    );
+    on_tx!(tx, conn => {
+        sqlx::query(&sql)
+            .bind(&app.client_id)
+            .bind(&app.tenant_id)
+            .bind(&app.owner_id)
+            .bind(&app.name)
+            .bind(&app.description)
+            .bind(&app.visibility)
+            .bind(&app.client_type)
+            .bind(app.tool)
+            .bind(&app.callback_url)
+            .bind(&app.scopes)
+            .bind(&app.roles)
+            .bind(app.token_lifetime_secs)
+            .bind(app.created_at)
+            .bind(app.updated_at)
+            .execute(conn)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Writes every editable field of `app` (the client id, tenant and owner never change).
+pub async fn update(tx: &mut Tx, app: &AppRow) -> Result<(), StoreError> {
+    on_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE apps SET name = $2, description = $3, visibility = $4, callback_url = $5, \
+             scopes = $6, roles = $7, token_lifetime_secs = $8, updated_at = $9 WHERE client_id = $1",
+        )
+        .bind(&app.client_id)
+        .bind(&app.name)
+        .bind(&app.description)
+        .bind(&app.visibility)
+        .bind(&app.callback_url)
+        .bind(&app.scopes)
+        .bind(&app.roles)
+        .bind(app.token_lifetime_secs)
+        .bind(app.updated_at)
+        .execute(conn)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn delete(tx: &mut Tx, client_id: &str) -> Result<(), StoreError> {
+    on_tx!(tx, conn => {
+        sqlx::query("DELETE FROM apps WHERE client_id = $1").bind(client_id).execute(conn).await?;
+    });
+    Ok(())
+}
+
+/// The app with this client id in this tenant; another tenant's app does not exist here.
+pub async fn get(
+    db: &Database,
+    tenant_id: &str,
+    client_id: &str,
+) -> Result<Option<AppRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM apps WHERE tenant_id = $1 AND client_id = $2");
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(tenant_id).bind(client_id).fetch_optional(pool).await?),
+    )
+}
+
+/// As [`get`], inside a transaction that is about to change the app.
+pub async fn get_in(
+    tx: &mut Tx,
+    tenant_id: &str,
+    client_id: &str,
+) -> Result<Option<AppRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM apps WHERE tenant_id = $1 AND client_id = $2");
+    Ok(
+        on_tx!(tx, conn => sqlx::query_as(&sql).bind(tenant_id).bind(client_id).fetch_optional(conn).await?),
+    )
+}
+
+/// A tenant's apps, newest first; only `owner_id`'s when given.
+pub async fn list(
+    db: &Database,
+    tenant_id: &str,
+    owner_id: Option<&str>,
+) -> Result<Vec<AppRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM apps WHERE tenant_id = $1 AND ($2 IS NULL OR owner_id = $2) \
+         ORDER BY created_at DESC, client_id"
+    );
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(tenant_id).bind(owner_id).fetch_all(pool).await?),
+    )
+}
