@@ -4,12 +4,13 @@
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
-use crate::{error::AppError, store::Database};
+use crate::{domain::credentials::SecretHasher, error::AppError, store::Database};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Database,
+    pub hasher: SecretHasher,
 }
 
 /// The state inside a server function. Missing context is a wiring bug, reported as internal.

@@ -56,6 +56,38 @@ pub enum Command {
     /// Manage portal users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage OAuth clients (apps).
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Create a confidential app and print `{"tenant_id","client_id","client_secret"}` (the
+    /// secret is shown this once).
+    Create(ClientCreateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ClientCreateArgs {
+    /// Tenant id or name (created when missing).
+    #[arg(long)]
+    pub tenant: String,
+    /// The app's name.
+    #[arg(long)]
+    pub name: String,
+    /// A tool client: its tokens act for the tenant with the app's roles.
+    #[arg(long)]
+    pub tool: bool,
+    /// A role to grant (repeatable); `admin` on a tool client allows the management API.
+    #[arg(long = "role")]
+    pub roles: Vec<String>,
+    /// A scope the app may request (repeatable).
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+    /// Key for hashing client secrets; must match the server's.
+    #[arg(long, env = "KEYPORT_SECRET_HASH_KEY", hide_env_values = true)]
+    pub secret_hash_key: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +124,11 @@ pub struct ServeArgs {
     /// Public base URL of this server, used as the token issuer [default: http://<addr>].
     #[arg(long, env = "KEYPORT_ISSUER", value_parser = parse_issuer)]
     pub issuer: Option<String>,
+
+    /// Key (base64 of 32 bytes) for hashing client secrets [default: generated once, stored
+    /// in the database].
+    #[arg(long, env = "KEYPORT_SECRET_HASH_KEY", hide_env_values = true)]
+    pub secret_hash_key: Option<String>,
 
     /// Directory holding the built portal assets (`pkg/`, favicon, …).
     #[arg(long, env = "KEYPORT_SITE_ROOT", default_value = "target/site")]

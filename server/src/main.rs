@@ -1,7 +1,9 @@
 use std::{io::Read, process::ExitCode};
 
 use server::{
-    config::{Cli, Command, ServeArgs, UserCommand, UserCreateArgs},
+    config::{
+        Cli, ClientCommand, ClientCreateArgs, Command, ServeArgs, UserCommand, UserCreateArgs,
+    },
     startup::{Application, Settings, shutdown_signal},
     telemetry,
 };
@@ -18,6 +20,9 @@ async fn main() -> ExitCode {
         Some(Command::Migrate) => migrate(&cli.global.database_url).await,
         Some(Command::User(UserCommand::Create(args))) => {
             create_user(&cli.global.database_url, args).await
+        }
+        Some(Command::Client(ClientCommand::Create(args))) => {
+            create_client(&cli.global.database_url, args).await
         }
         None => Err("no command given".to_string()),
     };
@@ -36,6 +41,7 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
         addr: args.addr,
         issuer: args.issuer,
         site_root: args.site_root,
+        secret_hash_key: args.secret_hash_key,
     };
     let app = Application::build(settings)
         .await
@@ -73,12 +79,7 @@ async fn create_user(database_url: &str, args: UserCreateArgs) -> Result<(), Str
     )
     .await;
     db.close().await;
-    let created = created.map_err(|e| match e {
-        app::services::ServiceError::Invalid(f) | app::services::ServiceError::Conflict(f) => {
-            format!("{}: {}", f.field, f.message)
-        }
-        other => other.to_string(),
-    })?;
+    let created = created.map_err(one_line)?;
     println!(
         "{}",
         serde_json::json!({ "user_id": created.user_id, "tenant_id": created.tenant_id })
@@ -102,4 +103,60 @@ fn read_password() -> Result<String, String> {
         );
     }
     Ok(password)
+}
+
+/// A service error as the one line a command prints.
+fn one_line(error: app::services::ServiceError) -> String {
+    match error {
+        app::services::ServiceError::Invalid(f) | app::services::ServiceError::Conflict(f) => {
+            format!("{}: {}", f.field, f.message)
+        }
+        other => other.to_string(),
+    }
+}
+
+async fn create_client(database_url: &str, args: ClientCreateArgs) -> Result<(), String> {
+    use app::{
+        api::apps::{ClientType, Visibility},
+        domain::app_rules::DEFAULT_TOKEN_LIFETIME_SECS,
+        services::{accounts, apps, keys},
+    };
+    let db = app::store::Database::connect(database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    let result = async {
+        let hasher = keys::secret_hasher(&db, args.secret_hash_key.as_deref()).await?;
+        let now = app::store::unix_now();
+        let tenant_id = accounts::find_or_create_tenant(&db, &args.tenant, now).await?;
+        let draft = apps::AppDraft {
+            name: args.name,
+            description: String::new(),
+            visibility: Visibility::Private,
+            client_type: ClientType::Confidential,
+            tool: args.tool,
+            callback_url: None,
+            scopes: args.scopes,
+            roles: args.roles,
+            token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
+        };
+        let created = apps::create_app_for_tenant(&db, &hasher, &tenant_id, draft, now).await?;
+        Ok::<_, app::services::ServiceError>((tenant_id, created))
+    }
+    .await;
+    db.close().await;
+    let (tenant_id, created) = result.map_err(one_line)?;
+    let secret = created
+        .first_secret
+        .map(|s| s.plaintext)
+        .unwrap_or_default();
+    println!(
+        "{}",
+        serde_json::json!({
+            "tenant_id": tenant_id,
+            "client_id": created.app.client_id,
+            "client_secret": secret,
+        })
+    );
+    Ok(())
 }

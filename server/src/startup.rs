@@ -29,6 +29,8 @@ pub enum StartupError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("secret hash key: {0}")]
+    SecretHashKey(String),
     #[error("site root {0} is not valid UTF-8")]
     SiteRoot(String),
 }
@@ -40,6 +42,7 @@ pub struct Settings {
     pub addr: SocketAddr,
     pub issuer: Option<String>,
     pub site_root: std::path::PathBuf,
+    pub secret_hash_key: Option<String>,
 }
 
 pub struct Application {
@@ -72,7 +75,14 @@ impl Application {
         let leptos_options = leptos_options(&settings.site_root, local_addr)?;
         let sessions = SessionBackend::for_database(&db).await?;
         tokio::spawn(delete_expired_sessions(sessions.clone()));
-        let state = AppState { leptos_options, db };
+        let hasher = app::services::keys::secret_hasher(&db, settings.secret_hash_key.as_deref())
+            .await
+            .map_err(|e| StartupError::SecretHashKey(e.to_string()))?;
+        let state = AppState {
+            leptos_options,
+            db,
+            hasher,
+        };
         let router = router(state.clone(), session_layer(sessions, &issuer));
         Ok(Application {
             listener,

@@ -331,14 +331,7 @@ pub async fn create_user(
     let user_id = new_id();
     let mut tx = db.begin().await?;
     insert_user(&mut tx, &user_id, &email, &name, &hash, now).await?;
-    let tenant_id = match existing {
-        Some(t) => t.id,
-        None => {
-            let id = new_id();
-            tenants::insert(&mut tx, &id, tenant_key, now).await?;
-            id
-        }
-    };
+    let tenant_id = tenant_or_new(&mut tx, existing, tenant_key, now).await?;
     let role = if admin { Role::Admin } else { Role::Developer };
     add_membership(
         &mut tx,
@@ -352,6 +345,36 @@ pub async fn create_user(
     .await?;
     tx.commit().await?;
     Ok(SignedIn { user_id, tenant_id })
+}
+
+/// The tenant found by id or name, or a new one named `key` when there is none.
+pub async fn find_or_create_tenant(
+    db: &Database,
+    key: &str,
+    now: i64,
+) -> Result<String, ServiceError> {
+    let existing = tenants::find_by_id_or_name(db, key).await?;
+    let mut tx = db.begin().await?;
+    let id = tenant_or_new(&mut tx, existing, key, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn tenant_or_new(
+    tx: &mut Tx,
+    existing: Option<tenants::TenantRow>,
+    key: &str,
+    now: i64,
+) -> Result<String, ServiceError> {
+    if let Some(t) = existing {
+        return Ok(t.id);
+    }
+    if key.trim().is_empty() || key.chars().count() > 100 {
+        return Err(FieldError::new("tenant", "Tenant names are 1 to 100 characters.").into());
+    }
+    let id = new_id();
+    tenants::insert(tx, &id, key.trim(), now).await?;
+    Ok(id)
 }
 
 /// Adds an existing user, found by email, to the admin's tenant.

@@ -148,20 +148,32 @@ async fn record(
     ip: Option<&str>,
     now: i64,
 ) -> Result<(), ServiceError> {
-    audit::record(
-        tx,
-        &NewEvent {
-            tenant_id: Some(&by.tenant_id),
-            actor: Actor::User(&by.user_id),
-            action,
-            target_type: Some("app"),
-            target_id: Some(target),
-            detail: Some(detail),
-            ip,
-            at: now,
-        },
-    )
-    .await?;
+    let actor = Actor::User(&by.user_id);
+    record_as(tx, &by.tenant_id, actor, action, target, detail, ip, now).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record_as(
+    tx: &mut Tx,
+    tenant_id: &str,
+    actor: Actor<'_>,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<(), ServiceError> {
+    let event = NewEvent {
+        tenant_id: Some(tenant_id),
+        actor,
+        action,
+        target_type: Some("app"),
+        target_id: Some(target),
+        detail: Some(detail),
+        ip,
+        at: now,
+    };
+    audit::record(tx, &event).await?;
     Ok(())
 }
 
@@ -170,7 +182,7 @@ fn new_secret_row(
     client_id: &str,
     description: &str,
     expires_at: Option<i64>,
-    by: &Principal,
+    created_by: Option<&str>,
     now: i64,
 ) -> (SecretRow, String) {
     let plain = generate_secret();
@@ -181,7 +193,7 @@ fn new_secret_row(
         prefix: plain.display_prefix().to_string(),
         hash: hasher.hash(plain.expose()),
         created_at: now,
-        created_by: Some(by.user_id.clone()),
+        created_by: created_by.map(str::to_string),
         expires_at,
         last_used_at: None,
         revoked_at: None,
@@ -208,11 +220,38 @@ pub async fn create_app(
     ip: Option<&str>,
     now: i64,
 ) -> Result<CreatedApp, ServiceError> {
+    let owner = Some(by.user_id.as_str());
+    let actor = Actor::User(&by.user_id);
+    create(db, hasher, &by.tenant_id, owner, actor, draft, ip, now).await
+}
+
+/// `keyport client create`: an app with no owner (only admins manage it), made by the system.
+pub async fn create_app_for_tenant(
+    db: &Database,
+    hasher: &SecretHasher,
+    tenant_id: &str,
+    draft: AppDraft,
+    now: i64,
+) -> Result<CreatedApp, ServiceError> {
+    create(db, hasher, tenant_id, None, Actor::System, draft, None, now).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn create(
+    db: &Database,
+    hasher: &SecretHasher,
+    tenant_id: &str,
+    owner: Option<&str>,
+    actor: Actor<'_>,
+    draft: AppDraft,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<CreatedApp, ServiceError> {
     let (name, callback) = validate(&draft)?;
     let row = AppRow {
         client_id: generate_client_id(),
-        tenant_id: by.tenant_id.clone(),
-        owner_id: Some(by.user_id.clone()),
+        tenant_id: tenant_id.to_string(),
+        owner_id: owner.map(str::to_string),
         name: name.as_str().to_string(),
         description: draft.description.trim().to_string(),
         visibility: draft.visibility.as_str().to_string(),
@@ -225,34 +264,34 @@ pub async fn create_app(
         created_at: now,
         updated_at: now,
     };
+    let client_id = row.client_id.clone();
     let mut tx = db.begin().await?;
     apps::insert(&mut tx, &row).await?;
-    record(
+    let detail = json!({ "name": row.name });
+    record_as(
         &mut tx,
-        by,
+        tenant_id,
+        actor,
         "app.created",
-        &row.client_id,
-        json!({ "name": row.name }),
+        &client_id,
+        detail,
         ip,
         now,
     )
     .await?;
     let first_secret = if draft.client_type == ClientType::Confidential {
-        let (secret, plaintext) = new_secret_row(
-            hasher,
-            &row.client_id,
-            "First secret",
-            Some(now + DEFAULT_SECRET_LIFETIME_SECS),
-            by,
-            now,
-        );
+        let expires_at = Some(now + DEFAULT_SECRET_LIFETIME_SECS);
+        let (secret, plaintext) =
+            new_secret_row(hasher, &client_id, "First secret", expires_at, owner, now);
         secrets::insert(&mut tx, &secret).await?;
-        record(
+        let detail = json!({ "secret_id": secret.id, "prefix": secret.prefix });
+        record_as(
             &mut tx,
-            by,
+            tenant_id,
+            actor,
             "secret.created",
-            &row.client_id,
-            json!({ "secret_id": secret.id, "prefix": secret.prefix }),
+            &client_id,
+            detail,
             ip,
             now,
         )
@@ -412,7 +451,14 @@ pub async fn add_secret(
     let mut tx = db.begin().await?;
     let app = app_for_change(&mut tx, by, client_id).await?;
     require_confidential(&app)?;
-    let (secret, plaintext) = new_secret_row(hasher, client_id, description, expires_at, by, now);
+    let (secret, plaintext) = new_secret_row(
+        hasher,
+        client_id,
+        description,
+        expires_at,
+        Some(&by.user_id),
+        now,
+    );
     secrets::insert(&mut tx, &secret).await?;
     record(
         &mut tx,
@@ -453,8 +499,14 @@ pub async fn refresh_secret(
     };
     // Keep the old secret's lifetime policy: a secret that never expired stays that way.
     let expires_at = old.expires_at.map(|_| now + DEFAULT_SECRET_LIFETIME_SECS);
-    let (secret, plaintext) =
-        new_secret_row(hasher, client_id, &old.description, expires_at, by, now);
+    let (secret, plaintext) = new_secret_row(
+        hasher,
+        client_id,
+        &old.description,
+        expires_at,
+        Some(&by.user_id),
+        now,
+    );
     secrets::insert(&mut tx, &secret).await?;
     let (revoked_at, grace_until) = if grace == 0 {
         (Some(now), None)

@@ -4,5 +4,6 @@ pub mod accounts;
 pub mod apps;
 mod error;
 pub mod health;
+pub mod keys;
 
 pub use error::ServiceError;

@@ -136,6 +136,70 @@ async fn user_create_refuses_bad_input_with_one_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
 }
 
+#[tokio::test]
+async fn client_create_prints_the_ids_and_a_working_secret_once() {
+    for test_db in TestDb::all().await {
+        let args = [
+            "client",
+            "create",
+            "--tenant",
+            "acme",
+            "--name",
+            "Deploy bot",
+            "--tool",
+            "--role",
+            "admin",
+            "--scope",
+            "apps:write",
+        ];
+        let out = keyport(&test_db.url, &args, "");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let client_id = printed["client_id"].as_str().unwrap();
+        let secret = printed["client_secret"].as_str().unwrap();
+        assert!(
+            app::domain::credentials::is_well_formed_client_id(client_id),
+            "{client_id}"
+        );
+        assert!(app::domain::credentials::is_well_formed_secret(secret));
+        let tenant = printed["tenant_id"].as_str().unwrap();
+
+        let app_row = app::store::apps::get(&test_db.db, tenant, client_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(app_row.tool);
+        assert_eq!(app_row.roles, "admin");
+        assert_eq!(app_row.scopes, "apps:write");
+        let stored = app::store::secrets::list(&test_db.db, client_id)
+            .await
+            .unwrap();
+        let hasher = app::services::keys::secret_hasher(&test_db.db, None)
+            .await
+            .unwrap();
+        assert!(
+            hasher.verify(secret, &stored[0].hash),
+            "the printed secret is the stored one"
+        );
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains(secret),
+            "never in the logs"
+        );
+
+        let again = keyport(
+            &test_db.url,
+            &["client", "create", "--tenant", "acme", "--name", " "],
+            "",
+        );
+        assert!(!again.status.success());
+        assert!(String::from_utf8_lossy(&again.stderr).contains("name"));
+    }
+}
+
 #[test]
 fn help_lists_every_setting_with_its_variable_and_default() {
     let top = Command::new(env!("CARGO_BIN_EXE_keyport"))

@@ -110,6 +110,7 @@ async fn start(db_url: String, guard: Option<TestDb>, issuer: Option<String>) ->
         addr: "127.0.0.1:0".parse().unwrap(),
         issuer,
         site_root: "target/site".into(),
+        secret_hash_key: None,
     };
     let app = Application::build(settings)
         .await
