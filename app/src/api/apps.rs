@@ -83,3 +83,254 @@ pub struct NewSecret {
     pub secret: SecretView,
     pub plaintext: String,
 }
+
+/// A row of the Apps list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppSummary {
+    pub app: AppView,
+    pub active_secrets: usize,
+    pub soonest_expiry: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedAppView {
+    pub app: AppView,
+    pub first_secret: Option<NewSecret>,
+}
+
+/// Whether a secret still authenticates at `now`.
+pub fn secret_is_active(s: &SecretView, now: i64) -> bool {
+    s.revoked_at.is_none()
+        && s.grace_until.is_none_or(|until| until > now)
+        && s.expires_at.is_none_or(|at| at > now)
+}
+
+/// Secrets expiring within this many seconds get a warning.
+pub const EXPIRY_WARNING_SECS: i64 = 30 * 24 * 3600;
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use crate::{
+        auth::{client_ip, require_principal},
+        services::apps as service,
+        state::app_state,
+        store::unix_now,
+    };
+}
+
+/// Parses the portal form's yes/no checkbox (`on` when ticked, absent otherwise).
+fn ticked(value: &Option<String>) -> bool {
+    value.as_deref().is_some_and(|v| v == "on" || v == "true")
+}
+
+fn parse_choice<T>(
+    value: &str,
+    parse: fn(&str) -> Option<T>,
+    field: &str,
+    message: &str,
+) -> Result<T, AppError> {
+    parse(value).ok_or_else(|| AppError::Invalid {
+        field: Some(field.into()),
+        message: message.into(),
+    })
+}
+
+fn parse_number(value: &str, field: &str) -> Result<i64, AppError> {
+    value.trim().parse().map_err(|_| AppError::Invalid {
+        field: Some(field.into()),
+        message: "Enter a whole number.".into(),
+    })
+}
+
+#[server]
+pub async fn list_apps() -> Result<Vec<AppSummary>, AppError> {
+    use ssr::*;
+    let state = app_state()?;
+    let by = require_principal(&state.db).await?;
+    Ok(service::list_app_summaries(&state.db, &by, unix_now()).await?)
+}
+
+#[server]
+pub async fn get_app(client_id: String) -> Result<AppView, AppError> {
+    use ssr::*;
+    let state = app_state()?;
+    let by = require_principal(&state.db).await?;
+    Ok(service::get_app(&state.db, &by, &client_id).await?)
+}
+
+#[server]
+pub async fn create_app(
+    name: String,
+    visibility: String,
+    client_type: String,
+    tool: Option<String>,
+    callback_url: String,
+) -> Result<CreatedAppView, AppError> {
+    use ssr::*;
+    let state = app_state()?;
+    let by = require_principal(&state.db).await?;
+    let draft = service::AppDraft {
+        name,
+        description: String::new(),
+        visibility: parse_choice(
+            &visibility,
+            Visibility::parse,
+            "visibility",
+            "Choose private or public.",
+        )?,
+        client_type: parse_choice(
+            &client_type,
+            ClientType::parse,
+            "client_type",
+            "Choose confidential or public.",
+        )?,
+        tool: ticked(&tool),
+        callback_url: Some(callback_url),
+        scopes: Vec::new(),
+        roles: Vec::new(),
+        token_lifetime_secs: crate::domain::app_rules::DEFAULT_TOKEN_LIFETIME_SECS,
+    };
+    let ip = client_ip().await;
+    let created = service::create_app(
+        &state.db,
+        &state.hasher,
+        &by,
+        draft,
+        ip.as_deref(),
+        unix_now(),
+    )
+    .await?;
+    Ok(CreatedAppView {
+        app: created.app,
+        first_secret: created.first_secret,
+    })
+}
+
+#[server]
+pub async fn update_app(
+    client_id: String,
+    name: String,
+    description: String,
+    visibility: String,
+    callback_url: String,
+    scopes: String,
+    roles: String,
+    token_lifetime_secs: String,
+) -> Result<AppView, AppError> {
+    use ssr::*;
+    let state = app_state()?;
+    let by = require_principal(&state.db).await?;
+    let draft = service::AppDraft {
+        name,
+        description,
+        visibility: parse_choice(
+            &visibility,
+            Visibility::parse,
+            "visibility",
+            "Choose private or public.",
+        )?,
+        client_type: ClientType::Confidential, // fixed at creation; the service keeps the stored one
+        tool: false,
+        callback_url: Some(callback_url),
+        scopes: scopes.split_whitespace().map(str::to_string).collect(),
+        roles: roles.split_whitespace().map(str::to_string).collect(),
+        token_lifetime_secs: parse_number(&token_lifetime_secs, "token_lifetime_secs")?,
+    };
+    let ip = client_ip().await;
+    Ok(service::update_app(&state.db, &by, &client_id, draft, ip.as_deref(), unix_now()).await?)
+}
+
+#[server]
+pub async fn delete_app(client_id: String) -> Result<(), AppError> {
+    use ssr::*;
+    let state = app_state()?;
+    let by = require_principal(&state.db).await?;
+    let ip = client_ip().await;
+    service::delete_app(&state.db, &by, &client_id, ip.as_deref(), unix_now()).await?;
+    leptos_axum::redirect("/apps");
+    Ok(())
+}
+
+#[server]
+pub async fn list_secrets(client_id: String) -> Result<Vec<SecretView>, AppError> {
+    use ssr::*;
+    let state = app_state()?;
+    let by = require_principal(&state.db).await?;
+    Ok(service::list_secrets(&state.db, &by, &client_id).await?)
+}
+
+/// `expiry` is `default` (a year), `never`, or a date `YYYY-MM-DD` (end of that day, UTC).
+#[server]
+pub async fn add_secret(
+    client_id: String,
+    description: String,
+    expiry: String,
+    expires_on: Option<String>,
+) -> Result<NewSecret, AppError> {
+    use ssr::*;
+    let state = app_state()?;
+    let by = require_principal(&state.db).await?;
+    let expiry = match expiry.as_str() {
+        "never" => service::Expiry::Never,
+        "date" => service::Expiry::At(crate::domain::app_rules::parse_date_end_of_day(
+            expires_on.as_deref().unwrap_or_default(),
+        )?),
+        _ => service::Expiry::Default,
+    };
+    let ip = client_ip().await;
+    Ok(service::add_secret(
+        &state.db,
+        &state.hasher,
+        &by,
+        &client_id,
+        &description,
+        expiry,
+        ip.as_deref(),
+        unix_now(),
+    )
+    .await?)
+}
+
+#[server]
+pub async fn refresh_secret(
+    client_id: String,
+    secret_id: String,
+    grace_seconds: String,
+) -> Result<NewSecret, AppError> {
+    use ssr::*;
+    let state = app_state()?;
+    let by = require_principal(&state.db).await?;
+    let grace = parse_number(&grace_seconds, "grace_seconds")?;
+    let ip = client_ip().await;
+    Ok(service::refresh_secret(
+        &state.db,
+        &state.hasher,
+        &by,
+        &client_id,
+        &secret_id,
+        grace,
+        ip.as_deref(),
+        unix_now(),
+    )
+    .await?)
+}
+
+#[server]
+pub async fn delete_secret(client_id: String, secret_id: String) -> Result<(), AppError> {
+    use ssr::*;
+    let state = app_state()?;
+    let by = require_principal(&state.db).await?;
+    let ip = client_ip().await;
+    Ok(service::delete_secret(
+        &state.db,
+        &by,
+        &client_id,
+        &secret_id,
+        ip.as_deref(),
+        unix_now(),
+    )
+    .await?)
+}

@@ -116,3 +116,56 @@ mod tests {
         assert!(check_grace(-1).is_err());
     }
 }
+
+/// `YYYY-MM-DD` as the Unix time of the end of that day (UTC), for "expires on" dates.
+pub fn parse_date_end_of_day(input: &str) -> Result<i64, FieldError> {
+    let bad = || FieldError::new("expires_at", "Enter a date as YYYY-MM-DD.");
+    let mut parts = input.trim().splitn(3, '-');
+    let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    let (y, m, d): (i64, i64, i64) = (
+        y.parse().map_err(|_| bad())?,
+        m.parse().map_err(|_| bad())?,
+        d.parse().map_err(|_| bad())?,
+    );
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return Err(bad());
+    }
+    // Days since the epoch (Howard Hinnant's days_from_civil).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok(days * 86_400 + 86_399)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn dates_end_at_the_last_second_of_the_day_utc() {
+        assert_eq!(parse_date_end_of_day("1970-01-01"), Ok(86_399));
+        assert_eq!(
+            parse_date_end_of_day("2027-03-01"),
+            Ok(1_803_859_200 + 86_399)
+        );
+        assert!(parse_date_end_of_day("2027-02-29").is_err());
+        assert!(parse_date_end_of_day("2028-02-29").is_ok());
+        assert!(parse_date_end_of_day("2027-13-01").is_err());
+        assert!(parse_date_end_of_day("tomorrow").is_err());
+        assert!(parse_date_end_of_day("").is_err());
+    }
+}

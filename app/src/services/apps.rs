@@ -5,7 +5,9 @@ use serde_json::json;
 
 use super::{ServiceError, accounts::Principal};
 use crate::{
-    api::apps::{AppView, ClientType, NewSecret, SecretView, Visibility},
+    api::apps::{
+        AppSummary, AppView, ClientType, NewSecret, SecretView, Visibility, secret_is_active,
+    },
     domain::{
         FieldError,
         app_rules::{
@@ -308,6 +310,34 @@ async fn create(
         app: view(row)?,
         first_secret,
     })
+}
+
+/// The Apps list: each app `by` may manage, with how many secrets work and when the first
+/// of them expires.
+pub async fn list_app_summaries(
+    db: &Database,
+    by: &Principal,
+    now: i64,
+) -> Result<Vec<AppSummary>, ServiceError> {
+    let mut summaries = Vec::new();
+    for app in list_apps(db, by).await? {
+        let secrets: Vec<SecretView> = secrets::list(db, &app.client_id)
+            .await?
+            .iter()
+            .map(secret_view)
+            .collect();
+        let active: Vec<&SecretView> = secrets
+            .iter()
+            .filter(|s| secret_is_active(s, now))
+            .collect();
+        let soonest_expiry = active.iter().filter_map(|s| s.expires_at).min();
+        summaries.push(AppSummary {
+            app,
+            active_secrets: active.len(),
+            soonest_expiry,
+        });
+    }
+    Ok(summaries)
 }
 
 /// The apps `by` may manage, newest first.
