@@ -2,6 +2,7 @@
 //! server and the browser), its server functions, and — behind the `ssr` feature — the store and
 //! the services that both the portal and the `server` crate's HTTP endpoints call.
 
+#![recursion_limit = "256"]
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)

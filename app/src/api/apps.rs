@@ -1,5 +1,7 @@
 //! Apps and their secrets, as the portal shows them. Plaintext secrets appear only in
 //! [`NewSecret`], the answer to creating or refreshing one.
+// A server function takes one argument per form field; the edit form has eight.
+#![allow(clippy::too_many_arguments)]
 
 use serde::{Deserialize, Serialize};
 
@@ -121,11 +123,13 @@ mod ssr {
     };
 }
 
+#[cfg(feature = "ssr")]
 /// Parses the portal form's yes/no checkbox (`on` when ticked, absent otherwise).
 fn ticked(value: &Option<String>) -> bool {
     value.as_deref().is_some_and(|v| v == "on" || v == "true")
 }
 
+#[cfg(feature = "ssr")]
 fn parse_choice<T>(
     value: &str,
     parse: fn(&str) -> Option<T>,
@@ -138,6 +142,7 @@ fn parse_choice<T>(
     })
 }
 
+#[cfg(feature = "ssr")]
 fn parse_number(value: &str, field: &str) -> Result<i64, AppError> {
     value.trim().parse().map_err(|_| AppError::Invalid {
         field: Some(field.into()),
@@ -333,4 +338,35 @@ pub async fn delete_secret(client_id: String, secret_id: String) -> Result<(), A
         unix_now(),
     )
     .await?)
+}
+
+/// One line of an app's Activity tab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivityView {
+    pub at: i64,
+    pub action: String,
+    pub actor: String,
+}
+
+#[server]
+pub async fn list_app_activity(client_id: String) -> Result<Vec<ActivityView>, AppError> {
+    use ssr::*;
+    let state = app_state()?;
+    let by = require_principal(&state.db).await?;
+    service::get_app(&state.db, &by, &client_id).await?;
+    let events = crate::store::audit::list_for_target(&state.db, &by.tenant_id, &client_id, 100)
+        .await
+        .map_err(crate::services::ServiceError::from)?;
+    Ok(events
+        .into_iter()
+        .map(|e| ActivityView {
+            at: e.created_at,
+            action: e.action,
+            actor: match (e.actor_type.as_str(), e.actor_id) {
+                ("user", Some(id)) => format!("user {id}"),
+                ("client", Some(id)) => format!("client {id}"),
+                (kind, _) => kind.to_string(),
+            },
+        })
+        .collect())
 }

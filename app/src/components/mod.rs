@@ -1,5 +1,7 @@
 //! Pieces shared by several screens.
 
+pub mod copy;
+pub mod format;
 pub mod forms;
 pub mod guard;
 pub mod layout;

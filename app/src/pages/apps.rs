@@ -1,21 +1,76 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 
-use crate::components::guard::RequireViewer;
+use crate::{
+    api::apps::{AppSummary, ClientType, EXPIRY_WARNING_SECS, Visibility, list_apps},
+    components::{format, guard::RequireViewer},
+};
 
-/// The tenant's apps.
+/// The tenant's apps (a developer's own; an admin's all).
 #[component]
 pub fn AppsPage() -> impl IntoView {
     view! {
         <Title text="Apps"/>
         <RequireViewer children=Box::new(|viewer| view! {
             <section>
-                <h1>"Apps"</h1>
-                <p class="lead">{format!("Apps registered in {}.", viewer.tenant_name)}</p>
-                <div class="card empty-state">
-                    <p>"This tenant has no apps yet."</p>
+                <div class="page-head">
+                    <div>
+                        <h1>"Apps"</h1>
+                        <p class="lead">{format!("Apps registered in {}.", viewer.tenant_name)}</p>
+                    </div>
+                    <A href="/apps/new" attr:class="button">"Create an app"</A>
                 </div>
+                <AppList/>
             </section>
         }.into_any())/>
+    }
+}
+
+#[component]
+fn AppList() -> impl IntoView {
+    let apps = Resource::new(|| (), |_| list_apps());
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading apps…"</p> }>
+            {move || Suspend::new(async move {
+                match apps.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <div class="card empty-state"><p>"This tenant has no apps yet. Create one to get a client id and secret."</p></div>
+                    }.into_any(),
+                    Ok(list) => view! { <AppTable list/> }.into_any(),
+                    Err(e) => view! { <p class="alert alert-error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AppTable(list: Vec<AppSummary>) -> impl IntoView {
+    let now = format::now();
+    view! {
+        <table class="apps">
+            <thead><tr><th>"Name"</th><th>"Client type"</th><th>"Visibility"</th><th>"Secrets"</th><th>"Soonest expiry"</th></tr></thead>
+            <tbody>
+                {list.into_iter().map(|s| {
+                    let warn = s.soonest_expiry.is_some_and(|at| at - now < EXPIRY_WARNING_SECS);
+                    let href = format!("/apps/{}", s.app.client_id);
+                    let client_type = match s.app.client_type { ClientType::Confidential => "Confidential", ClientType::Public => "Public (PKCE)" };
+                    let visibility = match s.app.visibility { Visibility::Private => "Private", Visibility::Public => "Public" };
+                    view! {
+                        <tr>
+                            <td><A href=href>{s.app.name.clone()}</A></td>
+                            <td>{client_type}</td>
+                            <td>{visibility}</td>
+                            <td>{s.active_secrets}</td>
+                            <td class:expiry-warning=warn>
+                                {format::optional_date(s.soonest_expiry, "—")}
+                                {warn.then(|| view! { <span class="badge warn">" expires soon"</span> })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }

@@ -5,10 +5,13 @@ use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     SsrMode, StaticSegment,
     components::{Route, Router, Routes},
+    path,
 };
 
 use crate::{components::layout::Layout, portal::Portal};
 
+mod app_detail;
+mod app_new;
 mod apps;
 mod home;
 mod not_allowed;
@@ -17,6 +20,8 @@ mod settings;
 mod sign_in;
 mod sign_up;
 
+pub use app_detail::AppPage;
+pub use app_new::NewAppPage;
 pub use apps::AppsPage;
 pub use home::HomePage;
 pub use not_allowed::NotAllowedPage;
@@ -69,6 +74,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("signup") view=SignUpPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signin") view=SignInPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("apps") view=AppsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/apps/new") view=NewAppPage ssr=SsrMode::Async/>
+                    <Route path=path!("/apps/:client_id") view=AppPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>

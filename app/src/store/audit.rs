@@ -124,3 +124,16 @@ pub async fn list_for_tenant(
          FROM audit_events WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
     ).bind(tenant_id).bind(limit).fetch_all(pool).await?))
 }
+
+/// The events about one object of a tenant, newest first.
+pub async fn list_for_target(
+    db: &Database,
+    tenant_id: &str,
+    target_id: &str,
+    limit: i64,
+) -> Result<Vec<EventRow>, StoreError> {
+    Ok(on_pool!(db, pool => sqlx::query_as(
+        "SELECT id, tenant_id, actor_type, actor_id, action, target_type, target_id, detail, ip, created_at \
+         FROM audit_events WHERE tenant_id = $1 AND target_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3"
+    ).bind(tenant_id).bind(target_id).bind(limit).fetch_all(pool).await?))
+}

@@ -1,0 +1,22 @@
+use leptos::prelude::*;
+
+/// A button that copies `value` to the clipboard and says so.
+#[component]
+pub fn CopyButton(value: String, label: &'static str) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let on_click = move |_| {
+        #[cfg(not(feature = "ssr"))]
+        {
+            let clipboard = window().navigator().clipboard();
+            let _ = clipboard.write_text(&value);
+            copied.set(true);
+        }
+        #[cfg(feature = "ssr")]
+        let _ = &value;
+    };
+    view! {
+        <button type="button" class="button secondary copy" on:click=on_click aria-label=label>
+            {move || if copied.get() { "Copied" } else { "Copy" }}
+        </button>
+    }
+}

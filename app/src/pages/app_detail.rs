@@ -1,0 +1,424 @@
+use leptos::{html, prelude::*};
+use leptos_meta::Title;
+use leptos_router::{
+    components::A,
+    hooks::{use_params_map, use_query_map},
+};
+
+use crate::{
+    api::apps::{
+        AddSecret, AppView, DeleteApp, DeleteSecret, EXPIRY_WARNING_SECS, NewSecret, RefreshSecret,
+        SecretView, UpdateApp, Visibility, get_app, list_app_activity, list_secrets,
+        secret_is_active,
+    },
+    components::{
+        format,
+        forms::{FieldMessage, FormMessage, invalid, last_error},
+        guard::RequireViewer,
+    },
+    pages::app_new::SecretField,
+};
+
+/// One app: Basic info · OAuth & access scopes · Roles · Activity.
+#[component]
+pub fn AppPage() -> impl IntoView {
+    view! {
+        <Title text="App"/>
+        <RequireViewer children=Box::new(|_| view! { <AppLoader/> }.into_any())/>
+    }
+}
+
+#[component]
+fn AppLoader() -> impl IntoView {
+    let params = use_params_map();
+    let client_id = move || params.read().get("client_id").unwrap_or_default();
+    let update = ServerAction::<UpdateApp>::new();
+    let app = Resource::new(
+        move || (client_id(), update.version().get()),
+        |(id, _)| get_app(id),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading the app…"</p> }>
+            {move || Suspend::new(async move {
+                match app.await {
+                    Ok(app) => view! { <AppTabs app update/> }.into_any(),
+                    Err(e) => view! {
+                        <section class="not-found"><h1>"App not found"</h1><p>{e.to_string()}</p><p><A href="/apps">"Back to your apps"</A></p></section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AppTabs(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
+    let query = use_query_map();
+    let tab = move || query.read().get("tab").unwrap_or_else(|| "basic".into());
+    let base = format!("/apps/{}", app.client_id);
+    let link = move |key: &'static str, label: &'static str| {
+        let href = format!("{base}?tab={key}");
+        view! {
+            <A href=href attr:class=move || if tab() == key { "tab active" } else { "tab" }
+                attr:aria-current=move || (tab() == key).then_some("page")>{label}</A>
+        }
+    };
+    let name = app.name.clone();
+    let app = StoredValue::new(app);
+    view! {
+        <Title text=name.clone()/>
+        <section>
+            <h1 class="app-name">{name}</h1>
+            <nav class="tabs" aria-label="App sections">
+                {link("basic", "Basic info")}
+                {link("oauth", "OAuth & access scopes")}
+                {link("roles", "Roles")}
+                {link("activity", "Activity")}
+            </nav>
+            {move || match tab().as_str() {
+                "oauth" => view! { <OAuthTab app=app.get_value()/> }.into_any(),
+                "roles" => view! { <RolesTab app=app.get_value() update/> }.into_any(),
+                "activity" => view! { <ActivityTab client_id=app.get_value().client_id/> }.into_any(),
+                _ => view! { <BasicTab app=app.get_value() update/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// The hidden fields that carry every editable setting, so each tab's form saves only what
+/// it shows and keeps the rest.
+#[component]
+fn KeepFields(app: AppView, #[prop(optional)] except: &'static [&'static str]) -> impl IntoView {
+    let fields = [
+        ("name", app.name.clone()),
+        ("description", app.description.clone()),
+        ("visibility", app.visibility.as_str().to_string()),
+        ("callback_url", app.callback_url.clone().unwrap_or_default()),
+        ("scopes", app.scopes.join(" ")),
+        ("roles", app.roles.join(" ")),
+        ("token_lifetime_secs", app.token_lifetime_secs.to_string()),
+    ];
+    view! {
+        <input type="hidden" name="client_id" value=app.client_id.clone()/>
+        {fields.into_iter().filter(|(k, _)| !except.contains(k)).map(|(k, v)| view! {
+            <input type="hidden" name=k value=v/>
+        }).collect_view()}
+    }
+}
+
+#[component]
+fn BasicTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
+    let error = last_error(update.value());
+    let saved = move || update.value().get().is_some_and(|r| r.is_ok());
+    let delete = ServerAction::<DeleteApp>::new();
+    let dialog = NodeRef::<html::Dialog>::new();
+    let private = app.visibility == Visibility::Private;
+    let (client_id, delete_title) = (app.client_id.clone(), format!("Delete {}?", app.name));
+    view! {
+        <ActionForm action=update attr:class="form card" attr:novalidate=true>
+            <KeepFields app=app.clone() except=&["name", "description", "visibility", "callback_url"]/>
+            <FormMessage error/>
+            {move || saved().then(|| view! { <p class="alert alert-ok" role="status">"Saved."</p> })}
+            <div class="field">
+                <label for="app-name">"Name"</label>
+                <input id="app-name" name="name" value=app.name.clone() maxlength="100" aria-invalid=invalid(error, "name")/>
+                <FieldMessage error field="name"/>
+            </div>
+            <div class="field">
+                <label for="app-description">"Description"</label>
+                <textarea id="app-description" name="description" rows="3">{app.description.clone()}</textarea>
+                <FieldMessage error field="description"/>
+            </div>
+            <fieldset class="field">
+                <legend>"Who can use it"</legend>
+                <label><input type="radio" name="visibility" value="private" checked=private/>" Private"</label>
+                <label><input type="radio" name="visibility" value="public" checked=!private/>" Public"</label>
+            </fieldset>
+            <div class="field">
+                <label for="callback-url">"Callback URL"</label>
+                <input id="callback-url" name="callback_url" type="url" value=app.callback_url.clone().unwrap_or_default()
+                    aria-invalid=invalid(error, "callback_url")/>
+                <FieldMessage error field="callback_url"/>
+            </div>
+            <button type="submit" class="button">"Save changes"</button>
+        </ActionForm>
+        <div class="card danger-zone">
+            <h2>"Delete this app"</h2>
+            <p>"Its client id and every secret stop working at once. This cannot be undone."</p>
+            <button type="button" class="button danger" on:click=move |_| open(dialog)>"Delete app…"</button>
+        </div>
+        <dialog node_ref=dialog aria-labelledby="delete-app-title">
+            <h2 id="delete-app-title">{delete_title}</h2>
+            <p>"Services using this app's client id and secrets will get invalid_client from then on."</p>
+            <ActionForm action=delete>
+                <input type="hidden" name="client_id" value=client_id/>
+                <div class="dialog-actions">
+                    <button type="button" class="button secondary" on:click=move |_| close(dialog)>"Cancel"</button>
+                    <button type="submit" class="button danger">"Delete app"</button>
+                </div>
+            </ActionForm>
+        </dialog>
+    }
+}
+
+fn open(dialog: NodeRef<html::Dialog>) {
+    if let Some(d) = dialog.get() {
+        let _ = d.show_modal();
+    }
+}
+
+fn close(dialog: NodeRef<html::Dialog>) {
+    if let Some(d) = dialog.get() {
+        d.close();
+    }
+}
+
+#[component]
+fn OAuthTab(app: AppView) -> impl IntoView {
+    let client_id = app.client_id.clone();
+    let add = ServerAction::<AddSecret>::new();
+    let refresh = ServerAction::<RefreshSecret>::new();
+    let delete = ServerAction::<DeleteSecret>::new();
+    let secrets = Resource::new(
+        {
+            let id = client_id.clone();
+            move || {
+                (
+                    id.clone(),
+                    add.version().get(),
+                    refresh.version().get(),
+                    delete.version().get(),
+                )
+            }
+        },
+        |(id, ..)| list_secrets(id),
+    );
+    // The newest secret created here, shown once; it lives only in this page's memory.
+    let shown = RwSignal::new(None::<NewSecret>);
+    Effect::new(move |_| {
+        if let Some(Ok(s)) = add.value().get() {
+            shown.set(Some(s));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(s)) = refresh.value().get() {
+            shown.set(Some(s));
+        }
+    });
+    let selected = RwSignal::new(None::<SecretView>);
+    let refresh_dialog = NodeRef::<html::Dialog>::new();
+    let delete_dialog = NodeRef::<html::Dialog>::new();
+    Effect::new(move |_| {
+        refresh.version().get();
+        close(refresh_dialog);
+    });
+    Effect::new(move |_| {
+        delete.version().get();
+        close(delete_dialog);
+    });
+    let add_error = last_error(add.value());
+    let refresh_error = last_error(refresh.value());
+    let delete_error = last_error(delete.value());
+    let confidential = app.client_type == crate::api::apps::ClientType::Confidential;
+    let selected_label = move || {
+        selected
+            .get()
+            .map(|s| {
+                format!(
+                    "{} ({}…)",
+                    if s.description.is_empty() {
+                        "Secret".into()
+                    } else {
+                        s.description.clone()
+                    },
+                    s.prefix
+                )
+            })
+            .unwrap_or_default()
+    };
+    let selected_id = move || selected.get().map(|s| s.id).unwrap_or_default();
+    let (add_client_id, refresh_client_id, delete_client_id) =
+        (client_id.clone(), client_id.clone(), client_id.clone());
+
+    view! {
+        <div class="card">
+            <SecretField label="Client id" value=client_id.clone() testid="client-id"/>
+            {move || shown.get().map(|s| view! {
+                <div class="new-secret">
+                    <SecretField label="New client secret" value=s.plaintext.clone() testid="client-secret"/>
+                    <p class="alert alert-warn" role="alert"><strong>"Copy the secret now. "</strong>"You will not see this secret again."</p>
+                </div>
+            })}
+            <p class="hint">{format!("Scopes: {}", if app.scopes.is_empty() { "none".to_string() } else { app.scopes.join(" ") })}
+                {format!(" · Token lifetime: {} s", app.token_lifetime_secs)}</p>
+        </div>
+        {(!confidential).then(|| view! { <p class="alert alert-ok">"A public client has no secrets: it proves itself with PKCE."</p> })}
+        {confidential.then(|| view! {
+            <h2 id="secrets-heading">"Client secrets"</h2>
+            <FormMessage error=refresh_error/>
+            <FormMessage error=delete_error/>
+            <Suspense fallback=|| view! { <p class="muted">"Loading secrets…"</p> }>
+                {move || Suspend::new(async move {
+                    match secrets.await {
+                        Ok(list) => view! { <SecretTable list selected refresh_dialog delete_dialog/> }.into_any(),
+                        Err(e) => view! { <p class="alert alert-error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <h2>"Add a secret"</h2>
+            <ActionForm action=add attr:class="form card inline-form" attr:novalidate=true>
+                <input type="hidden" name="client_id" value=add_client_id.clone()/>
+                <FormMessage error=add_error/>
+                <div class="field">
+                    <label for="secret-description">"Description"</label>
+                    <input id="secret-description" name="description" maxlength="200" placeholder="Production server"/>
+                    <FieldMessage error=add_error field="description"/>
+                </div>
+                <div class="field">
+                    <label for="secret-expiry">"Expires"</label>
+                    <select id="secret-expiry" name="expiry">
+                        <option value="default" selected>"In one year"</option>
+                        <option value="date">"On a date"</option>
+                        <option value="never">"Never"</option>
+                    </select>
+                    <label for="secret-expires-on" class="hint">"Date (with “On a date”)"</label>
+                    <input id="secret-expires-on" name="expires_on" type="date" aria-invalid=invalid(add_error, "expires_at")/>
+                    <FieldMessage error=add_error field="expires_at"/>
+                </div>
+                <button type="submit" class="button">"Add secret"</button>
+            </ActionForm>
+        })}
+        <dialog node_ref=refresh_dialog aria-labelledby="refresh-title">
+            <h2 id="refresh-title">"Refresh this secret?"</h2>
+            <p>{move || format!("{} will be replaced by a new secret. Services still using the old one get invalid_client once it stops working. The client id and tokens already issued keep working.", selected_label())}</p>
+            <ActionForm action=refresh>
+                <input type="hidden" name="client_id" value=refresh_client_id/>
+                <input type="hidden" name="secret_id" prop:value=selected_id/>
+                <div class="field">
+                    <label for="grace">"The old secret stops working"</label>
+                    <select id="grace" name="grace_seconds">
+                        <option value="0" selected>"Immediately"</option>
+                        <option value="3600">"In 1 hour"</option>
+                        <option value="86400">"In 24 hours"</option>
+                        <option value="604800">"In 7 days"</option>
+                    </select>
+                </div>
+                <div class="dialog-actions">
+                    <button type="button" class="button secondary" on:click=move |_| close(refresh_dialog)>"Cancel"</button>
+                    <button type="submit" class="button danger">"Refresh secret"</button>
+                </div>
+            </ActionForm>
+        </dialog>
+        <dialog node_ref=delete_dialog aria-labelledby="delete-title">
+            <h2 id="delete-title">"Delete this secret?"</h2>
+            <p>{move || format!("{} stops working at once: services using it get invalid_client.", selected_label())}</p>
+            <ActionForm action=delete>
+                <input type="hidden" name="client_id" value=delete_client_id/>
+                <input type="hidden" name="secret_id" prop:value=selected_id/>
+                <div class="dialog-actions">
+                    <button type="button" class="button secondary" on:click=move |_| close(delete_dialog)>"Cancel"</button>
+                    <button type="submit" class="button danger">"Delete secret"</button>
+                </div>
+            </ActionForm>
+        </dialog>
+    }
+}
+
+#[component]
+fn SecretTable(
+    list: Vec<SecretView>,
+    selected: RwSignal<Option<SecretView>>,
+    refresh_dialog: NodeRef<html::Dialog>,
+    delete_dialog: NodeRef<html::Dialog>,
+) -> impl IntoView {
+    let now = format::now();
+    if list.is_empty() {
+        return view! { <p class="card">"No secrets. Add one to authenticate this app."</p> }
+            .into_any();
+    }
+    view! {
+        <table aria-labelledby="secrets-heading" class="secrets">
+            <thead><tr><th>"Description"</th><th>"Prefix"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th>"Status"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+            <tbody>
+                {list.into_iter().map(|s| {
+                    let active = secret_is_active(&s, now);
+                    let expiring = active && s.expires_at.is_some_and(|at| at - now < EXPIRY_WARNING_SECS);
+                    let status = if s.revoked_at.is_some() { "Revoked".to_string() }
+                        else if let Some(until) = s.grace_until { if until > now { format!("Old, works until {}", format::date(until)) } else { "Replaced".into() } }
+                        else if !active { "Expired".into() }
+                        else if expiring { "Expires soon".into() }
+                        else { "Active".into() };
+                    let (for_refresh, for_delete) = (s.clone(), s.clone());
+                    let can_refresh = active && s.grace_until.is_none();
+                    view! {
+                        <tr data-secret=s.prefix.clone()>
+                            <td>{if s.description.is_empty() { "—".to_string() } else { s.description.clone() }}</td>
+                            <td class="mono">{format!("{}…", s.prefix)}</td>
+                            <td>{format::date(s.created_at)}</td>
+                            <td class:expiry-warning=expiring>{format::optional_date(s.expires_at, "Never")}</td>
+                            <td>{format::optional_date(s.last_used_at, "Never")}</td>
+                            <td>{status}</td>
+                            <td class="row-actions">
+                                {can_refresh.then(|| view! {
+                                    <button type="button" class="button secondary" on:click=move |_| { selected.set(Some(for_refresh.clone())); open(refresh_dialog); }>"Refresh"</button>
+                                })}
+                                <button type="button" class="button secondary" on:click=move |_| { selected.set(Some(for_delete.clone())); open(delete_dialog); }>"Delete"</button>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }.into_any()
+}
+
+#[component]
+fn RolesTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
+    let error = last_error(update.value());
+    view! {
+        <ActionForm action=update attr:class="form card" attr:novalidate=true>
+            <KeepFields app=app.clone() except=&["roles", "scopes", "token_lifetime_secs"]/>
+            <FormMessage error/>
+            <div class="field">
+                <label for="app-roles">"Roles"</label>
+                <input id="app-roles" name="roles" value=app.roles.join(" ") aria-invalid=invalid(error, "roles")/>
+                <p class="hint">"Space-separated, issued in the token's roles claim. admin on a tool client opens the management API."</p>
+                <FieldMessage error field="roles"/>
+            </div>
+            <div class="field">
+                <label for="app-scopes">"Allowed scopes"</label>
+                <input id="app-scopes" name="scopes" value=app.scopes.join(" ") aria-invalid=invalid(error, "scopes")/>
+                <FieldMessage error field="scopes"/>
+            </div>
+            <div class="field">
+                <label for="app-lifetime">"Access-token lifetime (seconds)"</label>
+                <input id="app-lifetime" name="token_lifetime_secs" type="number" min="60" max="3600" value=app.token_lifetime_secs.to_string()
+                    aria-invalid=invalid(error, "token_lifetime_secs")/>
+                <FieldMessage error field="token_lifetime_secs"/>
+            </div>
+            <button type="submit" class="button">"Save"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn ActivityTab(client_id: String) -> impl IntoView {
+    let events = Resource::new(move || client_id.clone(), list_app_activity);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading activity…"</p> }>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Ok(list) => view! {
+                        <table class="activity">
+                            <thead><tr><th>"When"</th><th>"What"</th><th>"Who"</th></tr></thead>
+                            <tbody>{list.into_iter().map(|e| view! {
+                                <tr><td>{format::date(e.at)}</td><td>{e.action}</td><td>{e.actor}</td></tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <p class="alert alert-error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
