@@ -11,6 +11,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Database,
     pub hasher: SecretHasher,
+    /// This server's public base URL (`iss` of its tokens).
+    pub issuer: String,
 }
 
 /// The state inside a server function. Missing context is a wiring bug, reported as internal.

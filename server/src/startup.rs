@@ -82,6 +82,7 @@ impl Application {
             leptos_options,
             db,
             hasher,
+            issuer: issuer.clone(),
         };
         let router = router(state.clone(), session_layer(sessions, &issuer));
         Ok(Application {

@@ -4,3 +4,4 @@ pub mod apps;
 pub mod auth;
 pub mod members;
 pub mod status;
+pub mod tenant;

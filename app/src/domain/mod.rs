@@ -7,6 +7,7 @@ pub mod callback;
 pub mod credentials;
 pub mod membership;
 pub mod password;
+pub mod scopes;
 
 /// A rule broken by user input, naming the field so the portal can show it beside that field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

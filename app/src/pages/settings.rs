@@ -5,6 +5,7 @@ use crate::{
     api::{
         auth::Viewer,
         members::{AddMember, ChangeMemberRole, MemberView, RemoveMember, list_members},
+        tenant::{AddScope, DeleteScope, UpdateTenant, get_tenant, list_scopes},
     },
     components::{
         forms::{FieldMessage, FormMessage, invalid, last_error},
@@ -18,7 +19,11 @@ use crate::{
 pub fn SettingsPage() -> impl IntoView {
     view! {
         <Title text="Settings"/>
-        <RequireViewer admin_only=true children=Box::new(|viewer| view! { <Members viewer/> }.into_any())/>
+        <RequireViewer admin_only=true children=Box::new(|viewer| view! {
+            <Members viewer/>
+            <Scopes/>
+            <Tenant/>
+        }.into_any())/>
     }
 }
 
@@ -118,5 +123,95 @@ fn MemberTable(
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// The tenant's scope catalogue: what apps may be allowed to request.
+#[component]
+fn Scopes() -> impl IntoView {
+    let add = ServerAction::<AddScope>::new();
+    let delete = ServerAction::<DeleteScope>::new();
+    let scopes = Resource::new(
+        move || (add.version().get(), delete.version().get()),
+        |_| list_scopes(),
+    );
+    let error = last_error(add.value());
+    view! {
+        <h2 id="scopes-heading">"Scopes"</h2>
+        <p class="hint">"The scopes apps of this tenant may be allowed, such as orders:read."</p>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match scopes.await {
+                    Ok(list) if list.is_empty() => view! { <p class="card">"No scopes yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table aria-labelledby="scopes-heading">
+                            <thead><tr><th>"Scope"</th><th>"Description"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+                            <tbody>{list.into_iter().map(|s| view! {
+                                <tr>
+                                    <td class="mono">{s.name.clone()}</td>
+                                    <td>{s.description.clone()}</td>
+                                    <td class="row-actions">
+                                        <ActionForm action=delete>
+                                            <input type="hidden" name="name" value=s.name.clone()/>
+                                            <button type="submit" class="button secondary">"Remove"</button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <p class="alert alert-error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <ActionForm action=add attr:class="form card inline-form" attr:novalidate=true>
+            <FormMessage error/>
+            <div class="field">
+                <label for="scope-name">"Scope"</label>
+                <input id="scope-name" name="name" placeholder="orders:read" aria-invalid=invalid(error, "name")/>
+                <FieldMessage error field="name"/>
+            </div>
+            <div class="field">
+                <label for="scope-description">"Description"</label>
+                <input id="scope-description" name="description" maxlength="200"/>
+                <FieldMessage error field="description"/>
+            </div>
+            <button type="submit" class="button">"Add scope"</button>
+        </ActionForm>
+    }
+}
+
+/// The tenant's name and the default audience of its tokens.
+#[component]
+fn Tenant() -> impl IntoView {
+    let update = ServerAction::<UpdateTenant>::new();
+    let tenant = Resource::new(move || update.version().get(), |_| get_tenant());
+    let error = last_error(update.value());
+    view! {
+        <h2>"Tenant"</h2>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match tenant.await {
+                    Ok(t) => view! {
+                        <ActionForm action=update attr:class="form card" attr:novalidate=true>
+                            <FormMessage error/>
+                            <div class="field">
+                                <label for="tenant-name">"Name"</label>
+                                <input id="tenant-name" name="name" value=t.name.clone() aria-invalid=invalid(error, "name")/>
+                                <FieldMessage error field="name"/>
+                            </div>
+                            <div class="field">
+                                <label for="tenant-audience">"Default audience"</label>
+                                <input id="tenant-audience" name="audience" value=t.audience.clone() class="mono" aria-invalid=invalid(error, "audience")/>
+                                <p class="hint">{if t.audience_is_default { "Derived from the issuer and this tenant. Set your API's identifier instead, or leave empty for the default." } else { "Leave empty to return to the derived default." }}</p>
+                                <FieldMessage error field="audience"/>
+                            </div>
+                            <button type="submit" class="button">"Save tenant"</button>
+                        </ActionForm>
+                    }.into_any(),
+                    Err(e) => view! { <p class="alert alert-error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

@@ -35,6 +35,16 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// An audit event done by this principal in their tenant.
+    pub fn event<'a>(&'a self, action: &'a str, at: i64) -> NewEvent<'a> {
+        NewEvent::new(
+            Some(&self.tenant_id),
+            Actor::User(&self.user_id),
+            action,
+            at,
+        )
+    }
+
     pub fn require_admin(&self) -> Result<(), ServiceError> {
         if self.role.can_administer_tenant() {
             Ok(())

@@ -141,41 +141,15 @@ fn validate(draft: &AppDraft) -> Result<(AppName, Option<CallbackUrl>), ServiceE
     Ok((name, callback))
 }
 
+/// Records an event about app `target` as part of `tx`.
 async fn record(
     tx: &mut Tx,
-    by: &Principal,
-    action: &str,
+    event: NewEvent<'_>,
     target: &str,
     detail: serde_json::Value,
     ip: Option<&str>,
-    now: i64,
 ) -> Result<(), ServiceError> {
-    let actor = Actor::User(&by.user_id);
-    record_as(tx, &by.tenant_id, actor, action, target, detail, ip, now).await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn record_as(
-    tx: &mut Tx,
-    tenant_id: &str,
-    actor: Actor<'_>,
-    action: &str,
-    target: &str,
-    detail: serde_json::Value,
-    ip: Option<&str>,
-    now: i64,
-) -> Result<(), ServiceError> {
-    let event = NewEvent {
-        tenant_id: Some(tenant_id),
-        actor,
-        action,
-        target_type: Some("app"),
-        target_id: Some(target),
-        detail: Some(detail),
-        ip,
-        at: now,
-    };
-    audit::record(tx, &event).await?;
+    audit::record(tx, &event.target("app", target).detail(detail).ip(ip)).await?;
     Ok(())
 }
 
@@ -203,6 +177,29 @@ fn new_secret_row(
         replaced_by: None,
     };
     (row, plain.expose().to_string())
+}
+
+/// An app may be allowed only scopes from its tenant's catalogue.
+async fn check_catalogue(
+    db: &Database,
+    tenant_id: &str,
+    wanted: &[String],
+) -> Result<(), ServiceError> {
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let catalogue = crate::store::scopes::list(db, tenant_id).await?;
+    if let Some(missing) = wanted
+        .iter()
+        .find(|w| !catalogue.iter().any(|c| &c.name == *w))
+    {
+        return Err(FieldError::new(
+            "scopes",
+            format!("{missing} is not in the tenant's scope catalogue (Settings → Scopes)."),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn resolve_expiry(expiry: Expiry, now: i64) -> Result<Option<i64>, ServiceError> {
@@ -250,6 +247,9 @@ async fn create(
     now: i64,
 ) -> Result<CreatedApp, ServiceError> {
     let (name, callback) = validate(&draft)?;
+    if owner.is_some() {
+        check_catalogue(db, tenant_id, &draft.scopes).await?;
+    }
     let row = AppRow {
         client_id: generate_client_id(),
         tenant_id: tenant_id.to_string(),
@@ -268,17 +268,20 @@ async fn create(
     };
     let client_id = row.client_id.clone();
     let mut tx = db.begin().await?;
+    if owner.is_none() {
+        // The command line names scopes freely; it adds them to the catalogue.
+        for scope in &draft.scopes {
+            crate::store::scopes::ensure(&mut tx, tenant_id, scope, now).await?;
+        }
+    }
     apps::insert(&mut tx, &row).await?;
     let detail = json!({ "name": row.name });
-    record_as(
+    record(
         &mut tx,
-        tenant_id,
-        actor,
-        "app.created",
+        NewEvent::new(Some(tenant_id), actor, "app.created", now),
         &client_id,
         detail,
         ip,
-        now,
     )
     .await?;
     let first_secret = if draft.client_type == ClientType::Confidential {
@@ -287,15 +290,12 @@ async fn create(
             new_secret_row(hasher, &client_id, "First secret", expires_at, owner, now);
         secrets::insert(&mut tx, &secret).await?;
         let detail = json!({ "secret_id": secret.id, "prefix": secret.prefix });
-        record_as(
+        record(
             &mut tx,
-            tenant_id,
-            actor,
-            "secret.created",
+            NewEvent::new(Some(tenant_id), actor, "secret.created", now),
             &client_id,
             detail,
             ip,
-            now,
         )
         .await?;
         Some(NewSecret {
@@ -390,6 +390,7 @@ pub async fn update_app(
         ..draft
     };
     let (name, callback) = validate(&draft)?;
+    check_catalogue(db, &by.tenant_id, &draft.scopes).await?;
     row.name = name.as_str().to_string();
     row.description = draft.description.trim().to_string();
     row.visibility = draft.visibility.as_str().to_string();
@@ -401,12 +402,10 @@ pub async fn update_app(
     apps::update(&mut tx, &row).await?;
     record(
         &mut tx,
-        by,
-        "app.updated",
+        by.event("app.updated", now),
         client_id,
         json!({ "name": row.name }),
         ip,
-        now,
     )
     .await?;
     tx.commit().await?;
@@ -426,12 +425,10 @@ pub async fn delete_app(
     apps::delete(&mut tx, client_id).await?;
     record(
         &mut tx,
-        by,
-        "app.deleted",
+        by.event("app.deleted", now),
         client_id,
         json!({ "name": row.name }),
         ip,
-        now,
     )
     .await?;
     tx.commit().await?;
@@ -492,12 +489,10 @@ pub async fn add_secret(
     secrets::insert(&mut tx, &secret).await?;
     record(
         &mut tx,
-        by,
-        "secret.created",
+        by.event("secret.created", now),
         client_id,
         json!({ "secret_id": secret.id, "prefix": secret.prefix }),
         ip,
-        now,
     )
     .await?;
     tx.commit().await?;
@@ -559,12 +554,10 @@ pub async fn refresh_secret(
     }
     record(
         &mut tx,
-        by,
-        "secret.refreshed",
+        by.event("secret.refreshed", now),
         client_id,
         json!({ "secret_id": secret_id, "new_secret_id": secret.id, "grace_seconds": grace }),
         ip,
-        now,
     )
     .await?;
     tx.commit().await?;
@@ -590,12 +583,10 @@ pub async fn delete_secret(
     }
     record(
         &mut tx,
-        by,
-        "secret.deleted",
+        by.event("secret.deleted", now),
         client_id,
         json!({ "secret_id": secret_id }),
         ip,
-        now,
     )
     .await?;
     tx.commit().await?;
@@ -624,7 +615,7 @@ mod tests {
             client_type: ClientType::Confidential,
             tool: false,
             callback_url: Some("https://app.example.com/callback".into()),
-            scopes: vec!["orders:read".into()],
+            scopes: vec![],
             roles: vec![],
             token_lifetime_secs: 3600,
         }

@@ -5,5 +5,6 @@ pub mod apps;
 mod error;
 pub mod health;
 pub mod keys;
+pub mod tenant;
 
 pub use error::ServiceError;

@@ -137,3 +137,40 @@ pub async fn list_for_target(
          FROM audit_events WHERE tenant_id = $1 AND target_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3"
     ).bind(tenant_id).bind(target_id).bind(limit).fetch_all(pool).await?))
 }
+
+impl<'a> NewEvent<'a> {
+    /// An event with no target, detail or address yet; add them with the methods below.
+    pub fn new(
+        tenant_id: Option<&'a str>,
+        actor: Actor<'a>,
+        action: &'a str,
+        at: i64,
+    ) -> NewEvent<'a> {
+        NewEvent {
+            tenant_id,
+            actor,
+            action,
+            target_type: None,
+            target_id: None,
+            detail: None,
+            ip: None,
+            at,
+        }
+    }
+
+    pub fn target(mut self, kind: &'a str, id: &'a str) -> NewEvent<'a> {
+        self.target_type = Some(kind);
+        self.target_id = Some(id);
+        self
+    }
+
+    pub fn detail(mut self, detail: serde_json::Value) -> NewEvent<'a> {
+        self.detail = Some(detail);
+        self
+    }
+
+    pub fn ip(mut self, ip: Option<&'a str>) -> NewEvent<'a> {
+        self.ip = ip;
+        self
+    }
+}

@@ -13,6 +13,7 @@ use sqlx::{
 pub mod apps;
 pub mod audit;
 pub mod members;
+pub mod scopes;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;

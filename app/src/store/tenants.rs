@@ -45,3 +45,16 @@ pub async fn lock(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
     });
     Ok(())
 }
+
+pub async fn update(
+    tx: &mut Tx,
+    id: &str,
+    name: &str,
+    audience: Option<&str>,
+) -> Result<(), StoreError> {
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE tenants SET name = $2, audience = $3 WHERE id = $1")
+            .bind(id).bind(name).bind(audience).execute(conn).await?;
+    });
+    Ok(())
+}

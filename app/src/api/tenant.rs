@@ -1,0 +1,74 @@
+//! Settings → Tenant and Scopes (admins).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantView {
+    pub id: String,
+    pub name: String,
+    /// The audience tokens get by default: the one an admin set, or the derived one.
+    pub audience: String,
+    pub audience_is_default: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScopeView {
+    pub name: String,
+    pub description: String,
+}
+
+#[server]
+pub async fn get_tenant() -> Result<TenantView, AppError> {
+    let state = crate::state::app_state()?;
+    let by = crate::auth::require_principal(&state.db).await?;
+    Ok(crate::services::tenant::get_tenant(&state.db, &state.issuer, &by).await?)
+}
+
+#[server]
+pub async fn update_tenant(name: String, audience: String) -> Result<TenantView, AppError> {
+    let state = crate::state::app_state()?;
+    let by = crate::auth::require_principal(&state.db).await?;
+    let ip = crate::auth::client_ip().await;
+    let now = crate::store::unix_now();
+    Ok(crate::services::tenant::update_tenant(
+        &state.db,
+        &state.issuer,
+        &by,
+        &name,
+        &audience,
+        ip.as_deref(),
+        now,
+    )
+    .await?)
+}
+
+#[server]
+pub async fn list_scopes() -> Result<Vec<ScopeView>, AppError> {
+    let state = crate::state::app_state()?;
+    let by = crate::auth::require_principal(&state.db).await?;
+    Ok(crate::services::tenant::list_scopes(&state.db, &by).await?)
+}
+
+#[server]
+pub async fn add_scope(name: String, description: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    let by = crate::auth::require_principal(&state.db).await?;
+    let ip = crate::auth::client_ip().await;
+    let now = crate::store::unix_now();
+    Ok(
+        crate::services::tenant::add_scope(&state.db, &by, &name, &description, ip.as_deref(), now)
+            .await?,
+    )
+}
+
+#[server]
+pub async fn delete_scope(name: String) -> Result<(), AppError> {
+    let state = crate::state::app_state()?;
+    let by = crate::auth::require_principal(&state.db).await?;
+    let ip = crate::auth::client_ip().await;
+    let now = crate::store::unix_now();
+    Ok(crate::services::tenant::delete_scope(&state.db, &by, &name, ip.as_deref(), now).await?)
+}
