@@ -96,6 +96,25 @@ pub async fn require_principal(db: &Database) -> Result<Principal, AppError> {
         .ok_or_else(AppError::unauthorized)
 }
 
+/// What a server function acting for a signed-in person needs.
+pub struct SignedInRequest {
+    pub state: crate::state::AppState,
+    pub by: Principal,
+    /// The client's address, for audit events.
+    pub ip: Option<String>,
+}
+
+/// The state, the signed-in principal (or 401) and the client's address.
+pub async fn signed_in() -> Result<SignedInRequest, AppError> {
+    let state = crate::state::app_state()?;
+    let by = require_principal(&state.db).await?;
+    Ok(SignedInRequest {
+        by,
+        ip: client_ip().await,
+        state,
+    })
+}
+
 /// The client's address, for audit events and throttling.
 pub async fn client_ip() -> Option<String> {
     leptos_axum::extract::<ConnectInfo<SocketAddr>>()

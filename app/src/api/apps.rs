@@ -115,12 +115,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    pub use crate::{
-        auth::{client_ip, require_principal},
-        services::apps as service,
-        state::app_state,
-        store::unix_now,
-    };
+    pub use crate::{services::apps as service, store::unix_now};
 }
 
 #[cfg(feature = "ssr")]
@@ -153,16 +148,14 @@ fn parse_number(value: &str, field: &str) -> Result<i64, AppError> {
 #[server]
 pub async fn list_apps() -> Result<Vec<AppSummary>, AppError> {
     use ssr::*;
-    let state = app_state()?;
-    let by = require_principal(&state.db).await?;
+    let crate::auth::SignedInRequest { state, by, ip: _ } = crate::auth::signed_in().await?;
     Ok(service::list_app_summaries(&state.db, &by, unix_now()).await?)
 }
 
 #[server]
 pub async fn get_app(client_id: String) -> Result<AppView, AppError> {
     use ssr::*;
-    let state = app_state()?;
-    let by = require_principal(&state.db).await?;
+    let crate::auth::SignedInRequest { state, by, ip: _ } = crate::auth::signed_in().await?;
     Ok(service::get_app(&state.db, &by, &client_id).await?)
 }
 
@@ -175,8 +168,7 @@ pub async fn create_app(
     callback_url: String,
 ) -> Result<CreatedAppView, AppError> {
     use ssr::*;
-    let state = app_state()?;
-    let by = require_principal(&state.db).await?;
+    let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
     let draft = service::AppDraft {
         name,
         description: String::new(),
@@ -198,7 +190,6 @@ pub async fn create_app(
         roles: Vec::new(),
         token_lifetime_secs: crate::domain::app_rules::DEFAULT_TOKEN_LIFETIME_SECS,
     };
-    let ip = client_ip().await;
     let created = service::create_app(
         &state.db,
         &state.hasher,
@@ -226,8 +217,7 @@ pub async fn update_app(
     token_lifetime_secs: String,
 ) -> Result<AppView, AppError> {
     use ssr::*;
-    let state = app_state()?;
-    let by = require_principal(&state.db).await?;
+    let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
     let draft = service::AppDraft {
         name,
         description,
@@ -244,16 +234,13 @@ pub async fn update_app(
         roles: roles.split_whitespace().map(str::to_string).collect(),
         token_lifetime_secs: parse_number(&token_lifetime_secs, "token_lifetime_secs")?,
     };
-    let ip = client_ip().await;
     Ok(service::update_app(&state.db, &by, &client_id, draft, ip.as_deref(), unix_now()).await?)
 }
 
 #[server]
 pub async fn delete_app(client_id: String) -> Result<(), AppError> {
     use ssr::*;
-    let state = app_state()?;
-    let by = require_principal(&state.db).await?;
-    let ip = client_ip().await;
+    let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
     service::delete_app(&state.db, &by, &client_id, ip.as_deref(), unix_now()).await?;
     leptos_axum::redirect("/apps");
     Ok(())
@@ -262,8 +249,7 @@ pub async fn delete_app(client_id: String) -> Result<(), AppError> {
 #[server]
 pub async fn list_secrets(client_id: String) -> Result<Vec<SecretView>, AppError> {
     use ssr::*;
-    let state = app_state()?;
-    let by = require_principal(&state.db).await?;
+    let crate::auth::SignedInRequest { state, by, ip: _ } = crate::auth::signed_in().await?;
     Ok(service::list_secrets(&state.db, &by, &client_id).await?)
 }
 
@@ -276,8 +262,7 @@ pub async fn add_secret(
     expires_on: Option<String>,
 ) -> Result<NewSecret, AppError> {
     use ssr::*;
-    let state = app_state()?;
-    let by = require_principal(&state.db).await?;
+    let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
     let expiry = match expiry.as_str() {
         "never" => service::Expiry::Never,
         "date" => service::Expiry::At(crate::domain::app_rules::parse_date_end_of_day(
@@ -285,7 +270,6 @@ pub async fn add_secret(
         )?),
         _ => service::Expiry::Default,
     };
-    let ip = client_ip().await;
     Ok(service::add_secret(
         &state.db,
         &state.hasher,
@@ -306,10 +290,8 @@ pub async fn refresh_secret(
     grace_seconds: String,
 ) -> Result<NewSecret, AppError> {
     use ssr::*;
-    let state = app_state()?;
-    let by = require_principal(&state.db).await?;
+    let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
     let grace = parse_number(&grace_seconds, "grace_seconds")?;
-    let ip = client_ip().await;
     Ok(service::refresh_secret(
         &state.db,
         &state.hasher,
@@ -326,9 +308,7 @@ pub async fn refresh_secret(
 #[server]
 pub async fn delete_secret(client_id: String, secret_id: String) -> Result<(), AppError> {
     use ssr::*;
-    let state = app_state()?;
-    let by = require_principal(&state.db).await?;
-    let ip = client_ip().await;
+    let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
     Ok(service::delete_secret(
         &state.db,
         &by,
@@ -351,8 +331,7 @@ pub struct ActivityView {
 #[server]
 pub async fn list_app_activity(client_id: String) -> Result<Vec<ActivityView>, AppError> {
     use ssr::*;
-    let state = app_state()?;
-    let by = require_principal(&state.db).await?;
+    let crate::auth::SignedInRequest { state, by, ip: _ } = crate::auth::signed_in().await?;
     service::get_app(&state.db, &by, &client_id).await?;
     let events = crate::store::audit::list_for_target(&state.db, &by.tenant_id, &client_id, 100)
         .await

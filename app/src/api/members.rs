@@ -24,17 +24,22 @@ pub fn parse_role_field(value: &str) -> Result<Role, AppError> {
 
 #[server]
 pub async fn list_members() -> Result<Vec<MemberView>, AppError> {
-    let state = crate::state::app_state()?;
-    let principal = crate::auth::require_principal(&state.db).await?;
+    let crate::auth::SignedInRequest {
+        state,
+        by: principal,
+        ip: _,
+    } = crate::auth::signed_in().await?;
     Ok(crate::services::accounts::list_members(&state.db, &principal).await?)
 }
 
 #[server]
 pub async fn add_member(email: String, role: String) -> Result<(), AppError> {
-    let state = crate::state::app_state()?;
-    let principal = crate::auth::require_principal(&state.db).await?;
+    let crate::auth::SignedInRequest {
+        state,
+        by: principal,
+        ip,
+    } = crate::auth::signed_in().await?;
     let role = parse_role_field(&role)?;
-    let ip = crate::auth::client_ip().await;
     let now = crate::store::unix_now();
     Ok(crate::services::accounts::add_member(
         &state.db,
@@ -50,10 +55,12 @@ pub async fn add_member(email: String, role: String) -> Result<(), AppError> {
 #[server]
 pub async fn change_member_role(user_id: String, role: String) -> Result<(), AppError> {
     use crate::domain::membership::MemberChange;
-    let state = crate::state::app_state()?;
-    let principal = crate::auth::require_principal(&state.db).await?;
+    let crate::auth::SignedInRequest {
+        state,
+        by: principal,
+        ip,
+    } = crate::auth::signed_in().await?;
     let change = MemberChange::SetRole(parse_role_field(&role)?);
-    let ip = crate::auth::client_ip().await;
     let now = crate::store::unix_now();
     Ok(crate::services::accounts::change_member(
         &state.db,
@@ -69,9 +76,11 @@ pub async fn change_member_role(user_id: String, role: String) -> Result<(), App
 #[server]
 pub async fn remove_member(user_id: String) -> Result<(), AppError> {
     use crate::domain::membership::MemberChange;
-    let state = crate::state::app_state()?;
-    let principal = crate::auth::require_principal(&state.db).await?;
-    let ip = crate::auth::client_ip().await;
+    let crate::auth::SignedInRequest {
+        state,
+        by: principal,
+        ip,
+    } = crate::auth::signed_in().await?;
     let now = crate::store::unix_now();
     let change = MemberChange::Remove;
     Ok(crate::services::accounts::change_member(

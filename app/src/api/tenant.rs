@@ -22,16 +22,13 @@ pub struct ScopeView {
 
 #[server]
 pub async fn get_tenant() -> Result<TenantView, AppError> {
-    let state = crate::state::app_state()?;
-    let by = crate::auth::require_principal(&state.db).await?;
+    let crate::auth::SignedInRequest { state, by, ip: _ } = crate::auth::signed_in().await?;
     Ok(crate::services::tenant::get_tenant(&state.db, &state.issuer, &by).await?)
 }
 
 #[server]
 pub async fn update_tenant(name: String, audience: String) -> Result<TenantView, AppError> {
-    let state = crate::state::app_state()?;
-    let by = crate::auth::require_principal(&state.db).await?;
-    let ip = crate::auth::client_ip().await;
+    let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
     let now = crate::store::unix_now();
     Ok(crate::services::tenant::update_tenant(
         &state.db,
@@ -47,16 +44,13 @@ pub async fn update_tenant(name: String, audience: String) -> Result<TenantView,
 
 #[server]
 pub async fn list_scopes() -> Result<Vec<ScopeView>, AppError> {
-    let state = crate::state::app_state()?;
-    let by = crate::auth::require_principal(&state.db).await?;
+    let crate::auth::SignedInRequest { state, by, ip: _ } = crate::auth::signed_in().await?;
     Ok(crate::services::tenant::list_scopes(&state.db, &by).await?)
 }
 
 #[server]
 pub async fn add_scope(name: String, description: String) -> Result<(), AppError> {
-    let state = crate::state::app_state()?;
-    let by = crate::auth::require_principal(&state.db).await?;
-    let ip = crate::auth::client_ip().await;
+    let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
     let now = crate::store::unix_now();
     Ok(
         crate::services::tenant::add_scope(&state.db, &by, &name, &description, ip.as_deref(), now)
@@ -66,9 +60,7 @@ pub async fn add_scope(name: String, description: String) -> Result<(), AppError
 
 #[server]
 pub async fn delete_scope(name: String) -> Result<(), AppError> {
-    let state = crate::state::app_state()?;
-    let by = crate::auth::require_principal(&state.db).await?;
-    let ip = crate::auth::client_ip().await;
+    let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
     let now = crate::store::unix_now();
     Ok(crate::services::tenant::delete_scope(&state.db, &by, &name, ip.as_deref(), now).await?)
 }
