@@ -4,6 +4,7 @@ use leptos::prelude::*;
 #[component]
 pub fn CopyButton(value: String, label: &'static str) -> impl IntoView {
     let copied = RwSignal::new(false);
+    let hydrated = super::use_hydrated();
     let on_click = move |_| {
         #[cfg(not(feature = "ssr"))]
         {
@@ -15,7 +16,7 @@ pub fn CopyButton(value: String, label: &'static str) -> impl IntoView {
         let _ = &value;
     };
     view! {
-        <button type="button" class="button secondary copy" on:click=on_click aria-label=label>
+        <button type="button" class="button secondary copy" on:click=on_click aria-label=label disabled=move || !hydrated.get()>
             {move || if copied.get() { "Copied" } else { "Copy" }}
         </button>
     }

@@ -7,8 +7,7 @@ use crate::api::status::{GetStatus, StatusReport};
 #[component]
 pub fn StatusCheck() -> impl IntoView {
     let check = ServerAction::<GetStatus>::new();
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    let hydrated = super::use_hydrated();
 
     let result = move || {
         check.value().get().map(|outcome| match outcome {

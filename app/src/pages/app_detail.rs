@@ -113,6 +113,7 @@ fn BasicTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
     let delete = ServerAction::<DeleteApp>::new();
     let dialog = NodeRef::<html::Dialog>::new();
     let private = app.visibility == Visibility::Private;
+    let hydrated = crate::components::use_hydrated();
     let (client_id, delete_title) = (app.client_id.clone(), format!("Delete {}?", app.name));
     view! {
         <ActionForm action=update attr:class="form card" attr:novalidate=true>
@@ -145,7 +146,7 @@ fn BasicTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
         <div class="card danger-zone">
             <h2>"Delete this app"</h2>
             <p>"Its client id and every secret stop working at once. This cannot be undone."</p>
-            <button type="button" class="button danger" on:click=move |_| open(dialog)>"Delete app…"</button>
+            <button type="button" class="button danger" on:click=move |_| open(dialog) disabled=move || !hydrated.get()>"Delete app…"</button>
         </div>
         <dialog node_ref=dialog aria-labelledby="delete-app-title">
             <h2 id="delete-app-title">{delete_title}</h2>
@@ -332,6 +333,7 @@ fn SecretTable(
     delete_dialog: NodeRef<html::Dialog>,
 ) -> impl IntoView {
     let now = format::now();
+    let hydrated = crate::components::use_hydrated();
     if list.is_empty() {
         return view! { <p class="card">"No secrets. Add one to authenticate this app."</p> }
             .into_any();
@@ -360,9 +362,9 @@ fn SecretTable(
                             <td>{status}</td>
                             <td class="row-actions">
                                 {can_refresh.then(|| view! {
-                                    <button type="button" class="button secondary" on:click=move |_| { selected.set(Some(for_refresh.clone())); open(refresh_dialog); }>"Refresh"</button>
+                                    <button type="button" class="button secondary" disabled=move || !hydrated.get() on:click=move |_| { selected.set(Some(for_refresh.clone())); open(refresh_dialog); }>"Refresh"</button>
                                 })}
-                                <button type="button" class="button secondary" on:click=move |_| { selected.set(Some(for_delete.clone())); open(delete_dialog); }>"Delete"</button>
+                                <button type="button" class="button secondary" disabled=move || !hydrated.get() on:click=move |_| { selected.set(Some(for_delete.clone())); open(delete_dialog); }>"Delete"</button>
                             </td>
                         </tr>
                     }
