@@ -227,13 +227,15 @@ async fn check_throttle(
     now: i64,
 ) -> Result<(), ServiceError> {
     let since = now - THROTTLE_WINDOW_SECS;
-    let (count, oldest) = audit::recent_for_target(db, "login.failed", key, since).await?;
+    let (count, oldest) =
+        audit::recent(db, "login.failed", audit::Recent::Target(key), since).await?;
     let mut retry_at = None;
     if count >= MAX_FAILURES_PER_ACCOUNT {
         retry_at = oldest.map(|t| t + THROTTLE_WINDOW_SECS);
     }
     if let Some(ip) = ip {
-        let (count, oldest) = audit::recent_from_ip(db, "login.failed", ip, since).await?;
+        let (count, oldest) =
+            audit::recent(db, "login.failed", audit::Recent::Ip(ip), since).await?;
         if count >= MAX_FAILURES_PER_ADDRESS {
             retry_at = retry_at.max(oldest.map(|t| t + THROTTLE_WINDOW_SECS));
         }

@@ -87,30 +87,36 @@ pub async fn record_alone(db: &Database, event: &NewEvent<'_>) -> Result<(), Sto
     Ok(())
 }
 
-/// How many `action` events named `target_id` since `since`, and the oldest of them.
-pub async fn recent_for_target(
-    db: &Database,
-    action: &str,
-    target_id: &str,
-    since: i64,
-) -> Result<(i64, Option<i64>), StoreError> {
-    Ok(on_pool!(db, pool => sqlx::query_as(
-        "SELECT COUNT(*), MIN(created_at) FROM audit_events \
-         WHERE action = $1 AND target_id = $2 AND created_at >= $3"
-    ).bind(action).bind(target_id).bind(since).fetch_one(pool).await?))
+/// Which events [`recent`] counts: those about one target, or those from one address.
+#[derive(Debug, Clone, Copy)]
+pub enum Recent<'a> {
+    Target(&'a str),
+    Ip(&'a str),
 }
 
-/// How many `action` events came from `ip` since `since`, and the oldest of them.
-pub async fn recent_from_ip(
+/// How many `action` events matched `which` since `since`, and the oldest of them.
+pub async fn recent(
     db: &Database,
     action: &str,
-    ip: &str,
+    which: Recent<'_>,
     since: i64,
 ) -> Result<(i64, Option<i64>), StoreError> {
-    Ok(on_pool!(db, pool => sqlx::query_as(
-        "SELECT COUNT(*), MIN(created_at) FROM audit_events \
-         WHERE action = $1 AND ip = $2 AND created_at >= $3"
-    ).bind(action).bind(ip).bind(since).fetch_one(pool).await?))
+    // The column cannot be a parameter; both texts are constants (and both indexed).
+    let (sql, value) = match which {
+        Recent::Target(id) => (
+            "SELECT COUNT(*), MIN(created_at) FROM audit_events \
+             WHERE action = $1 AND target_id = $2 AND created_at >= $3",
+            id,
+        ),
+        Recent::Ip(ip) => (
+            "SELECT COUNT(*), MIN(created_at) FROM audit_events \
+             WHERE action = $1 AND ip = $2 AND created_at >= $3",
+            ip,
+        ),
+    };
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(sql).bind(action).bind(value).bind(since).fetch_one(pool).await?),
+    )
 }
 
 /// A tenant's events, newest first.

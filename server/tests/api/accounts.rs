@@ -169,11 +169,16 @@ async fn repeated_failures_are_throttled_with_retry_after() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "too_many_requests");
 
-    let failures =
-        app::store::audit::recent_for_target(&app.db, "login.failed", "ann@example.com", 0)
-            .await
-            .unwrap()
-            .0;
+    use app::store::audit::{Recent, recent};
+    let failures = recent(
+        &app.db,
+        "login.failed",
+        Recent::Target("ann@example.com"),
+        0,
+    )
+    .await
+    .unwrap()
+    .0;
     assert_eq!(failures, 5, "each failure is an audit event");
 }
 
