@@ -14,6 +14,8 @@ pub mod auth;
 pub mod components;
 pub mod domain;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod handover;
 pub mod pages;
 pub mod portal;
 

@@ -13,6 +13,14 @@ pub struct AppState {
     pub hasher: SecretHasher,
     /// This server's public base URL (`iss` of its tokens).
     pub issuer: String,
+    pub tokens: crate::services::tokens::TokenService,
+}
+
+impl AppState {
+    /// Whether browsers reach this server over https, so cookies it sets must be `Secure`.
+    pub fn is_https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
 }
 
 /// The state inside a server function. Missing context is a wiring bug, reported as internal.

@@ -59,6 +59,50 @@ pub enum Command {
     /// Manage OAuth clients (apps).
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage the keys that sign access tokens.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a new signing key and publish it in the JWKS at once; it starts signing after
+    /// --lead-secs, when the current key retires. A retired key stays published until every
+    /// token it signed has expired.
+    Rotate(KeysRotateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KeysRotateArgs {
+    /// Seconds between publishing the new key and signing with it, so relying parties that
+    /// cache the JWKS (for up to 60 s) see it first.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(i64).range(0..=86_400))]
+    pub lead_secs: i64,
+    /// Algorithm of the new key.
+    #[arg(long, env = "KEYPORT_SIGNING_ALG", value_enum, default_value_t = SigningAlg::Es256)]
+    pub signing_alg: SigningAlg,
+}
+
+/// The JWS algorithm of new signing keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SigningAlg {
+    #[value(name = "ES256")]
+    Es256,
+    #[value(name = "EdDSA")]
+    EdDsa,
+    #[value(name = "RS256")]
+    Rs256,
+}
+
+impl SigningAlg {
+    pub fn alg(self) -> app::domain::jwt::Alg {
+        use app::domain::jwt::Alg;
+        match self {
+            SigningAlg::Es256 => Alg::Es256,
+            SigningAlg::EdDsa => Alg::EdDsa,
+            SigningAlg::Rs256 => Alg::Rs256,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +173,10 @@ pub struct ServeArgs {
     /// in the database].
     #[arg(long, env = "KEYPORT_SECRET_HASH_KEY", hide_env_values = true)]
     pub secret_hash_key: Option<String>,
+
+    /// Algorithm of the signing key created on a fresh database (and by `keys rotate`).
+    #[arg(long, env = "KEYPORT_SIGNING_ALG", value_enum, default_value_t = SigningAlg::Es256)]
+    pub signing_alg: SigningAlg,
 
     /// Directory holding the built portal assets (`pkg/`, favicon, …).
     #[arg(long, env = "KEYPORT_SITE_ROOT", default_value = "target/site")]

@@ -2,7 +2,8 @@ use std::{io::Read, process::ExitCode};
 
 use server::{
     config::{
-        Cli, ClientCommand, ClientCreateArgs, Command, ServeArgs, UserCommand, UserCreateArgs,
+        Cli, ClientCommand, ClientCreateArgs, Command, KeysCommand, KeysRotateArgs, ServeArgs,
+        UserCommand, UserCreateArgs,
     },
     startup::{Application, Settings, shutdown_signal},
     telemetry,
@@ -24,6 +25,9 @@ async fn main() -> ExitCode {
         Some(Command::Client(ClientCommand::Create(args))) => {
             create_client(&cli.global.database_url, args).await
         }
+        Some(Command::Keys(KeysCommand::Rotate(args))) => {
+            rotate_keys(&cli.global.database_url, args).await
+        }
         None => Err("no command given".to_string()),
     };
     match result {
@@ -42,6 +46,7 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
         issuer: args.issuer,
         site_root: args.site_root,
         secret_hash_key: args.secret_hash_key,
+        signing_alg: args.signing_alg.alg(),
     };
     let app = Application::build(settings)
         .await
@@ -50,6 +55,31 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
     app.run_until(shutdown_signal())
         .await
         .map_err(|e| e.to_string())
+}
+
+async fn rotate_keys(database_url: &str, args: KeysRotateArgs) -> Result<(), String> {
+    let db = app::store::Database::connect(database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    let rotated = app::services::tokens::rotate_keys(
+        &db,
+        args.signing_alg.alg(),
+        args.lead_secs,
+        app::store::unix_now(),
+    )
+    .await;
+    db.close().await;
+    let rotated = rotated.map_err(one_line)?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "kid": rotated.new_kid,
+            "signs_from": rotated.signs_from,
+            "retired": rotated.retired,
+        })
+    );
+    Ok(())
 }
 
 async fn migrate(database_url: &str) -> Result<(), String> {
@@ -139,6 +169,7 @@ async fn create_client(database_url: &str, args: ClientCreateArgs) -> Result<(),
             scopes: args.scopes,
             roles: args.roles,
             token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
+            audiences: Vec::new(),
         };
         let created = apps::create_app_for_tenant(&db, &hasher, &tenant_id, draft, now).await?;
         Ok::<_, app::services::ServiceError>((tenant_id, created))

@@ -2,7 +2,11 @@
 
 use std::{net::SocketAddr, path::Path};
 
-use axum::{Router, middleware::from_fn, routing::get};
+use axum::{
+    Router,
+    middleware::from_fn,
+    routing::{get, post},
+};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tokio::net::TcpListener;
@@ -10,6 +14,8 @@ use tokio::net::TcpListener;
 use app::{
     App,
     auth::IDLE_LIFETIME_SECS,
+    domain::jwt::Alg,
+    services::tokens::TokenService,
     shell,
     state::AppState,
     store::{Database, sessions::SessionBackend},
@@ -18,7 +24,7 @@ use tower_sessions::{
     Expiry, SessionManagerLayer, cookie::SameSite, session_store::ExpiredDeletion,
 };
 
-use crate::http::{health, middleware};
+use crate::http::{health, middleware, oauth};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -33,6 +39,8 @@ pub enum StartupError {
     SecretHashKey(String),
     #[error("site root {0} is not valid UTF-8")]
     SiteRoot(String),
+    #[error("signing keys: {0}")]
+    SigningKeys(String),
 }
 
 /// Everything `serve` needs, already validated.
@@ -43,6 +51,8 @@ pub struct Settings {
     pub issuer: Option<String>,
     pub site_root: std::path::PathBuf,
     pub secret_hash_key: Option<String>,
+    /// The algorithm of signing keys this server creates.
+    pub signing_alg: Alg,
 }
 
 pub struct Application {
@@ -78,11 +88,20 @@ impl Application {
         let hasher = app::services::keys::secret_hasher(&db, settings.secret_hash_key.as_deref())
             .await
             .map_err(|e| StartupError::SecretHashKey(e.to_string()))?;
+        let tokens = TokenService::start(
+            db.clone(),
+            hasher.clone(),
+            issuer.clone(),
+            settings.signing_alg,
+        )
+        .await
+        .map_err(|e| StartupError::SigningKeys(e.to_string()))?;
         let state = AppState {
             leptos_options,
             db,
             hasher,
             issuer: issuer.clone(),
+            tokens,
         };
         let router = router(state.clone(), session_layer(sessions, &issuer));
         Ok(Application {
@@ -119,12 +138,15 @@ impl Application {
             state,
             ..
         } = self;
+        let background = tokio::spawn(state.tokens.clone().run_background());
         let result = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
+        background.abort();
+        state.tokens.flush_last_used().await;
         state.db.close().await;
         result
     }
@@ -179,7 +201,32 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SessionBackend>) ->
     };
     let shell_options = state.leptos_options.clone();
 
-    Router::new()
+    let oauth_endpoints = Router::new()
+        .route(
+            "/oauth/token",
+            post(oauth::token).fallback(oauth::method_not_allowed),
+        )
+        .route(
+            "/oauth/introspect",
+            post(oauth::introspect).fallback(oauth::method_not_allowed),
+        )
+        .route(
+            "/oauth/revoke",
+            post(oauth::revoke).fallback(oauth::method_not_allowed),
+        )
+        .route(
+            "/v1/applications/token",
+            post(oauth::json_token).fallback(oauth::method_not_allowed),
+        )
+        .route("/.well-known/jwks.json", get(oauth::jwks))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth::metadata),
+        )
+        .route("/.well-known/openid-configuration", get(oauth::metadata))
+        .with_state(state.clone());
+
+    let portal = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .leptos_routes_with_context(&state, routes, context.clone(), {
@@ -193,8 +240,11 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SessionBackend>) ->
         .layer(sessions)
         .layer(from_fn(middleware::reject_cross_site))
         .layer(from_fn(middleware::limit_body))
+        .with_state(state);
+
+    oauth_endpoints
+        .merge(portal)
         .layer(from_fn(middleware::log_request))
-        .with_state(state)
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -62,7 +62,10 @@ pub struct AppView {
     pub callback_url: Option<String>,
     pub scopes: Vec<String>,
     pub roles: Vec<String>,
+    pub audiences: Vec<String>,
     pub token_lifetime_secs: i64,
+    /// Switched off: its credentials do not work.
+    pub disabled: bool,
     pub owner_id: Option<String>,
     pub created_at: i64,
 }
@@ -189,6 +192,7 @@ pub async fn create_app(
         scopes: Vec::new(),
         roles: Vec::new(),
         token_lifetime_secs: crate::domain::app_rules::DEFAULT_TOKEN_LIFETIME_SECS,
+        audiences: Vec::new(),
     };
     let created = service::create_app(
         &state.db,
@@ -199,6 +203,11 @@ pub async fn create_app(
         unix_now(),
     )
     .await?;
+    crate::handover::hand_over(
+        &created.app.client_id,
+        created.first_secret.as_ref().map(|s| s.plaintext.as_str()),
+        state.is_https(),
+    );
     Ok(CreatedAppView {
         app: created.app,
         first_secret: created.first_secret,
@@ -214,6 +223,7 @@ pub async fn update_app(
     callback_url: String,
     scopes: String,
     roles: String,
+    audiences: String,
     token_lifetime_secs: String,
 ) -> Result<AppView, AppError> {
     use ssr::*;
@@ -233,6 +243,7 @@ pub async fn update_app(
         scopes: scopes.split_whitespace().map(str::to_string).collect(),
         roles: roles.split_whitespace().map(str::to_string).collect(),
         token_lifetime_secs: parse_number(&token_lifetime_secs, "token_lifetime_secs")?,
+        audiences: audiences.split_whitespace().map(str::to_string).collect(),
     };
     Ok(service::update_app(&state.db, &by, &client_id, draft, ip.as_deref(), unix_now()).await?)
 }
@@ -244,6 +255,23 @@ pub async fn delete_app(client_id: String) -> Result<(), AppError> {
     service::delete_app(&state.db, &by, &client_id, ip.as_deref(), unix_now()).await?;
     leptos_axum::redirect("/apps");
     Ok(())
+}
+
+/// Switches an app off (`disabled` = "true") or back on.
+#[server]
+pub async fn set_app_disabled(client_id: String, disabled: String) -> Result<AppView, AppError> {
+    use ssr::*;
+    let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
+    let disabled = disabled == "true";
+    Ok(service::set_app_disabled(
+        &state.db,
+        &by,
+        &client_id,
+        disabled,
+        ip.as_deref(),
+        unix_now(),
+    )
+    .await?)
 }
 
 #[server]
@@ -270,7 +298,7 @@ pub async fn add_secret(
         )?),
         _ => service::Expiry::Default,
     };
-    Ok(service::add_secret(
+    let added = service::add_secret(
         &state.db,
         &state.hasher,
         &by,
@@ -280,7 +308,9 @@ pub async fn add_secret(
         ip.as_deref(),
         unix_now(),
     )
-    .await?)
+    .await?;
+    crate::handover::hand_over(&client_id, Some(&added.plaintext), state.is_https());
+    Ok(added)
 }
 
 #[server]
@@ -292,7 +322,7 @@ pub async fn refresh_secret(
     use ssr::*;
     let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
     let grace = parse_number(&grace_seconds, "grace_seconds")?;
-    Ok(service::refresh_secret(
+    let refreshed = service::refresh_secret(
         &state.db,
         &state.hasher,
         &by,
@@ -302,14 +332,16 @@ pub async fn refresh_secret(
         ip.as_deref(),
         unix_now(),
     )
-    .await?)
+    .await?;
+    crate::handover::hand_over(&client_id, Some(&refreshed.plaintext), state.is_https());
+    Ok(refreshed)
 }
 
 #[server]
 pub async fn delete_secret(client_id: String, secret_id: String) -> Result<(), AppError> {
     use ssr::*;
     let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
-    Ok(service::delete_secret(
+    service::delete_secret(
         &state.db,
         &by,
         &client_id,
@@ -317,7 +349,18 @@ pub async fn delete_secret(client_id: String, secret_id: String) -> Result<(), A
         ip.as_deref(),
         unix_now(),
     )
-    .await?)
+    .await?;
+    crate::handover::back_to_app(&client_id);
+    Ok(())
+}
+
+/// The secret a plain form post on this app just created, shown once (see [`crate::handover`]).
+#[server]
+pub async fn take_new_secret(client_id: String) -> Result<Option<String>, AppError> {
+    use ssr::*;
+    let crate::auth::SignedInRequest { state, by, ip: _ } = crate::auth::signed_in().await?;
+    service::get_app(&state.db, &by, &client_id).await?;
+    Ok(crate::handover::take(&client_id, state.is_https()))
 }
 
 /// One line of an app's Activity tab.

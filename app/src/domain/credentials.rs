@@ -155,11 +155,14 @@ mod keyed {
         pub fn hash(&self, secret: &str) -> String {
             let mut mac = self.mac();
             mac.update(secret.as_bytes());
-            mac.finalize()
-                .into_bytes()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect()
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let digest = mac.finalize().into_bytes();
+            let mut hex = String::with_capacity(64);
+            for b in digest {
+                hex.push(HEX[usize::from(b >> 4)] as char);
+                hex.push(HEX[usize::from(b & 0x0f)] as char);
+            }
+            hex
         }
 
         /// Whether `secret` hashes to `stored`, in time independent of where they differ.

@@ -5,7 +5,10 @@ pub mod account;
 pub mod app_rules;
 pub mod callback;
 pub mod credentials;
+#[cfg(feature = "ssr")]
+pub mod jwt;
 pub mod membership;
+pub mod oauth;
 pub mod password;
 pub mod scopes;
 

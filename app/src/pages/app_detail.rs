@@ -8,15 +8,21 @@ use leptos_router::{
 use crate::{
     api::apps::{
         AddSecret, AppView, DeleteApp, DeleteSecret, EXPIRY_WARNING_SECS, NewSecret, RefreshSecret,
-        SecretView, UpdateApp, Visibility, get_app, list_app_activity, list_secrets,
-        secret_is_active,
+        SecretView, SetAppDisabled, UpdateApp, Visibility, get_app, list_app_activity,
+        list_secrets, secret_is_active, take_new_secret,
     },
     components::{
         format,
         forms::{FieldMessage, FormMessage, invalid, last_error},
         guard::RequireViewer,
     },
-    pages::app_new::SecretField,
+    pages::{
+        app_new::SecretField,
+        confirm::{
+            Cancel, DeleteAppConfirm, DeleteSecretConfirm, RefreshSecretConfirm, close_dialog,
+            open_dialog, secret_label,
+        },
+    },
 };
 
 /// One app: Basic info · OAuth & access scopes · Roles · Activity.
@@ -33,10 +39,14 @@ fn AppLoader() -> impl IntoView {
     let params = use_params_map();
     let client_id = move || params.read().get("client_id").unwrap_or_default();
     let update = ServerAction::<UpdateApp>::new();
-    let app = Resource::new(
-        move || (client_id(), update.version().get()),
-        |(id, _)| get_app(id),
-    );
+    // Reload only after a successful save: a failed one keeps the form, and what was typed.
+    let saves = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if matches!(update.value().get(), Some(Ok(_))) {
+            saves.update(|n| *n += 1);
+        }
+    });
+    let app = Resource::new(move || (client_id(), saves.get()), |(id, _)| get_app(id));
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the app…"</p> }>
             {move || Suspend::new(async move {
@@ -96,6 +106,7 @@ fn KeepFields(app: AppView, #[prop(optional)] except: &'static [&'static str]) -
         ("callback_url", app.callback_url.clone().unwrap_or_default()),
         ("scopes", app.scopes.join(" ")),
         ("roles", app.roles.join(" ")),
+        ("audiences", app.audiences.join(" ")),
         ("token_lifetime_secs", app.token_lifetime_secs.to_string()),
     ];
     view! {
@@ -113,8 +124,8 @@ fn BasicTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
     let delete = ServerAction::<DeleteApp>::new();
     let dialog = NodeRef::<html::Dialog>::new();
     let private = app.visibility == Visibility::Private;
-    let hydrated = crate::components::use_hydrated();
-    let (client_id, delete_title) = (app.client_id.clone(), format!("Delete {}?", app.name));
+    let (client_id, name) = (app.client_id.clone(), app.name.clone());
+    let for_switch = app.clone();
     view! {
         <ActionForm action=update attr:class="form card" attr:novalidate=true>
             <KeepFields app=app.clone() except=&["name", "description", "visibility", "callback_url"]/>
@@ -143,34 +154,46 @@ fn BasicTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
             </div>
             <button type="submit" class="button">"Save changes"</button>
         </ActionForm>
+        <SwitchOff app=for_switch/>
         <div class="card danger-zone">
             <h2>"Delete this app"</h2>
             <p>"Its client id and every secret stop working at once. This cannot be undone."</p>
-            <button type="button" class="button danger" on:click=move |_| open(dialog) disabled=move || !hydrated.get()>"Delete app…"</button>
+            <a href=format!("/apps/{client_id}/delete") class="button danger" on:click=move |ev| { ev.prevent_default(); open_dialog(dialog) }>"Delete app…"</a>
         </div>
         <dialog node_ref=dialog aria-labelledby="delete-app-title">
-            <h2 id="delete-app-title">{delete_title}</h2>
-            <p>"Services using this app's client id and secrets will get invalid_client from then on."</p>
-            <ActionForm action=delete>
-                <input type="hidden" name="client_id" value=client_id/>
-                <div class="dialog-actions">
-                    <button type="button" class="button secondary" on:click=move |_| close(dialog)>"Cancel"</button>
-                    <button type="submit" class="button danger">"Delete app"</button>
-                </div>
-            </ActionForm>
+            <DeleteAppConfirm action=delete client_id=client_id.clone() name cancel=Cancel::Dialog(dialog)/>
         </dialog>
     }
 }
 
-fn open(dialog: NodeRef<html::Dialog>) {
-    if let Some(d) = dialog.get() {
-        let _ = d.show_modal();
-    }
-}
-
-fn close(dialog: NodeRef<html::Dialog>) {
-    if let Some(d) = dialog.get() {
-        d.close();
+/// Switching an app off stops its credentials without deleting anything.
+#[component]
+fn SwitchOff(app: AppView) -> impl IntoView {
+    let action = ServerAction::<SetAppDisabled>::new();
+    let disabled = RwSignal::new(app.disabled);
+    Effect::new(move |_| {
+        if let Some(Ok(view)) = action.value().get() {
+            disabled.set(view.disabled);
+        }
+    });
+    let error = last_error(action.value());
+    view! {
+        <div class="card">
+            <h2>{move || if disabled.get() { "This app is switched off" } else { "Switch off" }}</h2>
+            <p>{move || if disabled.get() {
+                "Its client id and secrets get invalid_client until you switch it back on."
+            } else {
+                "Stops its client id and secrets from getting tokens, without deleting anything."
+            }}</p>
+            <FormMessage error/>
+            <ActionForm action>
+                <input type="hidden" name="client_id" value=app.client_id.clone()/>
+                <input type="hidden" name="disabled" value=move || (!disabled.get()).to_string()/>
+                <button type="submit" class="button secondary">
+                    {move || if disabled.get() { "Switch app on" } else { "Switch app off" }}
+                </button>
+            </ActionForm>
+        </div>
     }
 }
 
@@ -209,62 +232,71 @@ fn OAuthTab(app: AppView) -> impl IntoView {
     let selected = RwSignal::new(None::<SecretView>);
     let refresh_dialog = NodeRef::<html::Dialog>::new();
     let delete_dialog = NodeRef::<html::Dialog>::new();
+    // A failure stays in the dialog, beside the button that caused it.
     Effect::new(move |_| {
-        refresh.version().get();
-        close(refresh_dialog);
+        if matches!(refresh.value().get(), Some(Ok(_))) {
+            close_dialog(refresh_dialog);
+        }
     });
     Effect::new(move |_| {
-        delete.version().get();
-        close(delete_dialog);
+        if matches!(delete.value().get(), Some(Ok(()))) {
+            close_dialog(delete_dialog);
+        }
     });
+    // A secret created by a plain form post (no WASM) arrives through the hand-over cookie.
+    let handed_over = Resource::new(
+        {
+            let id = client_id.clone();
+            move || id.clone()
+        },
+        take_new_secret,
+    );
     let add_error = last_error(add.value());
-    let refresh_error = last_error(refresh.value());
-    let delete_error = last_error(delete.value());
     let confidential = app.client_type == crate::api::apps::ClientType::Confidential;
     let selected_label = move || {
         selected
             .get()
-            .map(|s| {
-                format!(
-                    "{} ({}…)",
-                    if s.description.is_empty() {
-                        "Secret".into()
-                    } else {
-                        s.description.clone()
-                    },
-                    s.prefix
-                )
-            })
+            .as_ref()
+            .map(secret_label)
             .unwrap_or_default()
     };
     let selected_id = move || selected.get().map(|s| s.id).unwrap_or_default();
-    let (add_client_id, refresh_client_id, delete_client_id) =
-        (client_id.clone(), client_id.clone(), client_id.clone());
+    let (add_client_id, refresh_client_id, delete_client_id, table_client_id) = (
+        client_id.clone(),
+        client_id.clone(),
+        client_id.clone(),
+        client_id.clone(),
+    );
 
     view! {
         <div class="card">
             <SecretField label="Client id" value=client_id.clone() testid="client-id"/>
-            {move || shown.get().map(|s| view! {
-                <div class="new-secret">
-                    <SecretField label="New client secret" value=s.plaintext.clone() testid="client-secret"/>
-                    <p class="alert alert-warn" role="alert"><strong>"Copy the secret now. "</strong>"You will not see this secret again."</p>
-                </div>
-            })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let handed_over = handed_over.await.ok().flatten();
+                    move || shown.get().map(|s| s.plaintext).or_else(|| handed_over.clone()).map(|plaintext| view! {
+                        <div class="new-secret">
+                            <SecretField label="New client secret" value=plaintext testid="client-secret"/>
+                            <p class="alert alert-warn" role="alert"><strong>"Copy the secret now. "</strong>"You will not see this secret again."</p>
+                        </div>
+                    })
+                })}
+            </Suspense>
             <p class="hint">{format!("Scopes: {}", if app.scopes.is_empty() { "none".to_string() } else { app.scopes.join(" ") })}
                 {format!(" · Token lifetime: {} s", app.token_lifetime_secs)}</p>
         </div>
         {(!confidential).then(|| view! { <p class="alert alert-ok">"A public client has no secrets: it proves itself with PKCE."</p> })}
         {confidential.then(|| view! {
             <h2 id="secrets-heading">"Client secrets"</h2>
-            <FormMessage error=refresh_error/>
-            <FormMessage error=delete_error/>
             <Suspense fallback=|| view! { <p class="muted">"Loading secrets…"</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    let client_id = table_client_id.clone();
+                    Suspend::new(async move {
                     match secrets.await {
-                        Ok(list) => view! { <SecretTable list selected refresh_dialog delete_dialog/> }.into_any(),
+                        Ok(list) => view! { <SecretTable client_id list selected refresh_dialog delete_dialog/> }.into_any(),
                         Err(e) => view! { <p class="alert alert-error">{e.to_string()}</p> }.into_any(),
                     }
-                })}
+                })}}
             </Suspense>
             <h2>"Add a secret"</h2>
             <ActionForm action=add attr:class="form card inline-form" attr:novalidate=true>
@@ -290,50 +322,26 @@ fn OAuthTab(app: AppView) -> impl IntoView {
             </ActionForm>
         })}
         <dialog node_ref=refresh_dialog aria-labelledby="refresh-title">
-            <h2 id="refresh-title">"Refresh this secret?"</h2>
-            <p>{move || format!("{} will be replaced by a new secret. Services still using the old one get invalid_client once it stops working. The client id and tokens already issued keep working.", selected_label())}</p>
-            <ActionForm action=refresh>
-                <input type="hidden" name="client_id" value=refresh_client_id/>
-                <input type="hidden" name="secret_id" prop:value=selected_id/>
-                <div class="field">
-                    <label for="grace">"The old secret stops working"</label>
-                    <select id="grace" name="grace_seconds">
-                        <option value="0" selected>"Immediately"</option>
-                        <option value="3600">"In 1 hour"</option>
-                        <option value="86400">"In 24 hours"</option>
-                        <option value="604800">"In 7 days"</option>
-                    </select>
-                </div>
-                <div class="dialog-actions">
-                    <button type="button" class="button secondary" on:click=move |_| close(refresh_dialog)>"Cancel"</button>
-                    <button type="submit" class="button danger">"Refresh secret"</button>
-                </div>
-            </ActionForm>
+            <RefreshSecretConfirm action=refresh client_id=refresh_client_id secret_id=Signal::derive(selected_id)
+                label=Signal::derive(selected_label) cancel=Cancel::Dialog(refresh_dialog)/>
         </dialog>
         <dialog node_ref=delete_dialog aria-labelledby="delete-title">
-            <h2 id="delete-title">"Delete this secret?"</h2>
-            <p>{move || format!("{} stops working at once: services using it get invalid_client.", selected_label())}</p>
-            <ActionForm action=delete>
-                <input type="hidden" name="client_id" value=delete_client_id/>
-                <input type="hidden" name="secret_id" prop:value=selected_id/>
-                <div class="dialog-actions">
-                    <button type="button" class="button secondary" on:click=move |_| close(delete_dialog)>"Cancel"</button>
-                    <button type="submit" class="button danger">"Delete secret"</button>
-                </div>
-            </ActionForm>
+            <DeleteSecretConfirm action=delete client_id=delete_client_id secret_id=Signal::derive(selected_id)
+                label=Signal::derive(selected_label) cancel=Cancel::Dialog(delete_dialog)/>
         </dialog>
     }
 }
 
 #[component]
 fn SecretTable(
+    client_id: String,
     list: Vec<SecretView>,
     selected: RwSignal<Option<SecretView>>,
     refresh_dialog: NodeRef<html::Dialog>,
     delete_dialog: NodeRef<html::Dialog>,
 ) -> impl IntoView {
     let now = format::now();
-    let hydrated = crate::components::use_hydrated();
+    let base = format!("/apps/{client_id}/secrets");
     if list.is_empty() {
         return view! { <p class="card">"No secrets. Add one to authenticate this app."</p> }
             .into_any();
@@ -362,9 +370,11 @@ fn SecretTable(
                             <td>{status}</td>
                             <td class="row-actions">
                                 {can_refresh.then(|| view! {
-                                    <button type="button" class="button secondary" disabled=move || !hydrated.get() on:click=move |_| { selected.set(Some(for_refresh.clone())); open(refresh_dialog); }>"Refresh"</button>
+                                    <a href=format!("{base}/{}/refresh", s.id) class="button secondary"
+                                        on:click=move |ev| { ev.prevent_default(); selected.set(Some(for_refresh.clone())); open_dialog(refresh_dialog); }>"Refresh"</a>
                                 })}
-                                <button type="button" class="button secondary" disabled=move || !hydrated.get() on:click=move |_| { selected.set(Some(for_delete.clone())); open(delete_dialog); }>"Delete"</button>
+                                <a href=format!("{base}/{}/delete", s.id) class="button secondary"
+                                    on:click=move |ev| { ev.prevent_default(); selected.set(Some(for_delete.clone())); open_dialog(delete_dialog); }>"Delete"</a>
                             </td>
                         </tr>
                     }
@@ -377,10 +387,12 @@ fn SecretTable(
 #[component]
 fn RolesTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
     let error = last_error(update.value());
+    let saved = move || update.value().get().is_some_and(|r| r.is_ok());
     view! {
         <ActionForm action=update attr:class="form card" attr:novalidate=true>
-            <KeepFields app=app.clone() except=&["roles", "scopes", "token_lifetime_secs"]/>
+            <KeepFields app=app.clone() except=&["roles", "scopes", "audiences", "token_lifetime_secs"]/>
             <FormMessage error/>
+            {move || saved().then(|| view! { <p class="alert alert-ok" role="status">"Saved."</p> })}
             <div class="field">
                 <label for="app-roles">"Roles"</label>
                 <input id="app-roles" name="roles" value=app.roles.join(" ") aria-invalid=invalid(error, "roles")/>
@@ -391,6 +403,12 @@ fn RolesTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
                 <label for="app-scopes">"Allowed scopes"</label>
                 <input id="app-scopes" name="scopes" value=app.scopes.join(" ") aria-invalid=invalid(error, "scopes")/>
                 <FieldMessage error field="scopes"/>
+            </div>
+            <div class="field">
+                <label for="app-audiences">"Allowed audiences"</label>
+                <input id="app-audiences" name="audiences" value=app.audiences.join(" ") aria-invalid=invalid(error, "audiences")/>
+                <p class="hint">"Space-separated API identifiers it may ask tokens for (audience or resource), besides the tenant's default audience."</p>
+                <FieldMessage error field="audiences"/>
             </div>
             <div class="field">
                 <label for="app-lifetime">"Access-token lifetime (seconds)"</label>

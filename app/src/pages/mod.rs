@@ -13,6 +13,7 @@ use crate::{components::layout::Layout, portal::Portal};
 mod app_detail;
 mod app_new;
 mod apps;
+mod confirm;
 mod home;
 mod not_allowed;
 mod not_found;
@@ -23,6 +24,7 @@ mod sign_up;
 pub use app_detail::AppPage;
 pub use app_new::NewAppPage;
 pub use apps::AppsPage;
+pub use confirm::{AppDeletePage, SecretConfirmPage};
 pub use home::HomePage;
 pub use not_allowed::NotAllowedPage;
 pub use not_found::NotFoundPage;
@@ -76,6 +78,11 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("apps") view=AppsPage ssr=SsrMode::Async/>
                     <Route path=path!("/apps/new") view=NewAppPage ssr=SsrMode::Async/>
                     <Route path=path!("/apps/:client_id") view=AppPage ssr=SsrMode::Async/>
+                    <Route path=path!("/apps/:client_id/delete") view=AppDeletePage ssr=SsrMode::Async/>
+                    <Route path=path!("/apps/:client_id/secrets/:secret_id/refresh")
+                        view=|| view! { <SecretConfirmPage refresh=true/> } ssr=SsrMode::Async/>
+                    <Route path=path!("/apps/:client_id/secrets/:secret_id/delete")
+                        view=|| view! { <SecretConfirmPage refresh=false/> } ssr=SsrMode::Async/>
                     <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>

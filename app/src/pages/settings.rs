@@ -187,8 +187,10 @@ fn Tenant() -> impl IntoView {
     let update = ServerAction::<UpdateTenant>::new();
     let tenant = Resource::new(move || update.version().get(), |_| get_tenant());
     let error = last_error(update.value());
+    let saved = move || update.value().get().is_some_and(|r| r.is_ok());
     view! {
         <h2>"Tenant"</h2>
+        {move || saved().then(|| view! { <p class="alert alert-ok" role="status">"Saved."</p> })}
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match tenant.await {

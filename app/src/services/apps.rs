@@ -39,6 +39,8 @@ pub struct AppDraft {
     pub scopes: Vec<String>,
     pub roles: Vec<String>,
     pub token_lifetime_secs: i64,
+    /// Audiences the app may ask tokens for besides its tenant's default.
+    pub audiences: Vec<String>,
 }
 
 /// When a new secret expires: a year from now by default, a chosen time, or never.
@@ -61,6 +63,8 @@ fn view(row: AppRow) -> Result<AppView, ServiceError> {
         client_type: ClientType::parse(&row.client_type).ok_or_else(|| corrupt("client type"))?,
         scopes: split_list(&row.scopes),
         roles: split_list(&row.roles),
+        audiences: split_list(&row.audiences),
+        disabled: row.disabled_at.is_some(),
         client_id: row.client_id,
         name: row.name,
         description: row.description,
@@ -134,6 +138,16 @@ fn validate(draft: &AppDraft) -> Result<(AppName, Option<CallbackUrl>), ServiceE
             return Err(FieldError::new(
                 field,
                 format!("{bad:?} is not a valid name: no spaces or quotes."),
+            )
+            .into());
+        }
+    }
+    for audience in &draft.audiences {
+        let ok = url::Url::parse(audience).is_ok_and(|u| u.fragment().is_none());
+        if !ok {
+            return Err(FieldError::new(
+                "audiences",
+                format!("{audience:?} is not an absolute URI such as https://api.example.com."),
             )
             .into());
         }
@@ -265,6 +279,8 @@ async fn create(
         token_lifetime_secs: draft.token_lifetime_secs,
         created_at: now,
         updated_at: now,
+        disabled_at: None,
+        audiences: draft.audiences.join(" "),
     };
     let client_id = row.client_id.clone();
     let mut tx = db.begin().await?;
@@ -398,6 +414,7 @@ pub async fn update_app(
     row.scopes = draft.scopes.join(" ");
     row.roles = draft.roles.join(" ");
     row.token_lifetime_secs = draft.token_lifetime_secs;
+    row.audiences = draft.audiences.join(" ");
     row.updated_at = now;
     apps::update(&mut tx, &row).await?;
     record(
@@ -433,6 +450,29 @@ pub async fn delete_app(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Switches an app off (its credentials get `invalid_client`, nothing is deleted) or back on.
+pub async fn set_app_disabled(
+    db: &Database,
+    by: &Principal,
+    client_id: &str,
+    disabled: bool,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<AppView, ServiceError> {
+    let mut tx = db.begin().await?;
+    let mut row = app_for_change(&mut tx, by, client_id).await?;
+    row.disabled_at = disabled.then_some(row.disabled_at.unwrap_or(now));
+    apps::set_disabled(&mut tx, client_id, row.disabled_at).await?;
+    let action = if disabled {
+        "app.disabled"
+    } else {
+        "app.enabled"
+    };
+    record(&mut tx, by.event(action, now), client_id, json!({}), ip).await?;
+    tx.commit().await?;
+    view(row)
 }
 
 pub async fn list_secrets(
@@ -618,6 +658,7 @@ mod tests {
             scopes: vec![],
             roles: vec![],
             token_lifetime_secs: 3600,
+            audiences: vec![],
         }
     }
 

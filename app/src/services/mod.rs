@@ -6,5 +6,6 @@ mod error;
 pub mod health;
 pub mod keys;
 pub mod tenant;
+pub mod tokens;
 
 pub use error::ServiceError;

@@ -19,14 +19,18 @@ pub struct AppRow {
     pub token_lifetime_secs: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Switched off: its credentials get `invalid_client` until it is switched back on.
+    pub disabled_at: Option<i64>,
+    /// Space-separated audiences it may ask tokens for besides the tenant's default.
+    pub audiences: String,
 }
 
 const COLUMNS: &str = "client_id, tenant_id, owner_id, name, description, visibility, client_type, tool, \
-    callback_url, scopes, roles, token_lifetime_secs, created_at, updated_at";
+    callback_url, scopes, roles, token_lifetime_secs, created_at, updated_at, disabled_at, audiences";
 
 pub async fn insert(tx: &mut Tx, app: &AppRow) -> Result<(), StoreError> {
     let sql = format!(
-        "INSERT INTO apps ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        "INSERT INTO apps ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     );
     on_tx!(tx, conn => {
         sqlx::query(&sql)
@@ -44,10 +48,12 @@ pub async fn insert(tx: &mut Tx, app: &AppRow) -> Result<(), StoreError> {
             .bind(app.token_lifetime_secs)
             .bind(app.created_at)
             .bind(app.updated_at)
+            .bind(app.disabled_at)
+            .bind(&app.audiences)
             .execute(conn)
             .await?;
     });
-    Ok(())
+    super::changes::bump(tx).await
 }
 
 /// Writes every editable field of `app` (the client id, tenant and owner never change).
@@ -55,7 +61,8 @@ pub async fn update(tx: &mut Tx, app: &AppRow) -> Result<(), StoreError> {
     on_tx!(tx, conn => {
         sqlx::query(
             "UPDATE apps SET name = $2, description = $3, visibility = $4, callback_url = $5, \
-             scopes = $6, roles = $7, token_lifetime_secs = $8, updated_at = $9 WHERE client_id = $1",
+             scopes = $6, roles = $7, token_lifetime_secs = $8, updated_at = $9, audiences = $10 \
+             WHERE client_id = $1",
         )
         .bind(&app.client_id)
         .bind(&app.name)
@@ -66,17 +73,36 @@ pub async fn update(tx: &mut Tx, app: &AppRow) -> Result<(), StoreError> {
         .bind(&app.roles)
         .bind(app.token_lifetime_secs)
         .bind(app.updated_at)
+        .bind(&app.audiences)
         .execute(conn)
         .await?;
     });
-    Ok(())
+    super::changes::bump(tx).await
+}
+
+pub async fn set_disabled(
+    tx: &mut Tx,
+    client_id: &str,
+    disabled_at: Option<i64>,
+) -> Result<(), StoreError> {
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE apps SET disabled_at = $2 WHERE client_id = $1")
+            .bind(client_id).bind(disabled_at).execute(conn).await?;
+    });
+    super::changes::bump(tx).await
 }
 
 pub async fn delete(tx: &mut Tx, client_id: &str) -> Result<(), StoreError> {
     on_tx!(tx, conn => {
         sqlx::query("DELETE FROM apps WHERE client_id = $1").bind(client_id).execute(conn).await?;
     });
-    Ok(())
+    super::changes::bump(tx).await
+}
+
+/// Any tenant's app by client id: the token endpoint learns the tenant from the client.
+pub async fn find(db: &Database, client_id: &str) -> Result<Option<AppRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM apps WHERE client_id = $1");
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_id).fetch_optional(pool).await?))
 }
 
 /// The app with this client id in this tenant; another tenant's app does not exist here.

@@ -12,11 +12,14 @@ use sqlx::{
 
 pub mod apps;
 pub mod audit;
+pub mod changes;
 pub mod members;
+pub mod revoked;
 pub mod scopes;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
+pub mod signing_keys;
 pub mod tenants;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
@@ -39,12 +42,12 @@ pub(crate) use on_pool;
 /// Runs `$body` with `$conn` bound to the transaction's concrete connection.
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
-        match $tx {
-            $crate::store::Tx::Sqlite(tx) => {
+        match &mut ($tx).inner {
+            $crate::store::TxInner::Sqlite(tx) => {
                 let $conn = &mut **tx;
                 $body
             }
-            $crate::store::Tx::Postgres(tx) => {
+            $crate::store::TxInner::Postgres(tx) => {
                 let $conn = &mut **tx;
                 $body
             }
@@ -54,16 +57,25 @@ macro_rules! on_tx {
 pub(crate) use on_tx;
 
 /// A write transaction on either engine. Dropped without `commit`, it rolls back.
-pub enum Tx {
+pub struct Tx {
+    pub(crate) inner: TxInner,
+    /// Whether this transaction changed something the token service caches.
+    pub(crate) changes_clients: bool,
+}
+
+pub enum TxInner {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.commit().await?,
+            TxInner::Postgres(tx) => tx.commit().await?,
+        }
+        if self.changes_clients {
+            changes::committed_here();
         }
         Ok(())
     }
@@ -153,8 +165,14 @@ impl Database {
     /// when another writer got in between, which no busy timeout resolves.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Database::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Database::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Database::Sqlite(pool) => Tx {
+                inner: TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+                changes_clients: false,
+            },
+            Database::Postgres(pool) => Tx {
+                inner: TxInner::Postgres(pool.begin().await?),
+                changes_clients: false,
+            },
         })
     }
 

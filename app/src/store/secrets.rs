@@ -42,7 +42,7 @@ pub async fn insert(tx: &mut Tx, s: &SecretRow) -> Result<(), StoreError> {
             .execute(conn)
             .await?;
     });
-    Ok(())
+    super::changes::bump(tx).await
 }
 
 /// Marks a live secret as replaced by `successor`: revoked now, or working until
@@ -61,6 +61,7 @@ pub async fn retire(
          WHERE client_id = $1 AND id = $2 AND replaced_by IS NULL AND revoked_at IS NULL"
     ).bind(client_id).bind(id).bind(successor).bind(revoked_at).bind(grace_until)
      .execute(conn).await?.rows_affected());
+    super::changes::bump(tx).await?;
     Ok(done == 1)
 }
 
@@ -68,7 +69,30 @@ pub async fn delete(tx: &mut Tx, client_id: &str, id: &str) -> Result<bool, Stor
     let done = on_tx!(tx, conn => sqlx::query(
         "DELETE FROM client_secrets WHERE client_id = $1 AND id = $2"
     ).bind(client_id).bind(id).execute(conn).await?.rows_affected());
+    super::changes::bump(tx).await?;
     Ok(done == 1)
+}
+
+/// Records when secrets last authenticated; the token service batches these. Never moves a
+/// time backwards (another instance may have written a later one).
+pub async fn record_last_used(db: &Database, uses: &[(String, i64)]) -> Result<(), StoreError> {
+    if uses.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    for (id, at) in uses {
+        on_tx!(&mut tx, conn => {
+            sqlx::query(
+                "UPDATE client_secrets SET last_used_at = $2 \
+                 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
+            )
+            .bind(id)
+            .bind(at)
+            .execute(conn)
+            .await?;
+        });
+    }
+    tx.commit().await
 }
 
 /// An app's secrets, newest first, including retired ones still in their grace period.

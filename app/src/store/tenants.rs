@@ -56,5 +56,6 @@ pub async fn update(
         sqlx::query("UPDATE tenants SET name = $2, audience = $3 WHERE id = $1")
             .bind(id).bind(name).bind(audience).execute(conn).await?;
     });
-    Ok(())
+    // The audience is in every token the tenant's clients get.
+    super::changes::bump(tx).await
 }

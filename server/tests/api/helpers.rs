@@ -111,6 +111,7 @@ async fn start(db_url: String, guard: Option<TestDb>, issuer: Option<String>) ->
         issuer,
         site_root: "target/site".into(),
         secret_hash_key: None,
+        signing_alg: app::domain::jwt::Alg::Es256,
     };
     let app = Application::build(settings)
         .await

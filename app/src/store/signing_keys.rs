@@ -1,0 +1,72 @@
+//! The keys that sign access tokens, shared by every instance.
+
+use sqlx::FromRow;
+
+use super::{Database, StoreError, Tx, on_pool, on_tx};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct KeyRow {
+    pub kid: String,
+    pub alg: String,
+    /// PKCS#8 DER, base64. Never leaves the server.
+    pub private_key: String,
+    pub public_jwk: String,
+    pub created_at: i64,
+    pub active_from: i64,
+    pub retired_at: Option<i64>,
+    pub publish_until: Option<i64>,
+}
+
+const COLUMNS: &str =
+    "kid, alg, private_key, public_jwk, created_at, active_from, retired_at, publish_until";
+
+/// Keys still published at `now` (including one waiting to start signing), oldest first.
+pub async fn published(db: &Database, now: i64) -> Result<Vec<KeyRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM signing_keys WHERE publish_until IS NULL OR publish_until > $1 \
+         ORDER BY active_from, kid"
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(now).fetch_all(pool).await?))
+}
+
+/// The keys not yet retired, in a transaction that serialises key changes (the caller has
+/// bumped the change counter first, which locks its row).
+pub async fn unretired_in(tx: &mut Tx) -> Result<Vec<KeyRow>, StoreError> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM signing_keys WHERE retired_at IS NULL ORDER BY active_from");
+    Ok(on_tx!(tx, conn => sqlx::query_as(&sql).fetch_all(conn).await?))
+}
+
+pub async fn insert(tx: &mut Tx, key: &KeyRow) -> Result<(), StoreError> {
+    let sql =
+        format!("INSERT INTO signing_keys ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+    on_tx!(tx, conn => {
+        sqlx::query(&sql)
+            .bind(&key.kid)
+            .bind(&key.alg)
+            .bind(&key.private_key)
+            .bind(&key.public_jwk)
+            .bind(key.created_at)
+            .bind(key.active_from)
+            .bind(key.retired_at)
+            .bind(key.publish_until)
+            .execute(conn)
+            .await?;
+    });
+    Ok(())
+}
+
+pub async fn retire(
+    tx: &mut Tx,
+    kid: &str,
+    retired_at: i64,
+    publish_until: i64,
+) -> Result<(), StoreError> {
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE signing_keys SET retired_at = $2, publish_until = $3 WHERE kid = $1")
+            .bind(kid).bind(retired_at).bind(publish_until)
+            .execute(conn)
+            .await?;
+    });
+    Ok(())
+}

@@ -1,0 +1,789 @@
+//! The OAuth endpoints: every row of the token endpoint's error table, introspection,
+//! revocation, the JSON variant, discovery, the JWKS and key rotation.
+
+use std::time::Duration;
+
+use app::{
+    api::apps::{ClientType, Visibility},
+    services::{apps, keys, tokens},
+    store::{Database, unix_now},
+};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app, spawn_apps};
+
+struct Client {
+    tenant_id: String,
+    client_id: String,
+    secret: String,
+}
+
+fn draft(name: &str, scopes: &[&str], roles: &[&str]) -> apps::AppDraft {
+    apps::AppDraft {
+        name: name.into(),
+        description: String::new(),
+        visibility: Visibility::Private,
+        client_type: ClientType::Confidential,
+        tool: false,
+        callback_url: None,
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        roles: roles.iter().map(|s| s.to_string()).collect(),
+        token_lifetime_secs: 600,
+        audiences: vec!["https://api.example.com".into()],
+    }
+}
+
+/// A confidential client, as `keyport client create` makes it.
+async fn client(db: &Database, tenant: &str, draft: apps::AppDraft) -> Client {
+    let hasher = keys::secret_hasher(db, None).await.unwrap();
+    let now = unix_now();
+    let tenant_id = app::services::accounts::find_or_create_tenant(db, tenant, now)
+        .await
+        .unwrap();
+    let created = apps::create_app_for_tenant(db, &hasher, &tenant_id, draft, now)
+        .await
+        .unwrap();
+    Client {
+        tenant_id,
+        client_id: created.app.client_id,
+        secret: created.first_secret.unwrap().plaintext,
+    }
+}
+
+async fn admin_of(db: &Database, tenant: &str) -> app::services::accounts::Principal {
+    use app::services::accounts;
+    let created = accounts::create_user(
+        db,
+        &format!("admin@{tenant}.example"),
+        None,
+        crate::helpers::PASSWORD,
+        Some(tenant),
+        true,
+        unix_now(),
+    )
+    .await
+    .unwrap();
+    accounts::principal(db, &created.user_id, &created.tenant_id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn orders_client(app: &TestApp) -> Client {
+    client(
+        &app.db,
+        "acme",
+        draft("orders", &["orders:read", "orders:write"], &["reader"]),
+    )
+    .await
+}
+
+fn basic(id: &str, secret: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+}
+
+async fn post_form(app: &TestApp, path: &str, auth: Option<&str>, body: &str) -> Response {
+    let mut req = app
+        .client
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_string());
+    if let Some(auth) = auth {
+        req = req.header("authorization", auth);
+    }
+    req.send().await.unwrap()
+}
+
+async fn token(app: &TestApp, auth: Option<&str>, body: &str) -> Response {
+    post_form(app, "/oauth/token", auth, body).await
+}
+
+async fn token_for(app: &TestApp, c: &Client) -> Response {
+    token(
+        app,
+        Some(&basic(&c.client_id, &c.secret)),
+        "grant_type=client_credentials",
+    )
+    .await
+}
+
+/// Asserts an RFC 6749 §5.2 error and returns its body.
+async fn expect_error(res: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(res.status(), status);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], code, "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty())
+    );
+    body
+}
+
+async fn expect_invalid_client(res: Response, challenge: bool) {
+    assert_eq!(
+        res.headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().to_string()),
+        challenge.then(|| "Basic realm=\"keyport\"".to_string())
+    );
+    expect_error(res, StatusCode::UNAUTHORIZED, "invalid_client").await;
+}
+
+async fn access_token(res: Response) -> String {
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+async fn jwks(app: &TestApp) -> JwkSet {
+    app.client
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Verifies a token the way a resource server would, with an independent JWT library.
+async fn verify(app: &TestApp, token: &str, audience: &str) -> Value {
+    verify_at(app, app, token, audience).await
+}
+
+/// As [`verify`], with the keys published by `keys_from` (another instance, say).
+async fn verify_at(keys_from: &TestApp, app: &TestApp, token: &str, audience: &str) -> Value {
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    let set = jwks(keys_from).await;
+    let jwk = set
+        .find(header.kid.as_deref().unwrap())
+        .expect("the token's key is published");
+    let mut validation = Validation::new(header.alg);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[app.url("")]);
+    jsonwebtoken::decode::<Value>(token, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
+        .expect("the token verifies")
+        .claims
+}
+
+fn default_audience(app: &TestApp, c: &Client) -> String {
+    format!("{}/tenants/{}", app.url(""), c.tenant_id)
+}
+
+#[tokio::test]
+async fn basic_and_post_authentication_issue_tokens_that_verify_through_the_jwks() {
+    for app in spawn_apps().await {
+        let c = orders_client(&app).await;
+        let res = token_for(&app, &c).await;
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        assert_eq!(res.headers()["pragma"], "no-cache");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["token_type"], "Bearer");
+        assert_eq!(body["expires_in"], 600);
+        assert_eq!(body["scope"], "orders:read orders:write");
+        let claims = verify(
+            &app,
+            body["access_token"].as_str().unwrap(),
+            &default_audience(&app, &c),
+        )
+        .await;
+        assert_eq!(claims["sub"], c.client_id.as_str());
+        assert_eq!(claims["client_id"], c.client_id.as_str());
+        assert_eq!(claims["tenant"], c.tenant_id.as_str());
+        assert_eq!(claims["roles"], json!(["reader"]));
+        assert_eq!(
+            claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+            600
+        );
+        assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
+
+        let body = format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}&scope=orders%3Aread&resource=https%3A%2F%2Fapi.example.com",
+            c.client_id, c.secret
+        );
+        let res = token(&app, None, &body).await;
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["scope"], "orders:read");
+        let claims = verify(
+            &app,
+            body["access_token"].as_str().unwrap(),
+            "https://api.example.com",
+        )
+        .await;
+        assert_eq!(claims["scope"], "orders:read");
+    }
+}
+
+#[tokio::test]
+async fn malformed_basic_headers_are_invalid_client_with_a_challenge() {
+    let app = spawn_app().await;
+    let c = orders_client(&app).await;
+    let b64 = |raw: &[u8]| format!("Basic {}", STANDARD.encode(raw));
+    for header in [
+        "Basic".to_string(),
+        "Basic !!!".to_string(),
+        b64(c.client_id.as_bytes()),
+        b64(b"\xff\xfe:secret"),
+        b64(format!("{}:%zz", c.client_id).as_bytes()),
+        b64(format!("{}:{}x", c.client_id, c.secret).as_bytes()),
+    ] {
+        let res = token(&app, Some(&header), "grant_type=client_credentials").await;
+        expect_invalid_client(res, true).await;
+    }
+    // Form-urlencoded credentials inside Basic are decoded (RFC 6749 §2.3.1).
+    let encoded = b64(format!("{}:{}", c.client_id, c.secret.replace('_', "%5F")).as_bytes());
+    assert_eq!(
+        token(&app, Some(&encoded), "grant_type=client_credentials")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn every_malformed_request_gets_its_rfc_6749_error() {
+    let app = spawn_app().await;
+    let c = orders_client(&app).await;
+    let auth = basic(&c.client_id, &c.secret);
+    let cases = [
+        (
+            format!("grant_type=client_credentials&client_secret={}", c.secret),
+            "invalid_request",
+        ),
+        (
+            "grant_type=client_credentials&client_id=kpc_someoneelse00000000000".to_string(),
+            "invalid_request",
+        ),
+        (
+            "grant_type=client_credentials&scope=orders%3Aread&scope=orders%3Awrite".to_string(),
+            "invalid_request",
+        ),
+        (
+            "grant_type=client_credentials&grant_type=client_credentials".to_string(),
+            "invalid_request",
+        ),
+        ("scope=orders%3Aread".to_string(), "invalid_request"),
+        ("grant_type=".to_string(), "invalid_request"),
+        (
+            "grant_type=password&username=a&password=b".to_string(),
+            "unsupported_grant_type",
+        ),
+        ("grant_type=implicit".to_string(), "unsupported_grant_type"),
+        (
+            "grant_type=client_credentials&scope=%zz".to_string(),
+            "invalid_request",
+        ),
+        (
+            "grant_type=client_credentials&scope=orders%3Adelete".to_string(),
+            "invalid_scope",
+        ),
+        (
+            "grant_type=client_credentials&audience=https%3A%2F%2Fevil.example".to_string(),
+            "invalid_target",
+        ),
+        (
+            "grant_type=client_credentials&resource=not-a-uri".to_string(),
+            "invalid_target",
+        ),
+    ];
+    for (body, code) in cases {
+        let res = token(&app, Some(&auth), &body).await;
+        let got = expect_error(res, StatusCode::BAD_REQUEST, code).await;
+        assert!(!got.to_string().contains(&c.secret), "{body}");
+    }
+
+    // Not a form.
+    let res = app
+        .client
+        .post(app.url("/oauth/token"))
+        .header("authorization", &auth)
+        .json(&json!({ "grant_type": "client_credentials" }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::BAD_REQUEST, "invalid_request").await;
+    // Not UTF-8.
+    let res = app
+        .client
+        .post(app.url("/oauth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", &auth)
+        .body(b"grant_type=client_credentials&scope=\xff".to_vec())
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::BAD_REQUEST, "invalid_request").await;
+    // Oversized.
+    let huge = format!("grant_type=client_credentials&pad={}", "a".repeat(10_000));
+    let res = token(&app, Some(&auth), &huge).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // GET.
+    let res = app
+        .client
+        .get(app.url("/oauth/token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "POST");
+    expect_error(res, StatusCode::METHOD_NOT_ALLOWED, "invalid_request").await;
+    // No credentials at all: no Basic was tried, so no challenge.
+    expect_invalid_client(
+        token(&app, None, "grant_type=client_credentials").await,
+        false,
+    )
+    .await;
+    // Charset parameters on the content type are fine (authlib sends one).
+    let res = app
+        .client
+        .post(app.url("/oauth/token"))
+        .header(
+            "content-type",
+            "application/x-www-form-urlencoded;charset=UTF-8",
+        )
+        .header("authorization", &auth)
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn dead_secrets_and_clients_all_get_the_same_invalid_client() {
+    for app in spawn_apps().await {
+        let hasher = keys::secret_hasher(&app.db, None).await.unwrap();
+        let admin = admin_of(&app.db, "acme").await;
+        let c = orders_client(&app).await;
+        assert_eq!(token_for(&app, &c).await.status(), 200);
+
+        // Refreshed with no grace: the old secret is dead at once, the new one works.
+        let list = apps::list_secrets(&app.db, &admin, &c.client_id)
+            .await
+            .unwrap();
+        let fresh = apps::refresh_secret(
+            &app.db,
+            &hasher,
+            &admin,
+            &c.client_id,
+            &list[0].id,
+            0,
+            None,
+            unix_now(),
+        )
+        .await
+        .unwrap();
+        expect_invalid_client(token_for(&app, &c).await, true).await;
+        let renewed = Client {
+            secret: fresh.plaintext.clone(),
+            ..c
+        };
+        assert_eq!(token_for(&app, &renewed).await.status(), 200);
+
+        // Refreshed with grace: both work until grace_until.
+        let newest = apps::refresh_secret(
+            &app.db,
+            &hasher,
+            &admin,
+            &renewed.client_id,
+            &fresh.secret.id,
+            3600,
+            None,
+            unix_now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            token_for(&app, &renewed).await.status(),
+            200,
+            "grace secret still works"
+        );
+        let newest = Client {
+            secret: newest.plaintext.clone(),
+            ..renewed
+        };
+        assert_eq!(token_for(&app, &newest).await.status(), 200);
+
+        // Deleted.
+        let list = apps::list_secrets(&app.db, &admin, &newest.client_id)
+            .await
+            .unwrap();
+        for s in &list {
+            apps::delete_secret(&app.db, &admin, &newest.client_id, &s.id, None, unix_now())
+                .await
+                .unwrap();
+        }
+        expect_invalid_client(token_for(&app, &newest).await, true).await;
+
+        // Disabled app.
+        let d = orders_client(&app).await;
+        assert_eq!(token_for(&app, &d).await.status(), 200);
+        apps::set_app_disabled(&app.db, &admin, &d.client_id, true, None, unix_now())
+            .await
+            .unwrap();
+        expect_invalid_client(token_for(&app, &d).await, true).await;
+        apps::set_app_disabled(&app.db, &admin, &d.client_id, false, None, unix_now())
+            .await
+            .unwrap();
+        assert_eq!(token_for(&app, &d).await.status(), 200);
+
+        // Deleted app, unknown client.
+        apps::delete_app(&app.db, &admin, &d.client_id, None, unix_now())
+            .await
+            .unwrap();
+        expect_invalid_client(token_for(&app, &d).await, true).await;
+        let unknown = Client {
+            client_id: "kpc_0000000000000000000000".into(),
+            ..d
+        };
+        expect_invalid_client(token_for(&app, &unknown).await, true).await;
+    }
+}
+
+#[tokio::test]
+async fn an_expired_secret_is_invalid_client() {
+    let app = spawn_app().await;
+    let c = orders_client(&app).await;
+    let Database::Sqlite(pool) = &app.db else {
+        unreachable!()
+    };
+    sqlx::query("UPDATE client_secrets SET expires_at = $1 WHERE client_id = $2")
+        .bind(unix_now() - 1)
+        .bind(&c.client_id)
+        .execute(pool)
+        .await
+        .unwrap();
+    expect_invalid_client(token_for(&app, &c).await, true).await;
+}
+
+#[tokio::test]
+async fn a_public_client_cannot_use_client_credentials() {
+    let app = spawn_app().await;
+    let hasher = keys::secret_hasher(&app.db, None).await.unwrap();
+    let tenant_id = app::services::accounts::find_or_create_tenant(&app.db, "acme", unix_now())
+        .await
+        .unwrap();
+    let public = apps::create_app_for_tenant(
+        &app.db,
+        &hasher,
+        &tenant_id,
+        apps::AppDraft {
+            client_type: ClientType::Public,
+            callback_url: Some("https://app.example.com/cb".into()),
+            ..draft("spa", &[], &[])
+        },
+        unix_now(),
+    )
+    .await
+    .unwrap();
+    let body = format!(
+        "grant_type=client_credentials&client_id={}",
+        public.app.client_id
+    );
+    expect_invalid_client(token(&app, None, &body).await, false).await;
+}
+
+#[tokio::test]
+async fn a_change_through_another_instance_is_seen_within_a_poll() {
+    let app = spawn_app().await;
+    let c = orders_client(&app).await;
+    assert_eq!(token_for(&app, &c).await.status(), 200, "now cached");
+    // Another process revokes the secret: only the shared change counter tells this one.
+    let Database::Sqlite(pool) = &app.db else {
+        unreachable!()
+    };
+    sqlx::query("UPDATE client_secrets SET revoked_at = $1 WHERE client_id = $2")
+        .bind(unix_now())
+        .bind(&c.client_id)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE change_counter SET generation = generation + 1")
+        .execute(pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(tokens::POLL_INTERVAL + Duration::from_millis(500)).await;
+    expect_invalid_client(token_for(&app, &c).await, true).await;
+}
+
+#[tokio::test]
+async fn failed_authentications_are_throttled_per_address_and_audited_without_the_secret() {
+    let app = spawn_app().await;
+    let c = orders_client(&app).await;
+    let wrong = Client {
+        tenant_id: c.tenant_id.clone(),
+        client_id: c.client_id.clone(),
+        secret: format!("{}x", c.secret),
+    };
+    for _ in 0..tokens::FAILURES_PER_CLIENT_AND_ADDRESS {
+        expect_invalid_client(token_for(&app, &wrong).await, true).await;
+    }
+    let res = token_for(&app, &wrong).await;
+    assert!(
+        res.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+    expect_error(
+        res,
+        StatusCode::TOO_MANY_REQUESTS,
+        "temporarily_unavailable",
+    )
+    .await;
+    // The attacker's address is blocked for this client, even with the right secret...
+    assert_eq!(
+        token_for(&app, &c).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // ...but the real client calling from its own address is not.
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let res = elsewhere
+        .post(app.url("/oauth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", basic(&c.client_id, &c.secret))
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    let events = app::store::audit::list_for_target(&app.db, &c.tenant_id, &c.client_id, 100)
+        .await
+        .unwrap();
+    let failures: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == "client.auth_failed")
+        .collect();
+    assert_eq!(
+        failures.len(),
+        tokens::FAILURES_PER_CLIENT_AND_ADDRESS as usize
+    );
+    assert_eq!(failures[0].ip.as_deref(), Some("127.0.0.1"));
+    let all = serde_json::to_string(&events).unwrap();
+    assert!(
+        !all.contains(&c.secret[4..20]),
+        "no secret in the audit log"
+    );
+}
+
+#[tokio::test]
+async fn introspection_and_revocation() {
+    for app in spawn_apps().await {
+        let c = orders_client(&app).await;
+        let auth = basic(&c.client_id, &c.secret);
+        let issued = access_token(token_for(&app, &c).await).await;
+
+        let res = post_form(&app, "/oauth/introspect", None, &format!("token={issued}")).await;
+        expect_invalid_client(res, false).await;
+        let res = post_form(
+            &app,
+            "/oauth/introspect",
+            Some(&auth),
+            &format!("token={issued}"),
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["active"], true);
+        assert_eq!(body["client_id"], c.client_id.as_str());
+        assert_eq!(body["scope"], "orders:read orders:write");
+        assert_eq!(body["aud"], default_audience(&app, &c));
+
+        for garbage in ["nonsense", "a.b.c", &format!("{issued}x")] {
+            let res = post_form(
+                &app,
+                "/oauth/introspect",
+                Some(&auth),
+                &format!("token={garbage}"),
+            )
+            .await;
+            assert_eq!(
+                res.json::<Value>().await.unwrap(),
+                json!({ "active": false })
+            );
+        }
+        // Another tenant's client learns nothing about this token.
+        let other = client(&app.db, "other", draft("x", &[], &[])).await;
+        let res = post_form(
+            &app,
+            "/oauth/introspect",
+            Some(&basic(&other.client_id, &other.secret)),
+            &format!("token={issued}"),
+        )
+        .await;
+        assert_eq!(
+            res.json::<Value>().await.unwrap(),
+            json!({ "active": false })
+        );
+
+        let res = post_form(&app, "/oauth/revoke", Some(&auth), "token=unknown").await;
+        assert_eq!(res.status(), 200);
+        let res = post_form(&app, "/oauth/revoke", None, &format!("token={issued}")).await;
+        assert_eq!(res.status(), 401);
+        let res = post_form(
+            &app,
+            "/oauth/revoke",
+            Some(&auth),
+            &format!("token={issued}&token_type_hint=access_token"),
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+        let res = post_form(
+            &app,
+            "/oauth/introspect",
+            Some(&auth),
+            &format!("token={issued}"),
+        )
+        .await;
+        assert_eq!(
+            res.json::<Value>().await.unwrap(),
+            json!({ "active": false })
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_json_variant_of_seed_003() {
+    let app = spawn_app().await;
+    let c = orders_client(&app).await;
+    let call = |body: Value| {
+        app.client
+            .post(app.url("/v1/applications/token"))
+            .json(&body)
+            .send()
+    };
+    let res = call(json!({ "tenantId": c.tenant_id, "applicationId": c.client_id, "applicationSecret": c.secret })).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["expiresIn"], 600);
+    verify(
+        &app,
+        body["accessToken"].as_str().unwrap(),
+        &default_audience(&app, &c),
+    )
+    .await;
+
+    for bad in [
+        json!({ "tenantId": c.tenant_id, "applicationId": c.client_id, "applicationSecret": "kps_nope" }),
+        json!({ "tenantId": "other", "applicationId": c.client_id, "applicationSecret": c.secret }),
+    ] {
+        let res = call(bad).await.unwrap();
+        assert_eq!(res.status(), 401);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "Unauthorized");
+        assert!(body["message"].as_str().is_some());
+    }
+    let res = call(json!({ "tenantId": 1 })).await.unwrap();
+    assert_eq!(res.status(), 400);
+}
+
+#[tokio::test]
+async fn discovery_documents_advertise_what_works() {
+    let app = spawn_app().await;
+    let get = |path: &'static str| app.client.get(app.url(path)).send();
+    let oauth: Value = get("/.well-known/oauth-authorization-server")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let oidc: Value = get("/.well-known/openid-configuration")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(oauth, oidc);
+    assert_eq!(oauth["issuer"], app.url(""));
+    assert_eq!(oauth["token_endpoint"], app.url("/oauth/token"));
+    assert_eq!(oauth["jwks_uri"], app.url("/.well-known/jwks.json"));
+    assert_eq!(
+        oauth["grant_types_supported"],
+        json!(["client_credentials"])
+    );
+    let set = jwks(&app).await;
+    assert_eq!(set.keys.len(), 1);
+    let raw: Value = get("/.well-known/jwks.json")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(raw["keys"][0].get("d").is_none(), "no private key material");
+    assert_eq!(raw["keys"][0]["alg"], "ES256");
+}
+
+#[tokio::test]
+async fn key_rotation_publishes_first_then_signs_and_old_tokens_keep_verifying() {
+    let app = spawn_app().await;
+    let sibling = app.spawn_sibling().await;
+    let c = orders_client(&app).await;
+    let audience = default_audience(&app, &c);
+    let before = access_token(token_for(&app, &c).await).await;
+    let old_kid = jsonwebtoken::decode_header(&before).unwrap().kid.unwrap();
+
+    let rotation = tokens::rotate_keys(&app.db, app::domain::jwt::Alg::Es256, 3, unix_now())
+        .await
+        .unwrap();
+    assert_eq!(rotation.retired, vec![old_kid.clone()]);
+    tokio::time::sleep(tokens::POLL_INTERVAL + Duration::from_millis(200)).await;
+    for instance in [&app, &sibling] {
+        let set = jwks(instance).await;
+        assert!(
+            set.find(&rotation.new_kid).is_some(),
+            "the new key is published at once"
+        );
+        assert!(set.find(&old_kid).is_some());
+        let during = access_token(token_for(instance, &c).await).await;
+        assert_eq!(
+            jsonwebtoken::decode_header(&during).unwrap().kid.unwrap(),
+            old_kid,
+            "not signing yet"
+        );
+    }
+
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for instance in [&app, &sibling] {
+        let after = access_token(token_for(instance, &c).await).await;
+        assert_eq!(
+            jsonwebtoken::decode_header(&after).unwrap().kid.unwrap(),
+            rotation.new_kid
+        );
+        // (Each test instance is its own issuer; behind a load balancer they would share one.)
+        verify(instance, &after, &default_audience(instance, &c)).await;
+        verify_at(instance, &app, &before, &audience).await;
+    }
+}
+
+#[tokio::test]
+async fn secret_use_is_recorded_in_batches() {
+    let app = spawn_app().await;
+    let c = orders_client(&app).await;
+    for _ in 0..3 {
+        assert_eq!(token_for(&app, &c).await.status(), 200);
+    }
+    let stored = app::store::secrets::list(&app.db, &c.client_id)
+        .await
+        .unwrap();
+    assert_eq!(stored[0].last_used_at, None, "not written per request");
+    let app = app.restart().await;
+    let stored = app::store::secrets::list(&app.db, &c.client_id)
+        .await
+        .unwrap();
+    assert!(
+        stored[0].last_used_at.is_some_and(|t| unix_now() - t < 60),
+        "written at shutdown"
+    );
+}
