@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: run build test tools test-tools fmt-check clippy test-rust test-e2e e2e-build
+.PHONY: run build test tools test-tools fmt-check clippy test-rust test-e2e test-python e2e-build bench
 
 ## Build the release binary and WASM bundle and serve on http://127.0.0.1:3000 (SQLite in data/).
 run: tools
@@ -16,8 +16,9 @@ run: tools
 build: tools
 	cargo leptos build --release
 
-## fmt, clippy, Rust tests (SQLite; PostgreSQL too with KEYPORT_TEST_POSTGRES_URL), browser tests.
-test: test-tools fmt-check clippy test-rust test-e2e
+## fmt, clippy, Rust tests (SQLite; PostgreSQL too with KEYPORT_TEST_POSTGRES_URL), browser tests,
+## and third-party OAuth clients (authlib, PyJWT) against a running server.
+test: test-tools fmt-check clippy test-rust test-e2e test-python
 
 tools:
 	@scripts/ensure-tools.sh build
@@ -43,3 +44,13 @@ e2e-build:
 
 test-e2e: e2e-build
 	node --test --test-concurrency=1 end2end/tests/
+
+PY_VENV := $(or $(KEYPORT_PY_VENV),.venv)
+
+test-python: e2e-build
+	@scripts/ensure-python.sh
+	KEYPORT_BIN=$(TARGET_DIR)/debug/keyport $(PY_VENV)/bin/python -m pytest -q end2end/python
+
+## Token-endpoint throughput, latency and memory: Keyport (SQLite, PostgreSQL) vs node-oidc-provider.
+bench:
+	bench/run.sh

@@ -368,10 +368,11 @@ impl TokenService {
         let remote = self.inner.remote_generation.load(Ordering::Acquire);
         {
             let cache = self.inner.clients.read().unwrap_or_else(|e| e.into_inner());
-            if cache.local == local && cache.remote == remote {
-                if let Some(entry) = cache.entries.get(client_id) {
-                    return Ok(entry.clone());
-                }
+            if cache.local == local
+                && cache.remote == remote
+                && let Some(entry) = cache.entries.get(client_id)
+            {
+                return Ok(entry.clone());
             }
         }
         let loaded = self.load_client(client_id).await?.map(Arc::new);
