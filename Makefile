@@ -53,4 +53,4 @@ test-python: e2e-build
 
 ## Token-endpoint throughput, latency and memory: Keyport (SQLite, PostgreSQL) vs node-oidc-provider.
 bench:
-	bench/run.sh
+	bench/run.sh --results bench/RESULTS.md

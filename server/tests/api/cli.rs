@@ -242,3 +242,35 @@ fn help_lists_every_setting_with_its_variable_and_default() {
         );
     }
 }
+
+#[tokio::test]
+async fn keys_rotate_publishes_a_new_key_and_retires_the_old_one() {
+    let test_db = TestDb::sqlite().await;
+    let url = test_db.url.as_str();
+    let first = keyport(url, &["keys", "rotate", "--lead-secs", "0"], "");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let first: Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(
+        first["retired"],
+        serde_json::json!([]),
+        "a fresh database had no key"
+    );
+
+    let second = keyport(url, &["keys", "rotate", "--signing-alg", "EdDSA"], "");
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let second: Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(second["retired"], serde_json::json!([first["kid"]]));
+    assert_ne!(second["kid"], first["kid"]);
+
+    let bad = keyport(url, &["keys", "rotate", "--lead-secs", "-5"], "");
+    assert!(!bad.status.success());
+    assert!(!bad.stderr.is_empty(), "says why");
+}
