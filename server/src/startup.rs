@@ -224,7 +224,9 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SessionBackend>) ->
             get(oauth::metadata),
         )
         .route("/.well-known/openid-configuration", get(oauth::metadata))
-        .with_state(state.clone());
+        // Axum clones the router's state for every request: the token service alone is one
+        // reference count, the whole AppState would be a dozen allocations.
+        .with_state(state.tokens.clone());
 
     let portal = Router::new()
         .route("/healthz", get(health::healthz))

@@ -284,6 +284,9 @@ impl TokenService {
     pub async fn run_background(self) {
         let mut poll = tokio::time::interval(POLL_INTERVAL);
         let mut flush = tokio::time::interval(LAST_USED_FLUSH);
+        // Retired keys leave the JWKS when their publish_until passes, which no change
+        // announces: reload now and then regardless.
+        let mut republish = tokio::time::interval(Duration::from_secs(60));
         loop {
             tokio::select! {
                 _ = poll.tick() => {
@@ -292,6 +295,11 @@ impl TokenService {
                     }
                 }
                 _ = flush.tick() => self.flush_last_used().await,
+                _ = republish.tick() => {
+                    if let Err(error) = self.reload_keys().await {
+                        tracing::warn!(%error, "could not reload the signing keys");
+                    }
+                }
             }
         }
     }

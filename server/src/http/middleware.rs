@@ -20,6 +20,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// One line per request: method, path (never the query, which can carry codes), status, time.
 pub async fn log_request(req: Request, next: Next) -> Response {
+    if !tracing::enabled!(target: "keyport::http", tracing::Level::INFO) {
+        return next.run(req).await;
+    }
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();

@@ -15,7 +15,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use app::{
@@ -142,6 +142,16 @@ fn authorization(headers: &HeaderMap) -> Option<&[u8]> {
         .map(HeaderValue::as_bytes)
 }
 
+/// RFC 6749 §5.1.
+#[derive(Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: i64,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    scope: &'a str,
+}
+
 /// `POST /oauth/token`.
 pub async fn token(
     State(tokens): State<TokenService>,
@@ -160,17 +170,16 @@ pub async fn token(
         ip: Some(&ip),
     };
     match tokens.token(request).await {
-        Ok(issued) => {
-            let mut body = json!({
-                "access_token": issued.access_token,
-                "token_type": "Bearer",
-                "expires_in": issued.expires_in,
-            });
-            if !issued.scope.is_empty() {
-                body["scope"] = json!(issued.scope);
-            }
-            (NO_STORE, Json(body)).into_response()
-        }
+        Ok(issued) => (
+            NO_STORE,
+            Json(TokenResponse {
+                access_token: &issued.access_token,
+                token_type: "Bearer",
+                expires_in: issued.expires_in,
+                scope: &issued.scope,
+            }),
+        )
+            .into_response(),
         Err(e) => OAuthResponseError(e).into_response(),
     }
 }
