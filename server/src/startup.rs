@@ -24,7 +24,7 @@ use tower_sessions::{
     Expiry, SessionManagerLayer, cookie::SameSite, session_store::ExpiredDeletion,
 };
 
-use crate::http::{health, middleware, oauth};
+use crate::http::{api, health, middleware, oauth};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -229,6 +229,7 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SessionBackend>) ->
         .with_state(state.tokens.clone());
 
     let portal = Router::new()
+        .nest("/api/v1", api::router())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .leptos_routes_with_context(&state, routes, context.clone(), {

@@ -26,23 +26,46 @@ pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
 pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 
-/// Who is acting, as established by a session (or the CLI).
+/// Who is acting, as established by a session (or the CLI), or by a tool client's access token
+/// at the management API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
+    /// The user's id; for a tool client, the client id.
     pub user_id: String,
     pub tenant_id: String,
     pub role: Role,
+    pub kind: PrincipalKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalKind {
+    User,
+    /// A tool client acting for its tenant as a system user (seed 000).
+    ToolClient,
 }
 
 impl Principal {
+    /// A tool client with the `admin` role, acting for its tenant.
+    pub fn tool_client(client_id: &str, tenant_id: &str) -> Principal {
+        Principal {
+            user_id: client_id.to_string(),
+            tenant_id: tenant_id.to_string(),
+            role: Role::Admin,
+            kind: PrincipalKind::ToolClient,
+        }
+    }
+
+    /// How the audit log names this principal.
+    pub fn actor(&self) -> Actor<'_> {
+        match self.kind {
+            PrincipalKind::User => Actor::User(&self.user_id),
+            PrincipalKind::ToolClient => Actor::Client(&self.user_id),
+        }
+    }
+
     /// An audit event done by this principal in their tenant.
     pub fn event<'a>(&'a self, action: &'a str, at: i64) -> NewEvent<'a> {
-        NewEvent::new(
-            Some(&self.tenant_id),
-            Actor::User(&self.user_id),
-            action,
-            at,
-        )
+        NewEvent::new(Some(&self.tenant_id), self.actor(), action, at)
     }
 
     pub fn require_admin(&self) -> Result<(), ServiceError> {
@@ -259,6 +282,7 @@ pub async fn principal(
         user_id: user_id.to_string(),
         tenant_id: tenant_id.to_string(),
         role,
+        kind: PrincipalKind::User,
     }))
 }
 
@@ -416,16 +440,7 @@ pub async fn add_member(
             "This person is already a member.",
         )));
     }
-    add_membership(
-        &mut tx,
-        &by.tenant_id,
-        &user.id,
-        role,
-        Actor::User(&by.user_id),
-        ip,
-        now,
-    )
-    .await?;
+    add_membership(&mut tx, &by.tenant_id, &user.id, role, by.actor(), ip, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -466,7 +481,7 @@ pub async fn change_member(
         &mut tx,
         &NewEvent {
             tenant_id: Some(&by.tenant_id),
-            actor: Actor::User(&by.user_id),
+            actor: by.actor(),
             action,
             target_type: Some("user"),
             target_id: Some(user_id),

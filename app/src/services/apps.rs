@@ -3,7 +3,10 @@
 
 use serde_json::json;
 
-use super::{ServiceError, accounts::Principal};
+use super::{
+    ServiceError,
+    accounts::{Principal, PrincipalKind},
+};
 use crate::{
     api::apps::{
         AppSummary, AppView, ClientType, NewSecret, SecretView, Visibility, secret_is_active,
@@ -233,9 +236,9 @@ pub async fn create_app(
     ip: Option<&str>,
     now: i64,
 ) -> Result<CreatedApp, ServiceError> {
-    let owner = Some(by.user_id.as_str());
-    let actor = Actor::User(&by.user_id);
-    create(db, hasher, &by.tenant_id, owner, actor, draft, ip, now).await
+    // A tool client creates apps for the tenant: no owner, only admins manage them.
+    let owner = (by.kind == PrincipalKind::User).then_some(by.user_id.as_str());
+    create(db, hasher, &by.tenant_id, owner, by.actor(), draft, ip, now).await
 }
 
 /// `keyport client create`: an app with no owner (only admins manage it), made by the system.

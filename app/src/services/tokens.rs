@@ -19,7 +19,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use super::ServiceError;
+use super::{ServiceError, accounts::Principal};
 use crate::{
     domain::{
         credentials::SecretHasher,
@@ -428,6 +428,11 @@ impl TokenService {
             })
             .collect();
         let split = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        let roles = split(&app.roles);
+        let mut audiences = split(&app.audiences);
+        if app.tool && roles.iter().any(|r| r == "admin") {
+            audiences.push(management_audience(&self.inner.issuer));
+        }
         Ok(Some(CachedClient {
             default_audience: tenant
                 .audience
@@ -439,8 +444,8 @@ impl TokenService {
             disabled: app.disabled_at.is_some(),
             tool: app.tool,
             scopes: split(&app.scopes),
-            roles: split(&app.roles),
-            audiences: split(&app.audiences),
+            roles,
+            audiences,
             lifetime_secs: app.token_lifetime_secs,
             secrets,
         }))
@@ -620,6 +625,30 @@ impl TokenService {
         Ok(Some(claims))
     }
 
+    /// The principal a bearer token stands for at the management API: a live tool client
+    /// with the `admin` role, checked now (not as the token says it was at issue), with a
+    /// token issued by this server for the management API, unexpired and not revoked.
+    pub async fn management_principal(&self, token: &str) -> Result<Principal, BearerRejection> {
+        let claims = self
+            .verify(token, unix_now())
+            .await
+            .map_err(BearerRejection::from)?
+            .ok_or(BearerRejection::InvalidToken)?;
+        if claims.aud != management_audience(&self.inner.issuer) {
+            return Err(BearerRejection::InvalidToken);
+        }
+        let client = self
+            .client(&claims.client_id)
+            .await
+            .map_err(BearerRejection::from)?
+            .filter(|c| !c.disabled && c.tenant_id == claims.tenant)
+            .ok_or(BearerRejection::InvalidToken)?;
+        if !(client.tool && client.roles.iter().any(|r| r == "admin")) {
+            return Err(BearerRejection::NotAnAdminTool);
+        }
+        Ok(Principal::tool_client(&client.client_id, &client.tenant_id))
+    }
+
     /// RFC 7662: the caller must be an authenticated client of the token's tenant.
     pub async fn introspect(
         &self,
@@ -667,6 +696,31 @@ impl TokenService {
         let basic = oauth::parse_basic(authorization)?;
         let credentials = oauth::client_credentials(basic, form)?;
         self.authenticate(&credentials, ip, unix_now()).await
+    }
+}
+
+/// The `aud` of tokens for the management API (RFC 8707 resource `{issuer}/api/v1`), which
+/// tool clients with the `admin` role may ask for.
+pub fn management_audience(issuer: &str) -> String {
+    format!("{issuer}/api/v1")
+}
+
+/// Why a bearer token does not open the management API.
+#[derive(Debug)]
+pub enum BearerRejection {
+    /// Not this server's, expired, revoked, for another audience, or its client is gone.
+    InvalidToken,
+    /// A live token of a client that is not a tool client with the `admin` role.
+    NotAnAdminTool,
+    Internal(String),
+}
+
+impl From<TokenError> for BearerRejection {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Internal(detail) => BearerRejection::Internal(detail),
+            _ => BearerRejection::InvalidToken,
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The HTTP layer: routing, middleware and the JSON endpoints, thin over `app::services`.
 
+pub mod api;
 pub mod error;
 pub mod health;
 pub mod middleware;

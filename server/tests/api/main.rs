@@ -5,5 +5,6 @@ mod helpers;
 mod accounts;
 mod cli;
 mod health;
+mod management;
 mod oauth;
 mod portal;
