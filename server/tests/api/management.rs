@@ -738,3 +738,55 @@ async fn the_openapi_document_describes_every_route() {
         "bearer"
     );
 }
+
+#[tokio::test]
+async fn an_expired_token_is_refused() {
+    use app::domain::{
+        jwt::{Alg, Signer},
+        oauth::AccessClaims,
+    };
+    let app = spawn_app().await;
+    let tool = registered(&app.db, "acme", true, &["admin"], vec![]).await;
+    let tenant_id = accounts::find_or_create_tenant(&app.db, "acme", unix_now())
+        .await
+        .unwrap();
+    // Sign with the server's own key, so only the expiry is wrong.
+    let key = app::store::signing_keys::published(&app.db, unix_now())
+        .await
+        .unwrap()
+        .remove(0);
+    let signer = Signer::from_pkcs8(
+        &key.kid,
+        Alg::Es256,
+        &STANDARD.decode(&key.private_key).unwrap(),
+    )
+    .unwrap();
+    let now = unix_now();
+    let mut claims = AccessClaims {
+        iss: app.url(""),
+        sub: tool.client_id.clone(),
+        aud: app.url("/api/v1"),
+        client_id: tool.client_id.clone(),
+        scope: String::new(),
+        iat: now - 120,
+        exp: now - 60,
+        jti: "expired".into(),
+        tenant: tenant_id,
+        roles: vec!["admin".into()],
+    };
+    let expired = signer.sign(&claims).unwrap();
+    let res = bearer(app.client.get(app.url("/api/v1/apps")), &expired)
+        .send()
+        .await
+        .unwrap();
+    json_of(res, StatusCode::UNAUTHORIZED).await;
+    // The same token, still valid, is accepted: the expiry was the only fault.
+    claims.exp = now + 60;
+    claims.jti = "fresh".into();
+    let fresh = signer.sign(&claims).unwrap();
+    let res = bearer(app.client.get(app.url("/api/v1/apps")), &fresh)
+        .send()
+        .await
+        .unwrap();
+    json_of(res, StatusCode::OK).await;
+}
