@@ -90,3 +90,81 @@ async fn an_oversized_body_is_413_in_the_error_shape() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"], "payload_too_large");
 }
+
+#[tokio::test]
+async fn a_secret_made_by_a_plain_form_post_is_handed_to_the_next_page_once() {
+    use app::api::apps::{AddSecret, CreateApp};
+    let app = spawn_app().await;
+    let cookie = app.sign_up("nojs@example.com").await;
+    let res = app
+        .call(
+            CreateApp::PATH,
+            &[
+                ("name", "Plain"),
+                ("visibility", "private"),
+                ("client_type", "confidential"),
+                ("callback_url", ""),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let created: serde_json::Value = res.json().await.unwrap();
+    let client_id = created["app"]["client_id"].as_str().unwrap().to_string();
+
+    // What a browser without the WASM sends: a form post that accepts HTML.
+    let res = app
+        .client
+        .post(app.url(AddSecret::PATH))
+        .header("cookie", &cookie)
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", app.url(&format!("/apps/{client_id}?tab=oauth")))
+        .form(&[
+            ("client_id", client_id.as_str()),
+            ("description", "cron"),
+            ("expiry", "default"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/apps/{client_id}?tab=oauth")
+    );
+    let handover = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("keyport_new_secret="))
+        .expect("the secret is handed over");
+    for flag in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Max-Age=120",
+        &format!("Path=/apps/{client_id}"),
+    ] {
+        assert!(handover.contains(flag), "{handover} lacks {flag}");
+    }
+    let pair = handover.split(';').next().unwrap().to_string();
+    let secret = pair.trim_start_matches("keyport_new_secret=").to_string();
+    assert!(secret.starts_with("kps_"));
+
+    let page = app
+        .client
+        .get(app.url(&format!("/apps/{client_id}?tab=oauth")))
+        .header("cookie", format!("{cookie}; {pair}"))
+        .send()
+        .await
+        .unwrap();
+    let cleared = page.headers().get_all("set-cookie").iter().any(|v| {
+        v.to_str().unwrap().starts_with("keyport_new_secret=;")
+            && v.to_str().unwrap().contains("Max-Age=0")
+    });
+    assert!(cleared, "the page clears the hand-over cookie");
+    assert!(
+        page.text().await.unwrap().contains(&secret),
+        "the page shows the secret"
+    );
+}
