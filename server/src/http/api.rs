@@ -930,6 +930,7 @@ impl utoipa::Modify for BearerAuth {
     paths(list_apps, create_app, get_app, update_app, delete_app, list_secrets, add_secret,
         refresh_secret, delete_secret, list_audit, get_tenant, update_tenant, list_scopes,
         add_scope, delete_scope),
+    components(schemas(ErrorBody)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
