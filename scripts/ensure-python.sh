@@ -4,7 +4,7 @@
 # was built from other requirements (a stamp file keeps their sha256). Quiet when nothing to do.
 #
 #   KEYPORT_PY_VENV  where the venv lives (default .venv, relative to the repo root)
-#   PYTHON           interpreter to build it with (default python3; CPython >= 3.9)
+#   PYTHON           interpreter to build it with (default python3; CPython >= 3.11, which schemathesis needs)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

@@ -61,6 +61,8 @@ class Keyport:
     # checks that none of them (nor the real secret) shows up in the server's log.
     issued_tokens: list[str] = field(default_factory=list)
     attempted_secrets: list[str] = field(default_factory=list)
+    # (name, secret) of the other clients' secrets that tests created (e.g. a tool client's).
+    other_secrets: list[tuple[str, str]] = field(default_factory=list)
     logs_checked: bool = False
 
     def log_text(self) -> str:
@@ -95,6 +97,7 @@ class Keyport:
         ]
         found += [(f"wrong secret #{i + 1} that a test sent", s)
                   for i, s in enumerate(self.attempted_secrets)]
+        found += self.other_secrets
         for i, token in enumerate(self.issued_tokens):
             found.append((f"access token #{i + 1}", token))
             signature = token.rsplit(".", 1)[-1]
@@ -141,6 +144,16 @@ def run_keyport_cli(args: list[str], database_url: str) -> str:
             f"stdout: {out.stdout}\nstderr: {out.stderr}"
         )
     return out.stdout
+
+
+def create_client(args: list[str], database_url: str) -> dict[str, str]:
+    """`keyport client create ARGS` (the server may be running); its JSON line, checked."""
+    created = run_keyport_cli(["client", "create", *args], database_url)
+    try:
+        client = json.loads(created.strip().splitlines()[-1])
+        return {k: client[k] for k in ("tenant_id", "client_id", "client_secret")}
+    except (ValueError, IndexError, KeyError, TypeError) as err:
+        pytest.fail(f"`keyport client create` printed {created!r}, not the client JSON: {err!r}")
 
 
 def start_server(database_url: str) -> tuple[subprocess.Popen, str, list[str], threading.Thread]:
@@ -220,18 +233,14 @@ def keyport(tmp_path_factory: pytest.TempPathFactory):
     )
     try:
         # Created while the server runs, as an operator would (it must not need a restart).
-        created = run_keyport_cli(
-            ["client", "create", "--tenant", "acme", "--name", "svc",
+        client = create_client(
+            ["--tenant", "acme", "--name", "svc",
              *[arg for scope in SCOPES for arg in ("--scope", scope)]],
             database_url,
         )
-        try:
-            client = json.loads(created.strip().splitlines()[-1])
-            server.tenant_id = client["tenant_id"]
-            server.client_id = client["client_id"]
-            server.client_secret = client["client_secret"]
-        except (ValueError, IndexError, KeyError, TypeError) as err:
-            pytest.fail(f"`keyport client create` printed {created!r}, not the client JSON: {err!r}")
+        server.tenant_id = client["tenant_id"]
+        server.client_id = client["client_id"]
+        server.client_secret = client["client_secret"]
     except BaseException:
         server.stop()
         raise

@@ -143,12 +143,18 @@ impl<T: DeserializeOwned> JsonBody<T> {
                 "Send a JSON body with Content-Type: application/json.".into(),
             ));
         }
-        serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => ApiError::Unprocessable {
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::BadRequest(format!("The body is not valid JSON: {e}.")))?;
+        // serde would also read a struct from an array; every body here is an object.
+        if !value.is_object() {
+            return Err(ApiError::Unprocessable {
                 field: None,
-                message: format!("The body does not have the expected shape: {e}."),
-            },
-            _ => ApiError::BadRequest(format!("The body is not valid JSON: {e}.")),
+                message: "The body must be a JSON object.".into(),
+            });
+        }
+        serde_json::from_value(value).map_err(|e| ApiError::Unprocessable {
+            field: None,
+            message: format!("The body does not have the expected shape: {e}."),
         })
     }
 }
@@ -291,6 +297,7 @@ struct CreatedApp {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewApp {
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     #[serde(default)]
     description: Option<String>,
@@ -309,6 +316,7 @@ struct NewApp {
     #[serde(default)]
     audiences: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(minimum = 60, maximum = 3600)]
     token_lifetime_secs: Option<i64>,
 }
 
@@ -317,6 +325,7 @@ struct NewApp {
 #[serde(deny_unknown_fields)]
 struct AppPatch {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
     #[serde(default)]
     description: Option<String>,
@@ -333,6 +342,7 @@ struct AppPatch {
     #[serde(default)]
     audiences: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(minimum = 60, maximum = 3600)]
     token_lifetime_secs: Option<i64>,
 }
 
@@ -378,9 +388,9 @@ struct CreatedSecret {
 struct NewSecretBody {
     #[serde(default)]
     description: Option<String>,
-    /// Omitted: one year from now. `null`: never.
+    /// Omitted: one year from now. `null`: never. Else an RFC 3339 time in the future.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     expires_at: Option<Option<String>>,
 }
 
@@ -389,6 +399,7 @@ struct NewSecretBody {
 struct RefreshBody {
     /// How long the old secret keeps working: 0 (default) to 604800 seconds.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 604800)]
     grace_seconds: Option<i64>,
 }
 
@@ -413,6 +424,7 @@ impl From<TenantView> for Tenant {
 #[serde(deny_unknown_fields)]
 struct TenantPatch {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
     /// `null` or empty returns to the derived default audience.
     #[serde(default, deserialize_with = "nullable")]
@@ -423,6 +435,8 @@ struct TenantPatch {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Scope {
+    /// An RFC 6749 scope-token: printable ASCII without spaces, quotes or backslashes.
+    #[schema(pattern = r"^[!#-\[\]-~]{1,64}$")]
     name: String,
     #[serde(default)]
     description: String,
@@ -457,6 +471,7 @@ struct AuditPage {
 #[into_params(parameter_in = Query)]
 struct PageQuery {
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     cursor: Option<String>,
 }
@@ -467,6 +482,7 @@ struct AuditQuery {
     /// Only events about this app.
     app: Option<String>,
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
     cursor: Option<String>,
 }
@@ -483,7 +499,9 @@ fn page_limit(limit: Option<i64>) -> Result<usize, ApiError> {
 
 /// Cursors are opaque: the position after the last item of the previous page.
 fn decode_cursor(cursor: Option<&str>) -> Result<usize, ApiError> {
-    let Some(cursor) = cursor else { return Ok(0) };
+    let Some(cursor) = cursor.filter(|c| !c.is_empty()) else {
+        return Ok(0);
+    };
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
@@ -745,7 +763,7 @@ async fn list_audit(
     let by = &caller.principal;
     // Read enough rows to serve the page; the store keeps newest first.
     let wanted = (start + limit + 1) as i64;
-    let rows = match q.app.as_deref() {
+    let rows = match q.app.as_deref().filter(|a| !a.is_empty()) {
         Some(client_id) => {
             // Admins may read the history of a deleted app of their tenant too; others only
             // of apps they manage now. Another tenant's app is 404 either way.

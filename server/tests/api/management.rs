@@ -485,6 +485,11 @@ async fn bad_input_gets_a_clear_4xx() {
             "invalid_request",
         ),
         (
+            raw("/api/v1/apps", "[\"x\", null]"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        ),
+        (
             raw("/api/v1/apps", "{\"name\": 5}"),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
