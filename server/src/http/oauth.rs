@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use axum::{
     Json,
     body::Body,
-    extract::{ConnectInfo, State},
+    extract::{ConnectInfo, FromRequest, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -136,10 +136,37 @@ async fn read_form(headers: &HeaderMap, body: Body) -> Result<FormParams, Respon
     FormParams::parse(&bytes).map_err(|e| OAuthResponseError::from(e).into_response())
 }
 
-fn authorization(headers: &HeaderMap) -> Option<&[u8]> {
-    headers
-        .get(header::AUTHORIZATION)
-        .map(HeaderValue::as_bytes)
+/// What every form-posting OAuth endpoint reads: the strictly parsed form, the raw
+/// `Authorization` header and the caller's address. A malformed form is answered here.
+pub struct OAuthForm {
+    form: FormParams,
+    authorization: Option<HeaderValue>,
+    ip: String,
+}
+
+impl OAuthForm {
+    fn authorization(&self) -> Option<&[u8]> {
+        self.authorization.as_ref().map(HeaderValue::as_bytes)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for OAuthForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Response> {
+        let ip = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip().to_string())
+            .unwrap_or_default();
+        let (parts, body) = req.into_parts();
+        let form = read_form(&parts.headers, body).await?;
+        Ok(OAuthForm {
+            form,
+            authorization: parts.headers.get(header::AUTHORIZATION).cloned(),
+            ip,
+        })
+    }
 }
 
 /// RFC 6749 §5.1.
@@ -153,23 +180,13 @@ struct TokenResponse<'a> {
 }
 
 /// `POST /oauth/token`.
-pub async fn token(
-    State(tokens): State<TokenService>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let form = match read_form(&headers, body).await {
-        Ok(form) => form,
-        Err(response) => return response,
+pub async fn token(State(tokens): State<TokenService>, request: OAuthForm) -> Response {
+    let token_request = TokenRequest {
+        authorization: request.authorization(),
+        form: &request.form,
+        ip: Some(&request.ip),
     };
-    let ip = peer.ip().to_string();
-    let request = TokenRequest {
-        authorization: authorization(&headers),
-        form: &form,
-        ip: Some(&ip),
-    };
-    match tokens.token(request).await {
+    match tokens.token(token_request).await {
         Ok(issued) => (
             NO_STORE,
             Json(TokenResponse {
@@ -185,21 +202,11 @@ pub async fn token(
 }
 
 /// `POST /oauth/introspect` (RFC 7662).
-pub async fn introspect(
-    State(tokens): State<TokenService>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let form = match read_form(&headers, body).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
-    let ip = peer.ip().to_string();
-    match tokens
-        .introspect(authorization(&headers), &form, Some(&ip))
-        .await
-    {
+pub async fn introspect(State(tokens): State<TokenService>, request: OAuthForm) -> Response {
+    let answer = tokens
+        .introspect(request.authorization(), &request.form, Some(&request.ip))
+        .await;
+    match answer {
         Ok(Some(claims)) => {
             let mut body = json!({
                 "active": true,
@@ -225,21 +232,11 @@ pub async fn introspect(
 }
 
 /// `POST /oauth/revoke` (RFC 7009).
-pub async fn revoke(
-    State(tokens): State<TokenService>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let form = match read_form(&headers, body).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
-    let ip = peer.ip().to_string();
-    match tokens
-        .revoke(authorization(&headers), &form, Some(&ip))
-        .await
-    {
+pub async fn revoke(State(tokens): State<TokenService>, request: OAuthForm) -> Response {
+    let answer = tokens
+        .revoke(request.authorization(), &request.form, Some(&request.ip))
+        .await;
+    match answer {
         Ok(()) => (StatusCode::OK, NO_STORE).into_response(),
         Err(e) => OAuthResponseError(e).into_response(),
     }
