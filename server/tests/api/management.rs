@@ -795,3 +795,70 @@ async fn an_expired_token_is_refused() {
         .unwrap();
     json_of(res, StatusCode::OK).await;
 }
+
+#[tokio::test]
+async fn read_change_and_delete_a_secret_through_the_api() {
+    let app = spawn_app().await;
+    let (_, t) = admin_token(&app, "acme").await;
+    let res = bearer(app.client.post(app.url("/api/v1/apps")), &t)
+        .json(&json!({ "name": "Orders", "visibility": "public", "callback_url": "https://orders.example.com/cb" }))
+        .send()
+        .await
+        .unwrap();
+    let created = json_of(res, StatusCode::CREATED).await;
+    let id = created["client_id"].as_str().unwrap().to_string();
+    let secret_id = created["secret_id"].as_str().unwrap().to_string();
+    let secret = created["client_secret"].as_str().unwrap().to_string();
+
+    let res = bearer(app.client.get(app.url(&format!("/api/v1/apps/{id}"))), &t)
+        .send()
+        .await
+        .unwrap();
+    let read = json_of(res, StatusCode::OK).await;
+    assert_eq!(read["name"], "Orders");
+    assert_eq!(read["visibility"], "public");
+    assert_eq!(read["callback_url"], "https://orders.example.com/cb");
+    assert!(
+        read.get("client_secret").is_none(),
+        "the secret is shown only at creation"
+    );
+
+    let res = bearer(app.client.patch(app.url(&format!("/api/v1/apps/{id}"))), &t)
+        .json(&json!({ "description": "Order intake", "callback_url": null, "roles": ["reader"] }))
+        .send()
+        .await
+        .unwrap();
+    let changed = json_of(res, StatusCode::OK).await;
+    assert_eq!(changed["description"], "Order intake");
+    assert_eq!(changed["callback_url"], Value::Null);
+    assert_eq!(changed["roles"], json!(["reader"]));
+    assert_eq!(
+        changed["name"], "Orders",
+        "fields not sent keep their values"
+    );
+
+    assert_eq!(token(&app, &id, &secret, None).await.status(), 200);
+    let res = bearer(
+        app.client
+            .delete(app.url(&format!("/api/v1/apps/{id}/secrets/{secret_id}"))),
+        &t,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        token(&app, &id, &secret, None).await.status(),
+        401,
+        "stops working at once"
+    );
+    let res = bearer(
+        app.client
+            .delete(app.url(&format!("/api/v1/apps/{id}/secrets/{secret_id}"))),
+        &t,
+    )
+    .send()
+    .await
+    .unwrap();
+    json_of(res, StatusCode::NOT_FOUND).await;
+}
