@@ -375,20 +375,5 @@ pub struct ActivityView {
 pub async fn list_app_activity(client_id: String) -> Result<Vec<ActivityView>, AppError> {
     use ssr::*;
     let crate::auth::SignedInRequest { state, by, ip: _ } = crate::auth::signed_in().await?;
-    service::get_app(&state.db, &by, &client_id).await?;
-    let events = crate::store::audit::list_for_target(&state.db, &by.tenant_id, &client_id, 100)
-        .await
-        .map_err(crate::services::ServiceError::from)?;
-    Ok(events
-        .into_iter()
-        .map(|e| ActivityView {
-            at: e.created_at,
-            action: e.action,
-            actor: match (e.actor_type.as_str(), e.actor_id) {
-                ("user", Some(id)) => format!("user {id}"),
-                ("client", Some(id)) => format!("client {id}"),
-                (kind, _) => kind.to_string(),
-            },
-        })
-        .collect())
+    Ok(service::app_activity(&state.db, &by, &client_id).await?)
 }

@@ -9,7 +9,8 @@ use super::{
 };
 use crate::{
     api::apps::{
-        AppSummary, AppView, ClientType, NewSecret, SecretView, Visibility, secret_is_active,
+        ActivityView, AppSummary, AppView, ClientType, NewSecret, SecretView, Visibility,
+        secret_is_active,
     },
     domain::{
         FieldError,
@@ -478,6 +479,55 @@ pub async fn set_app_disabled(
     view(row)
 }
 
+/// An app's audit events, newest first, with who did each named as a person would name them:
+/// a user by name and email, a client by its app's name.
+pub async fn app_activity(
+    db: &Database,
+    by: &Principal,
+    client_id: &str,
+) -> Result<Vec<ActivityView>, ServiceError> {
+    get_app(db, by, client_id).await?;
+    let events = audit::list_for_target(db, &by.tenant_id, client_id, 100).await?;
+    let mut names: std::collections::HashMap<String, String> = Default::default();
+    let mut activity = Vec::with_capacity(events.len());
+    for e in events {
+        let actor = match (e.actor_type.as_str(), e.actor_id) {
+            ("user", Some(id)) => match names.get(&id) {
+                Some(name) => name.clone(),
+                None => {
+                    let name = match crate::store::users::get(db, &id).await? {
+                        Some(u) if u.display_name.is_empty() => u.email,
+                        Some(u) => format!("{} <{}>", u.display_name, u.email),
+                        None => "a deleted user".to_string(),
+                    };
+                    names.insert(id, name.clone());
+                    name
+                }
+            },
+            ("client", Some(id)) => match names.get(&id) {
+                Some(name) => name.clone(),
+                None => {
+                    let name = match apps::get(db, &by.tenant_id, &id).await? {
+                        Some(app) => format!("{} (client {id})", app.name),
+                        None => format!("client {id}"),
+                    };
+                    names.insert(id, name.clone());
+                    name
+                }
+            },
+            ("anonymous", _) => "someone not signed in".to_string(),
+            ("system", _) => "the command line".to_string(),
+            (other, _) => other.to_string(),
+        };
+        activity.push(ActivityView {
+            at: e.created_at,
+            action: e.action,
+            actor,
+        });
+    }
+    Ok(activity)
+}
+
 pub async fn list_secrets(
     db: &Database,
     by: &Principal,
@@ -682,6 +732,40 @@ mod tests {
             .await
             .unwrap()
             .unwrap()
+    }
+
+    #[tokio::test]
+    async fn activity_names_people_and_clients() {
+        for_each_migrated_engine(|db| async move {
+            let ann = admin(&db, "ann@example.com").await;
+            let created = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
+                .await
+                .unwrap();
+            let tool = create_app(&db, &hasher(), &ann, draft("Deploy bot"), None, NOW)
+                .await
+                .unwrap();
+            let bot = Principal::tool_client(&tool.app.client_id, &ann.tenant_id);
+            let first = created.first_secret.unwrap().secret.id;
+            delete_secret(&db, &bot, &created.app.client_id, &first, None, NOW + 1)
+                .await
+                .unwrap();
+            let activity = app_activity(&db, &ann, &created.app.client_id)
+                .await
+                .unwrap();
+            let lines: Vec<(&str, &str)> = activity
+                .iter()
+                .map(|a| (a.action.as_str(), a.actor.as_str()))
+                .collect();
+            let bot_name = format!("Deploy bot (client {})", tool.app.client_id);
+            assert_eq!(lines[0], ("secret.deleted", bot_name.as_str()));
+            assert!(
+                lines[1..]
+                    .iter()
+                    .all(|(_, who)| who.ends_with("<ann@example.com>")),
+                "{lines:?}"
+            );
+        })
+        .await;
     }
 
     #[tokio::test]
