@@ -105,9 +105,7 @@ pub struct CreatedAppView {
 
 /// Whether a secret still authenticates at `now`.
 pub fn secret_is_active(s: &SecretView, now: i64) -> bool {
-    s.revoked_at.is_none()
-        && s.grace_until.is_none_or(|until| until > now)
-        && s.expires_at.is_none_or(|at| at > now)
+    crate::domain::app_rules::secret_works_at(s.revoked_at, s.grace_until, s.expires_at, now)
 }
 
 /// Secrets expiring within this many seconds get a warning.

@@ -65,6 +65,19 @@ pub fn check_secret_expiry(expires_at: Option<i64>, now: i64) -> Result<Option<i
     }
 }
 
+/// Whether a secret authenticates at `now`: not revoked, not past its grace period after a
+/// refresh, not expired. The portal's status column and the token endpoint both ask this.
+pub fn secret_works_at(
+    revoked_at: Option<i64>,
+    grace_until: Option<i64>,
+    expires_at: Option<i64>,
+    now: i64,
+) -> bool {
+    revoked_at.is_none()
+        && grace_until.is_none_or(|until| until > now)
+        && expires_at.is_none_or(|at| at > now)
+}
+
 /// How long a refreshed-away secret keeps working: 0 (stops at once) up to 7 days.
 pub fn check_grace(secs: i64) -> Result<i64, FieldError> {
     if (0..=MAX_GRACE_SECS).contains(&secs) {

@@ -22,6 +22,7 @@ use subtle::ConstantTimeEq;
 use super::{ServiceError, accounts::Principal};
 use crate::{
     domain::{
+        app_rules,
         credentials::SecretHasher,
         jwt::{self, Alg, Signer, Verifier},
         oauth::{self, AccessClaims, ClientCredentials, ErrorCode, FormParams, OAuthError},
@@ -90,9 +91,7 @@ struct CachedSecret {
 
 impl CachedSecret {
     fn works_at(&self, now: i64) -> bool {
-        self.revoked_at.is_none()
-            && self.grace_until.is_none_or(|t| t > now)
-            && self.expires_at.is_none_or(|t| t > now)
+        app_rules::secret_works_at(self.revoked_at, self.grace_until, self.expires_at, now)
     }
 }
 
@@ -544,11 +543,8 @@ impl TokenService {
                 .into());
             }
         }
-        let basic = oauth::parse_basic(request.authorization)?;
-        let credentials = oauth::client_credentials(basic, form)?;
-        let now = unix_now();
-        let client = self.authenticate(&credentials, request.ip, now).await?;
-        self.issue(&client, form, now)
+        let client = self.caller(request.authorization, form, request.ip).await?;
+        self.issue(&client, form, unix_now())
     }
 
     /// Signs an access token for an authenticated client.
@@ -687,6 +683,7 @@ impl TokenService {
         Ok(())
     }
 
+    /// The authenticated client of a token, introspection or revocation request.
     async fn caller(
         &self,
         authorization: Option<&[u8]>,

@@ -166,3 +166,9 @@ pub async fn spawn_apps() -> Vec<TestApp> {
     }
     apps
 }
+
+/// An HTTP Basic `Authorization` value for a client id and secret.
+pub fn basic(id: &str, secret: &str) -> String {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+}

@@ -10,7 +10,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, spawn_apps};
+use crate::helpers::{TestApp, basic, spawn_app, spawn_apps};
 
 struct Tool {
     client_id: String,
@@ -52,10 +52,6 @@ async fn registered(
         client_id: created.app.client_id,
         secret: created.first_secret.unwrap().plaintext,
     }
-}
-
-fn basic(id: &str, secret: &str) -> String {
-    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
 }
 
 async fn token(app: &TestApp, id: &str, secret: &str, resource: Option<&str>) -> Response {

@@ -13,7 +13,7 @@ use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, spawn_apps};
+use crate::helpers::{TestApp, basic, spawn_app, spawn_apps};
 
 struct Client {
     tenant_id: String,
@@ -79,10 +79,6 @@ async fn orders_client(app: &TestApp) -> Client {
         draft("orders", &["orders:read", "orders:write"], &["reader"]),
     )
     .await
-}
-
-fn basic(id: &str, secret: &str) -> String {
-    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
 }
 
 async fn post_form(app: &TestApp, path: &str, auth: Option<&str>, body: &str) -> Response {
