@@ -9,6 +9,23 @@ pub fn last_error<T>(
     Signal::derive(move || value.get().and_then(|outcome| outcome.err()))
 }
 
+/// Whether the last submission succeeded.
+pub fn last_saved<T>(
+    value: impl Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+) -> Signal<bool> {
+    Signal::derive(move || value.get().is_some_and(|outcome| outcome.is_ok()))
+}
+
+/// The confirmation after a successful save, announced to screen readers.
+#[component]
+pub fn SavedMessage(saved: Signal<bool>) -> impl IntoView {
+    move || {
+        saved
+            .get()
+            .then(|| view! { <p class="alert alert-ok" role="status">"Saved."</p> })
+    }
+}
+
 /// The message for one field, shown beside it.
 #[component]
 pub fn FieldMessage(error: Signal<Option<AppError>>, field: &'static str) -> impl IntoView {

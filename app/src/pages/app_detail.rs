@@ -13,7 +13,7 @@ use crate::{
     },
     components::{
         format,
-        forms::{FieldMessage, FormMessage, invalid, last_error},
+        forms::{FieldMessage, FormMessage, SavedMessage, invalid, last_error, last_saved},
         guard::RequireViewer,
     },
     pages::{
@@ -120,7 +120,7 @@ fn KeepFields(app: AppView, #[prop(optional)] except: &'static [&'static str]) -
 #[component]
 fn BasicTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
     let error = last_error(update.value());
-    let saved = move || update.value().get().is_some_and(|r| r.is_ok());
+    let saved = last_saved(update.value());
     let delete = ServerAction::<DeleteApp>::new();
     let dialog = NodeRef::<html::Dialog>::new();
     let private = app.visibility == Visibility::Private;
@@ -130,7 +130,7 @@ fn BasicTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
         <ActionForm action=update attr:class="form card" attr:novalidate=true>
             <KeepFields app=app.clone() except=&["name", "description", "visibility", "callback_url"]/>
             <FormMessage error/>
-            {move || saved().then(|| view! { <p class="alert alert-ok" role="status">"Saved."</p> })}
+            <SavedMessage saved/>
             <div class="field">
                 <label for="app-name">"Name"</label>
                 <input id="app-name" name="name" value=app.name.clone() maxlength="100" aria-invalid=invalid(error, "name")/>
@@ -387,12 +387,12 @@ fn SecretTable(
 #[component]
 fn RolesTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
     let error = last_error(update.value());
-    let saved = move || update.value().get().is_some_and(|r| r.is_ok());
+    let saved = last_saved(update.value());
     view! {
         <ActionForm action=update attr:class="form card" attr:novalidate=true>
             <KeepFields app=app.clone() except=&["roles", "scopes", "audiences", "token_lifetime_secs"]/>
             <FormMessage error/>
-            {move || saved().then(|| view! { <p class="alert alert-ok" role="status">"Saved."</p> })}
+            <SavedMessage saved/>
             <div class="field">
                 <label for="app-roles">"Roles"</label>
                 <input id="app-roles" name="roles" value=app.roles.join(" ") aria-invalid=invalid(error, "roles")/>

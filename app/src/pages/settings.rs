@@ -8,7 +8,7 @@ use crate::{
         tenant::{AddScope, DeleteScope, UpdateTenant, get_tenant, list_scopes},
     },
     components::{
-        forms::{FieldMessage, FormMessage, invalid, last_error},
+        forms::{FieldMessage, FormMessage, SavedMessage, invalid, last_error, last_saved},
         guard::RequireViewer,
     },
     domain::membership::Role,
@@ -187,10 +187,10 @@ fn Tenant() -> impl IntoView {
     let update = ServerAction::<UpdateTenant>::new();
     let tenant = Resource::new(move || update.version().get(), |_| get_tenant());
     let error = last_error(update.value());
-    let saved = move || update.value().get().is_some_and(|r| r.is_ok());
+    let saved = last_saved(update.value());
     view! {
         <h2>"Tenant"</h2>
-        {move || saved().then(|| view! { <p class="alert alert-ok" role="status">"Saved."</p> })}
+        <SavedMessage saved/>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match tenant.await {
