@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 use axum::{
     Json,
-    body::Body,
+    body::{Body, Bytes},
     extract::{ConnectInfo, FromRequest, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
@@ -116,24 +116,36 @@ async fn read_form(headers: &HeaderMap, body: Body) -> Result<FormParams, Respon
             "Send the parameters as application/x-www-form-urlencoded.",
         ));
     }
-    let bytes = match Limited::new(body, MAX_FORM_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return Err(error_body(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "invalid_request",
-                &format!("The request body is larger than {MAX_FORM_BYTES} bytes."),
-            ));
-        }
-        Err(_) => {
-            return Err(error_body(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "The request body could not be read.",
-            ));
-        }
-    };
+    let bytes = read_limited(body).await.map_err(|e| match e {
+        BodyError::TooLarge => error_body(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            &format!("The request body is larger than {MAX_FORM_BYTES} bytes."),
+        ),
+        BodyError::Unreadable => error_body(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The request body could not be read.",
+        ),
+    })?;
     FormParams::parse(&bytes).map_err(|e| OAuthResponseError::from(e).into_response())
+}
+
+/// Why a request body was not read.
+enum BodyError {
+    /// Over [`MAX_FORM_BYTES`]: answered with 413.
+    TooLarge,
+    /// The connection failed mid-body.
+    Unreadable,
+}
+
+/// The whole body, refusing it once it passes [`MAX_FORM_BYTES`].
+async fn read_limited(body: Body) -> Result<Bytes, BodyError> {
+    match Limited::new(body, MAX_FORM_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Unreadable),
+    }
 }
 
 /// What every form-posting OAuth endpoint reads: the strictly parsed form, the raw
@@ -318,16 +330,16 @@ pub async fn json_token(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Body,
 ) -> Response {
-    let bytes = match Limited::new(body, MAX_FORM_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+    let bytes = match read_limited(body).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => {
             return json_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
                 &format!("The request body is larger than {MAX_FORM_BYTES} bytes."),
             );
         }
-        Err(_) => {
+        Err(BodyError::Unreadable) => {
             return json_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
