@@ -1,6 +1,8 @@
 //! Apps and the lifecycle of their secrets. Every change commits together with its audit
 //! event, and a refresh replaces a secret atomically: never neither, never two successors.
 
+use std::collections::HashMap;
+
 use serde_json::json;
 
 use super::{
@@ -339,31 +341,39 @@ pub async fn list_app_summaries(
     by: &Principal,
     now: i64,
 ) -> Result<Vec<AppSummary>, ServiceError> {
-    let mut summaries = Vec::new();
-    for app in list_apps(db, by).await? {
-        let secrets: Vec<SecretView> = secrets::list(db, &app.client_id)
-            .await?
-            .iter()
-            .map(secret_view)
-            .collect();
-        let active: Vec<&SecretView> = secrets
-            .iter()
-            .filter(|s| secret_is_active(s, now))
-            .collect();
-        let soonest_expiry = active.iter().filter_map(|s| s.expires_at).min();
-        summaries.push(AppSummary {
-            app,
-            active_secrets: active.len(),
-            soonest_expiry,
-        });
+    let apps = list_apps(db, by).await?;
+    let mut secrets_of: HashMap<String, Vec<SecretView>> = HashMap::new();
+    for row in secrets::list_for_apps_of(db, &by.tenant_id, managed_owner(by)).await? {
+        secrets_of
+            .entry(row.client_id.clone())
+            .or_default()
+            .push(secret_view(&row));
     }
-    Ok(summaries)
+    Ok(apps
+        .into_iter()
+        .map(|app| {
+            let secrets = secrets_of.remove(&app.client_id).unwrap_or_default();
+            let active: Vec<&SecretView> = secrets
+                .iter()
+                .filter(|s| secret_is_active(s, now))
+                .collect();
+            AppSummary {
+                active_secrets: active.len(),
+                soonest_expiry: active.iter().filter_map(|s| s.expires_at).min(),
+                app,
+            }
+        })
+        .collect())
+}
+
+/// Whose apps `by` manages: an admin all of the tenant's, anyone else their own.
+fn managed_owner(by: &Principal) -> Option<&str> {
+    (by.role != Role::Admin).then_some(by.user_id.as_str())
 }
 
 /// The apps `by` may manage, newest first.
 pub async fn list_apps(db: &Database, by: &Principal) -> Result<Vec<AppView>, ServiceError> {
-    let owner = (by.role != Role::Admin).then_some(by.user_id.as_str());
-    apps::list(db, &by.tenant_id, owner)
+    apps::list(db, &by.tenant_id, managed_owner(by))
         .await?
         .into_iter()
         .map(view)
@@ -488,7 +498,7 @@ pub async fn app_activity(
 ) -> Result<Vec<ActivityView>, ServiceError> {
     get_app(db, by, client_id).await?;
     let events = audit::list_for_target(db, &by.tenant_id, client_id, 100).await?;
-    let mut names: std::collections::HashMap<String, String> = Default::default();
+    let mut names: HashMap<String, String> = HashMap::new();
     let mut activity = Vec::with_capacity(events.len());
     for e in events {
         let actor = match (e.actor_type.as_str(), e.actor_id) {
@@ -1034,6 +1044,47 @@ mod tests {
                 ann_sees,
                 ["Bob's", "Ann's"],
                 "admins see every app, newest first"
+            );
+
+            // The list's secret counts and soonest expiry belong to each app.
+            let soon = NOW + 3600;
+            add_secret(
+                &db,
+                &hasher(),
+                &bob_in_ann,
+                &bobs_app.client_id,
+                "",
+                Expiry::At(soon),
+                None,
+                NOW + 2,
+            )
+            .await
+            .unwrap();
+            let summary = |apps: Vec<AppSummary>| -> Vec<(String, usize, Option<i64>)> {
+                apps.into_iter()
+                    .map(|s| (s.app.name, s.active_secrets, s.soonest_expiry))
+                    .collect()
+            };
+            let default_expiry = Some(NOW + DEFAULT_SECRET_LIFETIME_SECS);
+            assert_eq!(
+                summary(list_app_summaries(&db, &bob_in_ann, NOW + 3).await.unwrap()),
+                [("Bob's".to_string(), 2, Some(soon))]
+            );
+            assert_eq!(
+                summary(list_app_summaries(&db, &ann, NOW + 3).await.unwrap()),
+                [
+                    ("Bob's".to_string(), 2, Some(soon)),
+                    ("Ann's".to_string(), 1, default_expiry)
+                ]
+            );
+            assert_eq!(
+                summary(list_app_summaries(&db, &ann, soon).await.unwrap())[0],
+                (
+                    "Bob's".to_string(),
+                    1,
+                    Some(NOW + 1 + DEFAULT_SECRET_LIFETIME_SECS)
+                ),
+                "an expired secret is not counted"
             );
 
             assert!(matches!(

@@ -103,6 +103,23 @@ pub async fn list(db: &Database, client_id: &str) -> Result<Vec<SecretRow>, Stor
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_id).fetch_all(pool).await?))
 }
 
+/// The secrets of every app of a tenant (of one owner's apps when `owner_id` is given), newest
+/// first: the apps list shows a count per app without a query per app.
+pub async fn list_for_apps_of(
+    db: &Database,
+    tenant_id: &str,
+    owner_id: Option<&str>,
+) -> Result<Vec<SecretRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM client_secrets WHERE client_id IN \
+         (SELECT client_id FROM apps WHERE tenant_id = $1 AND ($2 IS NULL OR owner_id = $2)) \
+         ORDER BY created_at DESC, id DESC"
+    );
+    Ok(
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(tenant_id).bind(owner_id).fetch_all(pool).await?),
+    )
+}
+
 pub async fn get_in(
     tx: &mut Tx,
     client_id: &str,
