@@ -145,7 +145,7 @@ free_port() {
 
 # ---------------------------------------------------------------------------------------------
 # Results, one associative array per field, keyed by target.
-declare -A RPS P50 P99 PACED_P99 PACED_RPS RSS ERRORS STATUS
+declare -A RPS P50 P99 PACED_P99 PACED_RPS RSS ERRORS STATUS SERVER_CORES CPU_US MACHINE_BUSY
 TARGETS=()
 FAILED=0
 
@@ -230,6 +230,17 @@ field() { # "k=v k=v ... first_error=..." key
   awk -v key="$2" '{ sub(/ first_error=.*/, ""); for (i = 1; i <= NF; i++) if (index($i, key "=") == 1) print substr($i, length(key) + 2) }' <<<"$1"
 }
 
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# CPU time a process has used so far, in clock ticks (utime + stime of /proc/PID/stat; the
+# fields after the parenthesised command name, which may itself hold spaces).
+process_ticks() { # pid
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+# Busy and total clock ticks of the whole machine (every core) so far.
+machine_ticks() {
+  awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat
+}
+
 # The load itself, against a server that passed the token check.
 measure() { # target pid url auth
   local target=$1 pid=$2 url=$3 auth=$4 r errs rss
@@ -238,9 +249,24 @@ measure() { # target pid url auth
     run_wrk "$url" "$auth" "$BENCH_WARMUP" >/dev/null || true
   fi
   say "$target: ${BENCH_SECONDS}s flat out (wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS)"
+  local ticks0 busy0 total0 started ticks1 busy1 total1 ended
+  ticks0=$(process_ticks "$pid")
+  read -r busy0 total0 < <(machine_ticks)
+  started=$(date +%s.%N)
   r=$(run_wrk "$url" "$auth" "$BENCH_SECONDS") || { fail_target "$target" "wrk failed"; return; }
+  ended=$(date +%s.%N)
+  ticks1=$(process_ticks "$pid")
+  read -r busy1 total1 < <(machine_ticks)
   say "$target: $r"
+  # Cores the server kept busy on average, its CPU time per token, and how busy the whole
+  # machine was (server, wrk and the kernel's loopback work together).
+  SERVER_CORES[$target]=$(awk -v t="$((ticks1 - ticks0))" -v hz="$CLK_TCK" -v s="$started" -v e="$ended" \
+    'BEGIN { printf "%.2f", t / hz / (e - s) }')
+  MACHINE_BUSY[$target]=$(awk -v b="$((busy1 - busy0))" -v t="$((total1 - total0))" \
+    'BEGIN { if (t > 0) printf "%.0f", 100 * b / t; else print "?" }')
   RPS[$target]=$(field "$r" rps)
+  CPU_US[$target]=$(awk -v c="${SERVER_CORES[$target]}" -v r="${RPS[$target]}" \
+    'BEGIN { if (r > 0) printf "%.0f", c * 1e6 / r; else print "?" }')
   P50[$target]=$(field "$r" p50_ms)
   P99[$target]=$(field "$r" p99_ms)
   errs=$(($(field "$r" non2xx) + $(field "$r" socket_errors) + 0))
@@ -274,6 +300,7 @@ measure() { # target pid url auth
 # ---------------------------------------------------------------------------------------------
 # Keyport.
 KEYPORT_BIN=${KEYPORT_BIN:-}
+KEYPORT_BIN_GIVEN=$KEYPORT_BIN # another binary: the crypto of this checkout may not be its
 KEYPORT_READY=0
 KEYPORT_ERROR="keyport was not prepared"
 prepare_keyport() {
@@ -341,6 +368,27 @@ bench_keyport() { # target database-url
 
 if wants keyport-sqlite || wants keyport-pg; then
   prepare_keyport || warn "$KEYPORT_ERROR"
+fi
+
+# The cryptography alone, on one thread of the still idle machine: how much of a token's cost
+# is its signature (bench/signing.rs).
+declare -A CRYPTO_US
+measure_crypto() {
+  local out line op us
+  say "crypto: cargo bench -p server --bench signing"
+  if ! out=$(cargo bench -q -p server --bench signing 2>"$WORK/crypto.err"); then
+    warn "the signing benchmark failed: $(tail -n 5 "$WORK/crypto.err" | tr '\n' ' ')"
+    return 0
+  fi
+  while read -r line; do
+    op=$(field "$line" op)
+    us=$(field "$line" us)
+    [[ -n $op && -n $us ]] && CRYPTO_US[$op]=$us
+  done < <(sed -n 's/^CRYPTO //p' <<<"$out")
+  say "crypto: $(sed -n 's/^CRYPTO //p' <<<"$out" | paste -sd ';' | sed 's/;/; /g')"
+}
+if (wants keyport-sqlite || wants keyport-pg) && ((KEYPORT_READY)) && [[ -z ${KEYPORT_BIN_GIVEN:-} ]]; then
+  measure_crypto
 fi
 
 if wants keyport-sqlite; then
@@ -432,8 +480,8 @@ report() {
   echo "- node-oidc-provider: ${OIDC_VERSION:-not run}${OIDC_VERSION:+ on node $(node --version 2>/dev/null), NODE_ENV=production, one process}"
   echo "- load: $(wrk --version 2>&1 | head -n 1 | awk '{ print $1, $2 }'), -t$BENCH_THREADS -c$BENCH_CONNECTIONS, keep-alive, ${BENCH_WARMUP}s warm-up + ${BENCH_SECONDS}s measured + ${BENCH_SECONDS}s paced at ~$BENCH_RATE/s; body \`$BENCH_BODY\`, client_secret_basic"
   echo
-  echo "| target | tokens/s | p50 ms | p99 ms | p99 ms at ~$((BENCH_RATE / 1000))k/s (achieved rate) | peak RSS MB | errors |"
-  echo "|---|---:|---:|---:|---:|---:|---|"
+  echo "| target | tokens/s | p50 ms | p99 ms | p99 ms at ~$((BENCH_RATE / 1000))k/s (achieved rate) | peak RSS MB | server CPU cores | server CPU µs/token | machine busy % | errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   local t e paced
   for t in "${TARGETS[@]}"; do
     if [[ ${STATUS[$t]:-} == ok ]]; then
@@ -445,14 +493,25 @@ report() {
     fi
     paced=$dash
     [[ -z ${PACED_P99[$t]:-} ]] || paced="${PACED_P99[$t]} ($(printf '%.0f' "${PACED_RPS[$t]}")/s)"
-    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$t" \
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$t" \
       "$( [[ -n ${RPS[$t]:-} ]] && printf '%.0f' "${RPS[$t]}" || echo $dash)" \
-      "$(cell P50 "$t")" "$(cell P99 "$t")" "$paced" "$(cell RSS "$t")" "$e"
+      "$(cell P50 "$t")" "$(cell P99 "$t")" "$paced" "$(cell RSS "$t")" \
+      "$(cell SERVER_CORES "$t")" "$(cell CPU_US "$t")" "$(cell MACHINE_BUSY "$t")" "$e"
   done
   echo
   if wants oidc-provider; then
-    wants keyport-sqlite && echo "- keyport-sqlite / oidc-provider: $(ratio "${RPS[keyport-sqlite]:-0}" "${RPS[oidc-provider]:-0}")"
-    wants keyport-pg && echo "- keyport-pg / oidc-provider: $(ratio "${RPS[keyport-pg]:-0}" "${RPS[oidc-provider]:-0}")"
+    local k
+    for k in keyport-sqlite keyport-pg; do
+      wants "$k" || continue
+      echo "- $k / oidc-provider: $(ratio "${RPS[$k]:-0}" "${RPS[oidc-provider]:-0}") the tokens/s; $(ratio "${CPU_US[oidc-provider]:-0}" "${CPU_US[$k]:-0}") less server CPU per token"
+    done
+  fi
+  if ((${#CRYPTO_US[@]})); then
+    echo "- one thread, no load (\`cargo bench -p server --bench signing\`): sign ES256 ${CRYPTO_US[sign-ES256]:-?} µs, EdDSA ${CRYPTO_US[sign-EdDSA]:-?} µs, RS256 ${CRYPTO_US[sign-RS256]:-?} µs; hash a presented secret ${CRYPTO_US[secret-hash]:-?} µs"
+    if [[ -n ${RPS[oidc-provider]:-} && -n ${CRYPTO_US[sign-ES256]:-} ]]; then
+      awk -v r="${RPS[oidc-provider]}" -v us="${CRYPTO_US[sign-ES256]}" -v n="$(nproc)" 'BEGIN {
+        printf "- 10× oidc-provider is %.0f tokens/s: their ES256 signatures alone would keep %.2f of the %d cores busy\n", 10 * r, 10 * r * us / 1e6, n }'
+    fi
   fi
   echo "- targets: ≥15,000 tokens/s SQLite, ≥10,000 PostgreSQL, p99 ≤5 ms at 12,000/s, peak RSS ≤64 MB, ≥10× node-oidc-provider"
 }
