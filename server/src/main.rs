@@ -47,6 +47,7 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
         site_root: args.site_root,
         secret_hash_key: args.secret_hash_key,
         signing_alg: args.signing_alg.alg(),
+        change_poll_interval: app::services::tokens::POLL_INTERVAL,
     };
     let app = Application::build(settings)
         .await

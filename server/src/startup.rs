@@ -18,7 +18,7 @@ use app::{
     services::tokens::TokenService,
     shell,
     state::AppState,
-    store::{Database, sessions::SessionBackend},
+    store::{Database, changes::ChangeFeed, sessions::SessionBackend},
 };
 use tower_sessions::{
     Expiry, SessionManagerLayer, cookie::SameSite, session_store::ExpiredDeletion,
@@ -53,6 +53,8 @@ pub struct Settings {
     pub secret_hash_key: Option<String>,
     /// The algorithm of signing keys this server creates.
     pub signing_alg: Alg,
+    /// How often to read the shared change counter ([`app::services::tokens::POLL_INTERVAL`]).
+    pub change_poll_interval: std::time::Duration,
 }
 
 pub struct Application {
@@ -60,6 +62,7 @@ pub struct Application {
     router: Router,
     state: AppState,
     issuer: String,
+    feed: Option<ChangeFeed>,
 }
 
 impl Application {
@@ -88,11 +91,20 @@ impl Application {
         let hasher = app::services::keys::secret_hasher(&db, settings.secret_hash_key.as_deref())
             .await
             .map_err(|e| StartupError::SecretHashKey(e.to_string()))?;
+        // Before the token service fills its caches: every change after that is announced.
+        let feed = match ChangeFeed::subscribe(&db).await {
+            Ok(feed) => feed,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for changes; other instances' changes arrive by polling only");
+                None
+            }
+        };
         let tokens = TokenService::start(
             db.clone(),
             hasher.clone(),
             issuer.clone(),
             settings.signing_alg,
+            settings.change_poll_interval,
         )
         .await
         .map_err(|e| StartupError::SigningKeys(e.to_string()))?;
@@ -109,6 +121,7 @@ impl Application {
             router,
             state,
             issuer,
+            feed,
         })
     }
 
@@ -136,9 +149,10 @@ impl Application {
             listener,
             router,
             state,
+            feed,
             ..
         } = self;
-        let background = tokio::spawn(state.tokens.clone().run_background());
+        let background = tokio::spawn(state.tokens.clone().run_background(feed));
         let result = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),

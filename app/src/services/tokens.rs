@@ -4,7 +4,8 @@
 //! clients with their secret hashes are cached in memory, the signing keys are parsed once,
 //! and `last_used_at` is written in batches. The caches are dropped when this process commits
 //! a change to apps, secrets, audiences or keys (at once), or when the shared change counter
-//! moves because another process did (within one poll interval).
+//! moves because another process did: at once on PostgreSQL, which announces every such
+//! commit, and otherwise within one poll interval.
 
 use std::{
     collections::HashMap,
@@ -28,13 +29,16 @@ use crate::{
         oauth::{self, AccessClaims, ClientCredentials, ErrorCode, FormParams, OAuthError},
     },
     store::{
-        Database, StoreError, apps, audit, changes, new_id, revoked, secrets,
+        Database, StoreError, apps, audit,
+        changes::{self, ChangeFeed},
+        new_id, revoked, secrets,
         signing_keys::{self, KeyRow},
         tenants, unix_now,
     },
 };
 
-/// How often each instance looks at the shared change counter.
+/// How often each instance looks at the shared change counter by default. On PostgreSQL
+/// this only covers announcements missed while the listener reconnected.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// How often batched `last_used_at` times are written.
 pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
@@ -257,6 +261,7 @@ struct Inner {
     keys_local: std::sync::atomic::AtomicU64,
     last_used: Mutex<HashMap<String, i64>>,
     throttle: Throttle,
+    poll_interval: Duration,
 }
 
 /// Cheap to clone; every clone shares the caches.
@@ -273,11 +278,14 @@ impl std::fmt::Debug for TokenService {
 
 impl TokenService {
     /// Loads the signing keys, creating the first one (of `alg`) on a fresh database.
+    /// `poll_interval` is how often [`run_background`](Self::run_background) reads the shared
+    /// change counter ([`POLL_INTERVAL`] unless a test needs otherwise).
     pub async fn start(
         db: Database,
         hasher: SecretHasher,
         issuer: String,
         alg: Alg,
+        poll_interval: Duration,
     ) -> Result<TokenService, ServiceError> {
         ensure_signing_key(&db, alg, unix_now()).await?;
         let service = TokenService {
@@ -292,6 +300,7 @@ impl TokenService {
                 keys_local: Default::default(),
                 last_used: Mutex::default(),
                 throttle: Throttle::default(),
+                poll_interval,
             }),
         };
         service.reload_keys().await?;
@@ -306,16 +315,29 @@ impl TokenService {
         self.inner.alg
     }
 
-    /// Runs until the process ends: follows the shared change counter and writes batched
-    /// `last_used_at` times.
-    pub async fn run_background(self) {
-        let mut poll = tokio::time::interval(POLL_INTERVAL);
+    /// Runs until the process ends: follows the shared change counter, as `feed` announces
+    /// it and by polling, and writes batched `last_used_at` times. Subscribe to the feed
+    /// before [`start`](Self::start), so that nothing committed after the caches were
+    /// first filled goes unannounced.
+    pub async fn run_background(self, mut feed: Option<ChangeFeed>) {
+        let mut poll = tokio::time::interval(self.inner.poll_interval);
         let mut flush = tokio::time::interval(LAST_USED_FLUSH);
         // Retired keys leave the JWKS when their publish_until passes, which no change
         // announces: reload now and then regardless.
         let mut republish = tokio::time::interval(Duration::from_secs(60));
         loop {
             tokio::select! {
+                announced = next_change(&mut feed) => {
+                    let followed = match announced {
+                        Ok(()) => self.follow_changes().await,
+                        Err(error) => Err(error.into()),
+                    };
+                    if let Err(error) = followed {
+                        tracing::warn!(%error, "could not follow an announced change");
+                        // The listener reconnects on its next call: not in a tight loop.
+                        tokio::time::sleep(POLL_INTERVAL).await;
+                    }
+                }
                 _ = poll.tick() => {
                     if let Err(error) = self.follow_changes().await {
                         tracing::warn!(%error, "could not read the change counter");
@@ -721,6 +743,14 @@ impl TokenService {
         let basic = oauth::parse_basic(authorization)?;
         let credentials = oauth::client_credentials(basic, form)?;
         self.authenticate(&credentials, ip, unix_now()).await
+    }
+}
+
+/// The next announced change, or never when there is no feed.
+async fn next_change(feed: &mut Option<ChangeFeed>) -> Result<(), StoreError> {
+    match feed {
+        Some(feed) => feed.next().await,
+        None => std::future::pending().await,
     }
 }
 

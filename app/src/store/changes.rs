@@ -1,13 +1,20 @@
 //! The change counter: a single number that moves in the same transaction as every change
-//! the token service caches (apps, secrets, audiences, signing keys). Instances poll it, so a
-//! change made through one instance reaches the others within a poll interval; a change made
-//! through this process is seen at once through [`local_generation`].
+//! the token service caches (apps, secrets, audiences, signing keys). A change made through
+//! this process is seen at once through [`local_generation`]. On PostgreSQL every such commit
+//! is also announced on a channel ([`ChangeFeed`]), so the other instances hear of it at once;
+//! they poll the counter too, for announcements lost while their listener reconnected, and
+//! for SQLite, which has no such channel.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{Database, StoreError, Tx, on_pool, on_tx};
+use sqlx::postgres::PgListener;
+
+use super::{Database, StoreError, Tx, TxInner, on_pool, on_tx};
 
 static LOCAL_COMMITS: AtomicU64 = AtomicU64::new(0);
+
+/// The PostgreSQL notification channel of the change counter.
+const CHANNEL: &str = "keyport_changes";
 
 /// Moves the shared counter as part of `tx`.
 pub async fn bump(tx: &mut Tx) -> Result<(), StoreError> {
@@ -16,8 +23,37 @@ pub async fn bump(tx: &mut Tx) -> Result<(), StoreError> {
             .execute(conn)
             .await?;
     });
+    if let TxInner::Postgres(pg) = &mut tx.inner {
+        // Delivered at commit and only then; repeated in one transaction, delivered once.
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(CHANNEL)
+            .execute(&mut **pg)
+            .await?;
+    }
     tx.changes_clients = true;
     Ok(())
+}
+
+/// Announcements of commits that moved the counter, from every process on the database.
+pub struct ChangeFeed(PgListener);
+
+impl ChangeFeed {
+    /// Listens on the database's channel; `None` on SQLite, which has none.
+    pub async fn subscribe(db: &Database) -> Result<Option<ChangeFeed>, StoreError> {
+        let Database::Postgres(pool) = db else {
+            return Ok(None);
+        };
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(CHANNEL).await?;
+        Ok(Some(ChangeFeed(listener)))
+    }
+
+    /// Waits for the next announcement. If the connection was lost, this reconnects first;
+    /// what was announced meanwhile is not delivered, which is what polling is for.
+    pub async fn next(&mut self) -> Result<(), StoreError> {
+        self.0.recv().await?;
+        Ok(())
+    }
 }
 
 /// Called once a transaction that bumped the counter has committed.

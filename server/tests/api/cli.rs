@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use crate::helpers::PASSWORD;
 
-fn keyport(db_url: &str, args: &[&str], stdin: &str) -> Output {
+/// Runs the `keyport` binary as its own process on `db_url`.
+pub fn keyport(db_url: &str, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_keyport"))
         .args(args)
         .env("KEYPORT_DATABASE_URL", db_url)

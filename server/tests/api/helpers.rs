@@ -1,4 +1,4 @@
-use std::net::SocketAddr;
+use std::{net::SocketAddr, time::Duration};
 
 use app::store::{Database, testkit::TestDb};
 use reqwest::{Response, header::HeaderMap};
@@ -105,6 +105,15 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 async fn start(db_url: String, guard: Option<TestDb>, issuer: Option<String>) -> TestApp {
+    start_polling_every(db_url, guard, issuer, app::services::tokens::POLL_INTERVAL).await
+}
+
+async fn start_polling_every(
+    db_url: String,
+    guard: Option<TestDb>,
+    issuer: Option<String>,
+    change_poll_interval: Duration,
+) -> TestApp {
     let settings = Settings {
         database_url: db_url.clone(),
         addr: "127.0.0.1:0".parse().unwrap(),
@@ -112,6 +121,7 @@ async fn start(db_url: String, guard: Option<TestDb>, issuer: Option<String>) ->
         site_root: "target/site".into(),
         secret_hash_key: None,
         signing_alg: app::domain::jwt::Alg::Es256,
+        change_poll_interval,
     };
     let app = Application::build(settings)
         .await
@@ -156,6 +166,12 @@ pub async fn spawn_https_app() -> TestApp {
         Some("https://id.example.com".into()),
     )
     .await
+}
+
+/// The application on the given fresh database, reading the change counter only this often:
+/// it learns of other processes' changes from their announcements or not for a long while.
+pub async fn spawn_app_polling_every(db: TestDb, interval: Duration) -> TestApp {
+    start_polling_every(db.url.clone(), Some(db), None, interval).await
 }
 
 /// The application once per configured engine: SQLite, and PostgreSQL when configured.

@@ -6,14 +6,21 @@ use std::time::Duration;
 use app::{
     api::apps::{ClientType, Visibility},
     services::{apps, keys, tokens},
-    store::{Database, unix_now},
+    store::{
+        Database,
+        testkit::{POSTGRES_URL_VAR, TestDb},
+        unix_now,
+    },
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, basic, spawn_app, spawn_apps};
+use crate::{
+    cli::keyport,
+    helpers::{TestApp, basic, spawn_app, spawn_app_polling_every, spawn_apps},
+};
 
 struct Client {
     tenant_id: String,
@@ -761,6 +768,45 @@ async fn key_rotation_publishes_first_then_signs_and_old_tokens_keep_verifying()
         verify(instance, &after, &default_audience(instance, &c)).await;
         verify_at(instance, &app, &before, &audience).await;
     }
+}
+
+/// SPEC §2: what one instance does holds on all at once. On PostgreSQL each change is announced
+/// at commit; this server polls the change counter only hourly, so the announcement is the
+/// only way it can learn that another process (`keyport keys rotate`) rotated the keys.
+#[tokio::test]
+async fn on_postgresql_another_process_s_key_rotation_holds_at_once() {
+    let Some(db) = TestDb::postgres().await else {
+        eprintln!("not run here: needs {POSTGRES_URL_VAR}, which make test sets in CI");
+        return;
+    };
+    let app = spawn_app_polling_every(db, Duration::from_secs(3600)).await;
+    let c = orders_client(&app).await;
+    let old_kid = kid(&access_token(token_for(&app, &c).await).await);
+
+    let out = keyport(&app.db_url, &["keys", "rotate", "--lead-secs", "0"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let new_kid = kid(&access_token(token_for(&app, &c).await).await);
+        if new_kid != old_kid {
+            assert!(jwks(&app).await.find(&new_kid).is_some());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still signing with the retired key 5 s after another process rotated it"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn kid(token: &str) -> String {
+    jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
 }
 
 #[tokio::test]
