@@ -38,6 +38,12 @@ impl Role {
     pub fn can_administer_tenant(self) -> bool {
         self == Role::Admin
     }
+
+    /// A tool client's tokens act for the tenant, and one with the `admin` role opens the
+    /// management API as an admin: only those who administer the tenant may create one.
+    pub fn can_create_tool_clients(self) -> bool {
+        self.can_administer_tenant()
+    }
 }
 
 /// Why a membership change is refused.

@@ -17,12 +17,16 @@ use crate::{
 pub fn NewAppPage() -> impl IntoView {
     view! {
         <Title text="Create an app"/>
-        <RequireViewer children=Box::new(|_| view! { <CreateAppWizard/> }.into_any())/>
+        <RequireViewer children=Box::new(|viewer| {
+            let may_create_tools = viewer.role.can_create_tool_clients();
+            view! { <CreateAppWizard may_create_tools/> }.into_any()
+        })/>
     }
 }
 
+/// `may_create_tools`: whether to offer the tool-client box (admins only; the server checks).
 #[component]
-fn CreateAppWizard() -> impl IntoView {
+fn CreateAppWizard(may_create_tools: bool) -> impl IntoView {
     let create = ServerAction::<CreateApp>::new();
     let error = last_error(create.value());
     let created = move || create.value().get().and_then(Result::ok);
@@ -51,8 +55,10 @@ fn CreateAppWizard() -> impl IntoView {
                         <label><input type="radio" name="client_type" value="public"/>" Public: a browser or mobile app (PKCE, no secret)"</label>
                         <FieldMessage error field="client_type"/>
                     </fieldset>
-                    <label class="check"><input type="checkbox" name="tool"/>" Tool client: its tokens act for the tenant"</label>
-                    <FieldMessage error field="tool"/>
+                    {may_create_tools.then(|| view! {
+                        <label class="check"><input type="checkbox" name="tool"/>" Tool client: its tokens act for the tenant"</label>
+                        <FieldMessage error field="tool"/>
+                    })}
                     <div class="field">
                         <label for="callback-url">"Callback URL"</label>
                         <input id="callback-url" name="callback_url" type="url" placeholder="https://app.example.com/callback"

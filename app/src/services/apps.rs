@@ -239,6 +239,11 @@ pub async fn create_app(
     ip: Option<&str>,
     now: i64,
 ) -> Result<CreatedApp, ServiceError> {
+    if draft.tool && !by.role.can_create_tool_clients() {
+        return Err(ServiceError::Forbidden(
+            "Only tenant admins create tool clients: their tokens act for the whole tenant.".into(),
+        ));
+    }
     // A tool client creates apps for the tenant: no owner, only admins manage them.
     let owner = (by.kind == PrincipalKind::User).then_some(by.user_id.as_str());
     create(db, hasher, &by.tenant_id, owner, by.actor(), draft, ip, now).await
@@ -1026,6 +1031,24 @@ mod tests {
                 .await
                 .unwrap()
                 .app;
+
+            // A tool client acts for the tenant: a developer may not create one.
+            let tool = AppDraft {
+                tool: true,
+                roles: vec!["admin".into()],
+                ..draft("Deploy bot")
+            };
+            assert!(matches!(
+                create_app(&db, &hasher(), &bob_in_ann, tool.clone(), None, NOW + 1).await,
+                Err(ServiceError::Forbidden(_))
+            ));
+            let admins_tool = create_app(&db, &hasher(), &ann, tool, None, NOW)
+                .await
+                .unwrap()
+                .app;
+            delete_app(&db, &ann, &admins_tool.client_id, None, NOW)
+                .await
+                .unwrap();
 
             let bob_sees: Vec<_> = list_apps(&db, &bob_in_ann)
                 .await

@@ -396,6 +396,13 @@ async fn portal_sessions_have_the_same_permissions_as_in_the_ui() {
         .await
         .unwrap();
     json_of(res, StatusCode::CREATED).await;
+    // A tool client with role admin would be an admin: a developer cannot make one.
+    let res = with(app.client.post(app.url("/api/v1/apps")), &dev)
+        .json(&json!({ "name": "Backdoor", "tool": true, "roles": ["admin"] }))
+        .send()
+        .await
+        .unwrap();
+    json_of(res, StatusCode::FORBIDDEN).await;
 
     let res = with(app.client.get(app.url("/api/v1/apps")), &dev)
         .send()
