@@ -103,10 +103,12 @@ fn not_found() -> ServiceError {
     ServiceError::NotFound("No such app.".into())
 }
 
-/// Admins manage every app of their tenant; developers only their own. To anyone else an
-/// app does not exist, so probing ids reveals nothing.
+/// Admins manage every app of their tenant; developers only their own, and not tool clients,
+/// which act for the tenant (the tool clients of an admin who became a developer stay with
+/// the admins). To anyone else an app does not exist, so probing ids reveals nothing.
+/// `apps::list` and `secrets::list_for_apps_of` filter by the same rule.
 fn may_manage(by: &Principal, app: &AppRow) -> bool {
-    by.role == Role::Admin || app.owner_id.as_deref() == Some(by.user_id.as_str())
+    by.role == Role::Admin || (!app.tool && app.owner_id.as_deref() == Some(by.user_id.as_str()))
 }
 
 fn validate(draft: &AppDraft) -> Result<(AppName, Option<CallbackUrl>), ServiceError> {
@@ -371,7 +373,8 @@ pub async fn list_app_summaries(
         .collect())
 }
 
-/// Whose apps `by` manages: an admin all of the tenant's, anyone else their own.
+/// Whose apps `by` manages: an admin all of the tenant's, anyone else their own (but not
+/// tool clients: see [`may_manage`]).
 fn managed_owner(by: &Principal) -> Option<&str> {
     (by.role != Role::Admin).then_some(by.user_id.as_str())
 }
@@ -1046,9 +1049,53 @@ mod tests {
                 .await
                 .unwrap()
                 .app;
-            delete_app(&db, &ann, &admins_tool.client_id, None, NOW)
+            // Nor may one who created it as an admin, once a developer, manage it any more.
+            let cat = admin(&db, "cat@example.com").await;
+            accounts::add_member(&db, &ann, "cat@example.com", Role::Admin, None, NOW)
                 .await
                 .unwrap();
+            let cat_in_ann = principal(&db, &cat.user_id, &ann.tenant_id)
+                .await
+                .unwrap()
+                .unwrap();
+            let cats_tool = AppDraft {
+                tool: true,
+                ..draft("Cat's bot")
+            };
+            let cats_tool = create_app(&db, &hasher(), &cat_in_ann, cats_tool, None, NOW)
+                .await
+                .unwrap()
+                .app;
+            accounts::change_member(
+                &db,
+                &ann,
+                &cat.user_id,
+                crate::domain::membership::MemberChange::SetRole(Role::Developer),
+                None,
+                NOW,
+            )
+            .await
+            .unwrap();
+            let cat_now = principal(&db, &cat.user_id, &ann.tenant_id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(matches!(
+                get_app(&db, &cat_now, &cats_tool.client_id).await,
+                Err(ServiceError::NotFound(_))
+            ));
+            assert!(list_apps(&db, &cat_now).await.unwrap().is_empty());
+            assert!(
+                list_app_summaries(&db, &cat_now, NOW)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+            for tool in [&admins_tool, &cats_tool] {
+                delete_app(&db, &ann, &tool.client_id, None, NOW)
+                    .await
+                    .unwrap();
+            }
 
             let bob_sees: Vec<_> = list_apps(&db, &bob_in_ann)
                 .await

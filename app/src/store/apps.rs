@@ -129,14 +129,15 @@ pub async fn get_in(
     )
 }
 
-/// A tenant's apps, newest first; only `owner_id`'s when given.
+/// A tenant's apps, newest first; when `owner_id` is given, the ones a developer manages:
+/// theirs, except tool clients.
 pub async fn list(
     db: &Database,
     tenant_id: &str,
     owner_id: Option<&str>,
 ) -> Result<Vec<AppRow>, StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM apps WHERE tenant_id = $1 AND ($2 IS NULL OR owner_id = $2) \
+        "SELECT {COLUMNS} FROM apps WHERE tenant_id = $1 AND ($2 IS NULL OR (owner_id = $2 AND NOT tool)) \
          ORDER BY created_at DESC, client_id"
     );
     Ok(

@@ -103,8 +103,8 @@ pub async fn list(db: &Database, client_id: &str) -> Result<Vec<SecretRow>, Stor
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(client_id).fetch_all(pool).await?))
 }
 
-/// The secrets of every app of a tenant (of one owner's apps when `owner_id` is given), newest
-/// first: the apps list shows a count per app without a query per app.
+/// The secrets of the apps `apps::list` lists for the same arguments, newest first: the apps
+/// list shows a count per app without a query per app.
 pub async fn list_for_apps_of(
     db: &Database,
     tenant_id: &str,
@@ -112,7 +112,7 @@ pub async fn list_for_apps_of(
 ) -> Result<Vec<SecretRow>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM client_secrets WHERE client_id IN \
-         (SELECT client_id FROM apps WHERE tenant_id = $1 AND ($2 IS NULL OR owner_id = $2)) \
+         (SELECT client_id FROM apps WHERE tenant_id = $1 AND ($2 IS NULL OR (owner_id = $2 AND NOT tool))) \
          ORDER BY created_at DESC, id DESC"
     );
     Ok(
