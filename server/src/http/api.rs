@@ -57,11 +57,39 @@ pub fn router() -> Router<AppState> {
         .route("/tenant", get(get_tenant).patch(update_tenant))
         .route("/scopes", get(list_scopes).post(add_scope))
         .route("/scopes/{name}", axum::routing::delete(delete_scope))
+        // After the routes: it applies to those registered before it.
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
+}
+
+/// `Path`, answering a segment it cannot read (not UTF-8, say) in the API's error shape
+/// rather than axum's plain text.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(_) => Err(ApiError::BadRequest(
+                "The URL path is not valid: its segments must be UTF-8.".into(),
+            )),
+        }
+    }
 }
 
 async fn not_found() -> ApiError {
     ApiError::NotFound("No such endpoint.".into())
+}
+
+/// The route exists, the method does not; axum adds the `Allow` header.
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 /// Who is calling, with the address for audit events.
@@ -591,7 +619,7 @@ async fn create_app(
 async fn get_app(
     State(state): State<AppState>,
     caller: Caller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<String>,
 ) -> Result<Json<App>, ApiError> {
     Ok(Json(
         service::get_app(&state.db, &caller.principal, &client_id)
@@ -607,7 +635,7 @@ async fn get_app(
 async fn update_app(
     State(state): State<AppState>,
     caller: Caller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<String>,
     JsonBody(patch): JsonBody<AppPatch>,
 ) -> Result<Json<App>, ApiError> {
     let current = service::get_app(&state.db, &caller.principal, &client_id).await?;
@@ -643,7 +671,7 @@ async fn update_app(
 async fn delete_app(
     State(state): State<AppState>,
     caller: Caller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     service::delete_app(
         &state.db,
@@ -661,7 +689,7 @@ async fn delete_app(
 async fn list_secrets(
     State(state): State<AppState>,
     caller: Caller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<String>,
 ) -> Result<Json<Vec<Secret>>, ApiError> {
     let list = service::list_secrets(&state.db, &caller.principal, &client_id).await?;
     Ok(Json(list.into_iter().map(Secret::from).collect()))
@@ -681,7 +709,7 @@ fn created_secret(s: app::api::apps::NewSecret) -> CreatedSecret {
 async fn add_secret(
     State(state): State<AppState>,
     caller: Caller,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<String>,
     JsonBody(body): JsonBody<NewSecretBody>,
 ) -> Result<(StatusCode, Json<CreatedSecret>), ApiError> {
     let expiry = match body.expires_at {
@@ -711,7 +739,7 @@ async fn add_secret(
 async fn refresh_secret(
     State(state): State<AppState>,
     caller: Caller,
-    Path((client_id, secret_id)): Path<(String, String)>,
+    ApiPath((client_id, secret_id)): ApiPath<(String, String)>,
     JsonBody(body): JsonBody<RefreshBody>,
 ) -> Result<(StatusCode, Json<CreatedSecret>), ApiError> {
     let refreshed = service::refresh_secret(
@@ -735,7 +763,7 @@ async fn refresh_secret(
 async fn delete_secret(
     State(state): State<AppState>,
     caller: Caller,
-    Path((client_id, secret_id)): Path<(String, String)>,
+    ApiPath((client_id, secret_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     service::delete_secret(
         &state.db,
@@ -879,7 +907,7 @@ async fn add_scope(
 async fn delete_scope(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     tenant_service::delete_scope(
         &state.db,

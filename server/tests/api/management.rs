@@ -591,6 +591,29 @@ async fn bad_input_gets_a_clear_4xx() {
         StatusCode::NOT_FOUND,
     )
     .await;
+
+    let res = bearer(app.client.put(app.url("/api/v1/apps")), &t)
+        .send()
+        .await
+        .unwrap();
+    let allow = res.headers()["allow"].to_str().unwrap().to_string();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    let body = json_of(res, StatusCode::METHOD_NOT_ALLOWED).await;
+    assert_eq!(body["error"], "method_not_allowed");
+
+    let bad_utf8 = [
+        app.client.get(app.url("/api/v1/apps/%FF")),
+        app.client
+            .delete(app.url(&format!("/api/v1/apps/{id}/secrets/%C3%28"))),
+    ];
+    for req in bad_utf8 {
+        let body = json_of(
+            bearer(req, &t).send().await.unwrap(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(body["error"], "invalid_request", "{body}");
+    }
 }
 
 #[tokio::test]
