@@ -230,7 +230,7 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SessionBackend>) ->
         )
         .route(
             "/v1/applications/token",
-            post(oauth::json_token).fallback(oauth::method_not_allowed),
+            post(oauth::json_token).fallback(oauth::json_method_not_allowed),
         )
         .route("/.well-known/jwks.json", get(oauth::jwks))
         .route(

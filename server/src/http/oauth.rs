@@ -315,7 +315,10 @@ pub struct JsonTokenRequest {
     application_secret: String,
 }
 
-fn json_error(status: StatusCode, error: &str, message: &str) -> Response {
+/// Seed 003's error shape, for every answer of the JSON variant: `error` is the status's
+/// reason phrase (`"Unauthorized"`), `message` a sentence.
+fn json_error(status: StatusCode, message: &str) -> Response {
+    let error = status.canonical_reason().unwrap_or("Error");
     (
         status,
         NO_STORE,
@@ -335,35 +338,29 @@ pub async fn json_token(
         Err(BodyError::TooLarge) => {
             return json_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
                 &format!("The request body is larger than {MAX_FORM_BYTES} bytes."),
             );
         }
         Err(BodyError::Unreadable) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "The body could not be read.",
-            );
+            return json_error(StatusCode::BAD_REQUEST, "The body could not be read.");
         }
     };
     let Ok(request) = serde_json::from_slice::<JsonTokenRequest>(&bytes) else {
         return json_error(
             StatusCode::BAD_REQUEST,
-            "invalid_request",
             "Send a JSON object with tenantId, applicationId and applicationSecret.",
         );
     };
     let ip = peer.ip().to_string();
-    match tokens
+    let issued = tokens
         .token_for(
             &request.tenant_id,
             &request.application_id,
             &request.application_secret,
             Some(&ip),
         )
-        .await
-    {
+        .await;
+    match issued {
         Ok(issued) => (
             NO_STORE,
             Json(json!({
@@ -376,9 +373,37 @@ pub async fn json_token(
             .into_response(),
         Err(TokenError::OAuth(e)) if e.code == ErrorCode::InvalidClient => json_error(
             StatusCode::UNAUTHORIZED,
-            "Unauthorized",
             "The tenant id, application id or application secret is not valid.",
         ),
-        Err(other) => OAuthResponseError(other).into_response(),
+        Err(TokenError::OAuth(e)) => json_error(StatusCode::BAD_REQUEST, &e.description),
+        Err(TokenError::Throttled { retry_after }) => {
+            let mut response = json_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("Too many failed authentications; try again in {retry_after} seconds."),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            response
+        }
+        Err(TokenError::Internal(detail)) => {
+            tracing::error!(%detail, "token service failure");
+            json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side.",
+            )
+        }
     }
+}
+
+/// Any method but POST on the JSON variant.
+pub async fn json_method_not_allowed() -> Response {
+    let mut response = json_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This endpoint takes POST requests only.",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
 }

@@ -688,8 +688,32 @@ async fn the_json_variant_of_seed_003() {
         assert_eq!(body["error"], "Unauthorized");
         assert!(body["message"].as_str().is_some());
     }
+    // Every other answer keeps the same shape.
     let res = call(json!({ "tenantId": 1 })).await.unwrap();
     assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "Bad Request");
+    let res = app
+        .client
+        .get(app.url("/v1/applications/token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["allow"], "POST");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "Method Not Allowed"
+    );
+    let wrong = json!({ "tenantId": c.tenant_id, "applicationId": c.client_id, "applicationSecret": "kps_nope" });
+    for _ in 1..tokens::FAILURES_PER_CLIENT_AND_ADDRESS {
+        assert_eq!(call(wrong.clone()).await.unwrap().status(), 401);
+    }
+    let res = call(wrong).await.unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "Too Many Requests");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
 }
 
 #[tokio::test]
