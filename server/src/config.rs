@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -186,13 +186,76 @@ pub struct ServeArgs {
 impl Cli {
     /// Parses the process arguments; without a subcommand this is `keyport serve`, so tools
     /// that start the binary bare (cargo-leptos) still get a server with its usual settings.
+    /// Help and version print as usual; a usage error is one line on standard error (status 2).
     pub fn from_env() -> Cli {
-        let cli = Cli::parse();
+        let cli = Cli::parse_args(std::env::args_os()).unwrap_or_else(|e| exit_on(e));
         if cli.command.is_some() {
             return cli;
         }
-        Cli::parse_from(std::env::args_os().chain([std::ffi::OsString::from("serve")]))
+        Cli::parse_args(std::env::args_os().chain([std::ffi::OsString::from("serve")]))
+            .unwrap_or_else(|e| exit_on(e))
     }
+
+    fn parse_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, clap::Error> {
+        let matches = Cli::command_listing_serve_settings().try_get_matches_from(args)?;
+        Cli::from_arg_matches(&matches)
+    }
+
+    /// The command line, whose top-level help also lists `serve`'s settings: bare `keyport`
+    /// serves, so `keyport --help` shows every setting it can be given (generated from
+    /// [`ServeArgs`], so the two cannot drift apart).
+    pub fn command_listing_serve_settings() -> clap::Command {
+        let serve = ServeArgs::augment_args(clap::Command::new("serve"));
+        let mut text = String::from("Settings of `keyport serve`, the default command:\n");
+        for arg in serve.get_arguments().filter(|a| !a.is_hide_set()) {
+            let Some(long) = arg.get_long() else {
+                continue;
+            };
+            text.push_str(&format!("  --{long}"));
+            if let Some(env) = arg.get_env() {
+                text.push_str(&format!(" [env: {}]", env.to_string_lossy()));
+            }
+            let defaults: Vec<String> = arg
+                .get_default_values()
+                .iter()
+                .map(|v| v.to_string_lossy().into_owned())
+                .collect();
+            if !defaults.is_empty() {
+                text.push_str(&format!(" [default: {}]", defaults.join(", ")));
+            }
+            if let Some(help) = arg.get_help() {
+                text.push_str(&format!("\n          {help}"));
+            }
+            text.push('\n');
+        }
+        Cli::command().after_help(text)
+    }
+}
+
+/// Ends the process for a parse that did not give a command: help and version as clap prints
+/// them; anything else as one line, the house rule for bad input on the command line.
+fn exit_on(error: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        error.exit()
+    }
+    eprintln!(
+        "keyport: {} (see --help)",
+        one_line(&error.render().to_string())
+    );
+    std::process::exit(2)
+}
+
+/// clap's message without its `error:` label, usage block and hints, on one line.
+fn one_line(rendered: &str) -> String {
+    let message = rendered.split("\n\n").next().unwrap_or(rendered);
+    let message = message.trim().trim_start_matches("error:").trim();
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// An issuer is an absolute http(s) URL without query or fragment (RFC 8414 §2); a trailing

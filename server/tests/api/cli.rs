@@ -208,6 +208,7 @@ fn help_lists_every_setting_with_its_variable_and_default() {
         .output()
         .unwrap();
     let top = String::from_utf8(top.stdout).unwrap();
+    // Bare `keyport` serves, so its help lists serve's settings too.
     for needle in [
         "--database-url",
         "KEYPORT_DATABASE_URL",
@@ -215,6 +216,13 @@ fn help_lists_every_setting_with_its_variable_and_default() {
         "--log-format",
         "KEYPORT_LOG_FORMAT",
         "KEYPORT_LOG",
+        "--addr",
+        "KEYPORT_ADDR",
+        "127.0.0.1:3000",
+        "KEYPORT_ISSUER",
+        "KEYPORT_SECRET_HASH_KEY",
+        "KEYPORT_SIGNING_ALG",
+        "KEYPORT_SITE_ROOT",
     ] {
         assert!(
             top.contains(needle),
@@ -274,4 +282,22 @@ async fn keys_rotate_publishes_a_new_key_and_retires_the_old_one() {
     let bad = keyport(url, &["keys", "rotate", "--lead-secs", "-5"], "");
     assert!(!bad.status.success());
     assert!(!bad.stderr.is_empty(), "says why");
+}
+
+#[test]
+fn bad_command_lines_get_one_line_saying_why() {
+    for args in [
+        &["keys", "rotate", "--lead-secs", "soon"][..],
+        &["client", "create", "--name", "x"],
+        &["serve", "--addr", "nowhere"],
+        &["--no-such-flag"],
+        &["frobnicate"],
+    ] {
+        let out = keyport("sqlite::memory:", args, "");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("keyport: "), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error:"), "{args:?}: {stderr}");
+    }
 }
