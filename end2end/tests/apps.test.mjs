@@ -201,6 +201,13 @@ test('admins keep the scope catalogue and the default audience; apps may be allo
   await waitForHydration(page);
   assert.equal(await page.getByLabel('Default audience').inputValue(), 'https://api.example.com');
 
+  // Signing keys: the one the JWKS publishes, shown as the one that signs.
+  await page.getByRole('heading', { name: 'Signing keys' }).waitFor();
+  const jwks = await (await page.request.get(server.base + '/.well-known/jwks.json')).json();
+  assert.equal(jwks.keys.length, 1);
+  const keyRow = page.locator(`tr[data-kid="${jwks.keys[0].kid}"]`);
+  assert.match(await keyRow.textContent(), /ES256\s*Signing/);
+
   await page.getByRole('link', { name: 'Apps' }).first().click();
   await createApp(page, 'Orders reader');
   await page.getByRole('link', { name: 'Go to the app' }).click();

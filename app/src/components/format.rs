@@ -16,6 +16,17 @@ pub fn date(unix: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Unix seconds as `YYYY-MM-DD HH:MM UTC`, for moments within a day (a key's rotation).
+pub fn date_time(unix: i64) -> String {
+    let seconds = unix.rem_euclid(86_400);
+    format!(
+        "{} {:02}:{:02} UTC",
+        date(unix),
+        seconds / 3600,
+        seconds % 3600 / 60
+    )
+}
+
 pub fn optional_date(unix: Option<i64>, none: &str) -> String {
     unix.map(date).unwrap_or_else(|| none.to_string())
 }
@@ -39,5 +50,9 @@ mod tests {
         assert_eq!(super::date(0), "1970-01-01");
         assert_eq!(super::date(1_803_859_200 + 86_399), "2027-03-01");
         assert_eq!(super::date(951_782_400), "2000-02-29");
+        assert_eq!(
+            super::date_time(951_782_400 + 13 * 3600 + 5 * 60 + 59),
+            "2000-02-29 13:05 UTC"
+        );
     }
 }

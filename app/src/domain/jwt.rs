@@ -253,10 +253,56 @@ pub fn verify<C: DeserializeOwned>(token: &str, keys: &[Verifier]) -> Result<C, 
     serde_json::from_slice(&decode(payload)?).map_err(|_| VerifyError::Malformed)
 }
 
+/// When a published key signs: from `active_from` until `retired_at`. A rotation publishes
+/// the next key before its `active_from`, and retires the current one at that moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySchedule {
+    pub active_from: i64,
+    pub retired_at: Option<i64>,
+}
+
+impl KeySchedule {
+    pub fn signs_at(&self, now: i64) -> bool {
+        self.active_from <= now && self.retired_at.is_none_or(|r| r > now)
+    }
+}
+
+/// Which of the published keys signs at `now`: the newest whose time has come and that is
+/// not retired; if none is (clocks disagree across a rotation), the newest, so that tokens
+/// are still issued. Runs per token, so it takes an iterator rather than collecting.
+pub fn signing_key(
+    schedules: impl Iterator<Item = KeySchedule> + Clone,
+    now: i64,
+) -> Option<usize> {
+    schedules
+        .clone()
+        .enumerate()
+        .filter(|(_, k)| k.signs_at(now))
+        .max_by_key(|(_, k)| k.active_from)
+        .or_else(|| schedules.enumerate().max_by_key(|(_, k)| k.active_from))
+        .map(|(index, _)| index)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::oauth::AccessClaims;
+
+    #[test]
+    fn the_newest_key_whose_time_has_come_signs() {
+        let key = |active_from, retired_at| KeySchedule {
+            active_from,
+            retired_at,
+        };
+        // A rotation at 100 with a lead of 20: the new key is published, the old still signs.
+        let keys = [key(0, Some(120)), key(120, None)];
+        assert_eq!(signing_key(keys.iter().copied(), 100), Some(0));
+        assert_eq!(signing_key(keys.iter().copied(), 120), Some(1));
+        assert_eq!(signing_key(keys.iter().copied(), 500), Some(1));
+        // Before any key's time (a clock behind the one that rotated): the newest.
+        assert_eq!(signing_key(keys.iter().copied(), -5), Some(1));
+        assert_eq!(signing_key(std::iter::empty(), 0), None);
+    }
 
     fn claims() -> AccessClaims {
         AccessClaims {

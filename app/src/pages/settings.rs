@@ -4,10 +4,12 @@ use leptos_meta::Title;
 use crate::{
     api::{
         auth::Viewer,
+        keys::{KeyState, SigningKeyView, list_signing_keys},
         members::{AddMember, ChangeMemberRole, MemberView, RemoveMember, list_members},
         tenant::{AddScope, DeleteScope, UpdateTenant, get_tenant, list_scopes},
     },
     components::{
+        format::{date, date_time},
         forms::{FieldMessage, FormMessage, SavedMessage, invalid, last_error, last_saved},
         guard::RequireViewer,
     },
@@ -23,6 +25,7 @@ pub fn SettingsPage() -> impl IntoView {
             <Members viewer/>
             <Scopes/>
             <Tenant/>
+            <SigningKeys/>
         }.into_any())/>
     }
 }
@@ -215,5 +218,52 @@ fn Tenant() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The keys that sign this server's tokens. Shared by every tenant, so read-only here.
+#[component]
+fn SigningKeys() -> impl IntoView {
+    let keys = Resource::new(|| (), |_| list_signing_keys());
+    view! {
+        <h2 id="keys-heading">"Signing keys"</h2>
+        <p class="hint">
+            "Every tenant on this server shares these keys; resource servers find them at "
+            <a href="/.well-known/jwks.json" class="mono">"/.well-known/jwks.json"</a>
+            ". The server's operator rotates them with "<code>"keyport keys rotate"</code>
+            ": the new key is published first and signs after a lead time, and a retired key stays published until the tokens it signed have expired."
+        </p>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match keys.await {
+                    Ok(list) => view! {
+                        <table aria-labelledby="keys-heading">
+                            <thead><tr><th>"Key id"</th><th>"Algorithm"</th><th>"State"</th><th>"Created"</th></tr></thead>
+                            <tbody>{list.into_iter().map(|k| view! {
+                                <tr data-kid=k.kid.clone()>
+                                    <td class="mono">{k.kid.clone()}</td>
+                                    <td>{k.alg.clone()}</td>
+                                    <td>{key_state(&k)}</td>
+                                    <td>{date(k.created_at)}</td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <p class="alert alert-error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn key_state(key: &SigningKeyView) -> String {
+    match key.state {
+        KeyState::Signing => "Signing".to_string(),
+        KeyState::Next => format!("Published; signs from {}", date_time(key.active_from)),
+        KeyState::Retired => match key.publish_until {
+            Some(until) => format!("Retired; published until {}", date_time(until)),
+            None => "Retired".to_string(),
+        },
+        KeyState::Standby => "Published, not signing".to_string(),
     }
 }

@@ -1,12 +1,49 @@
-//! The server key that hashes client secrets.
+//! The server's keys: the one that hashes client secrets, and the view of those that sign
+//! access tokens.
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 
-use super::ServiceError;
+use super::{ServiceError, accounts::Principal};
 use crate::{
-    domain::credentials::{SecretHasher, generate_hash_key},
-    store::{Database, settings, unix_now},
+    api::keys::{KeyState, SigningKeyView},
+    domain::{
+        credentials::{SecretHasher, generate_hash_key},
+        jwt::signing_key,
+    },
+    store::{Database, settings, signing_keys, unix_now},
 };
+
+/// The published signing keys, oldest first, with the state each is in at `now`. Admins
+/// only; never the private halves.
+pub async fn list_signing_keys(
+    db: &Database,
+    by: &Principal,
+    now: i64,
+) -> Result<Vec<SigningKeyView>, ServiceError> {
+    by.require_admin()?;
+    let rows = signing_keys::published(db, now).await?;
+    let signing = signing_key(rows.iter().map(|r| r.schedule()), now);
+    Ok(rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| SigningKeyView {
+            state: if signing == Some(i) {
+                KeyState::Signing
+            } else if row.active_from > now {
+                KeyState::Next
+            } else if row.retired_at.is_some() {
+                KeyState::Retired
+            } else {
+                KeyState::Standby
+            },
+            kid: row.kid,
+            alg: row.alg,
+            created_at: row.created_at,
+            active_from: row.active_from,
+            publish_until: row.publish_until,
+        })
+        .collect())
+}
 
 const SETTING: &str = "secret_hash_key";
 
@@ -37,6 +74,68 @@ pub async fn secret_hasher(
 mod tests {
     use super::*;
     use crate::store::testkit::for_each_migrated_engine;
+
+    #[tokio::test]
+    async fn admins_see_which_key_signs_through_a_rotation_and_developers_see_none() {
+        use crate::{
+            domain::{jwt::Alg, membership::Role},
+            services::{
+                accounts::{self, SignUp, principal},
+                tokens::{ensure_signing_key, rotate_keys},
+            },
+        };
+        const NOW: i64 = 1_800_000_000;
+        for_each_migrated_engine(|db| async move {
+            let mut people = Vec::new();
+            for email in ["ann@example.com", "dev@example.com"] {
+                let form = SignUp {
+                    email,
+                    name: "",
+                    password: "correct horse battery",
+                    ip: None,
+                };
+                people.push(accounts::sign_up(&db, form, NOW).await.unwrap());
+            }
+            let ann = principal(&db, &people[0].user_id, &people[0].tenant_id)
+                .await
+                .unwrap()
+                .unwrap();
+            accounts::add_member(&db, &ann, "dev@example.com", Role::Developer, None, NOW)
+                .await
+                .unwrap();
+            let dev = principal(&db, &people[1].user_id, &ann.tenant_id)
+                .await
+                .unwrap()
+                .unwrap();
+
+            ensure_signing_key(&db, Alg::Es256, NOW).await.unwrap();
+            let rotation = rotate_keys(&db, Alg::EdDsa, 60, NOW + 10).await.unwrap();
+            let states = |keys: Vec<SigningKeyView>| -> Vec<(String, String, KeyState)> {
+                keys.into_iter().map(|k| (k.kid, k.alg, k.state)).collect()
+            };
+            let old = rotation.retired[0].clone();
+            let new = rotation.new_kid.clone();
+            assert_eq!(
+                states(list_signing_keys(&db, &ann, NOW + 20).await.unwrap()),
+                [
+                    (old.clone(), "ES256".to_string(), KeyState::Signing),
+                    (new.clone(), "EdDSA".to_string(), KeyState::Next),
+                ]
+            );
+            assert_eq!(
+                states(list_signing_keys(&db, &ann, NOW + 70).await.unwrap()),
+                [
+                    (old, "ES256".to_string(), KeyState::Retired),
+                    (new, "EdDSA".to_string(), KeyState::Signing),
+                ]
+            );
+            assert!(matches!(
+                list_signing_keys(&db, &dev, NOW).await,
+                Err(ServiceError::Forbidden(_))
+            ));
+        })
+        .await;
+    }
 
     #[tokio::test]
     async fn every_instance_gets_the_same_generated_key() {

@@ -25,7 +25,7 @@ use crate::{
     domain::{
         app_rules,
         credentials::SecretHasher,
-        jwt::{self, Alg, Signer, Verifier},
+        jwt::{self, Alg, KeySchedule, Signer, Verifier},
         oauth::{self, AccessClaims, ClientCredentials, ErrorCode, FormParams, OAuthError},
     },
     store::{
@@ -124,8 +124,7 @@ struct ClientCache {
 
 struct LoadedKey {
     signer: Arc<Signer>,
-    active_from: i64,
-    retired_at: Option<i64>,
+    schedule: KeySchedule,
 }
 
 #[derive(Default)]
@@ -136,14 +135,9 @@ struct KeySet {
 }
 
 impl KeySet {
-    /// The key that signs at `now`: the newest whose time has come and that is not retired.
+    /// The key that signs at `now` ([`jwt::signing_key`]).
     fn signer(&self, now: i64) -> Option<&Arc<Signer>> {
-        self.keys
-            .iter()
-            .filter(|k| k.active_from <= now && k.retired_at.is_none_or(|r| r > now))
-            .max_by_key(|k| k.active_from)
-            .or_else(|| self.keys.iter().max_by_key(|k| k.active_from))
-            .map(|k| &k.signer)
+        jwt::signing_key(self.keys.iter().map(|k| k.schedule), now).map(|i| &self.keys[i].signer)
     }
 }
 
@@ -396,8 +390,7 @@ impl TokenService {
             jwks.push(jwk);
             set.keys.push(LoadedKey {
                 signer: Arc::new(signer),
-                active_from: row.active_from,
-                retired_at: row.retired_at,
+                schedule: row.schedule(),
             });
         }
         set.jwks = json!({ "keys": jwks }).to_string();

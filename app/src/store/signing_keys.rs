@@ -17,6 +17,15 @@ pub struct KeyRow {
     pub publish_until: Option<i64>,
 }
 
+impl KeyRow {
+    pub fn schedule(&self) -> crate::domain::jwt::KeySchedule {
+        crate::domain::jwt::KeySchedule {
+            active_from: self.active_from,
+            retired_at: self.retired_at,
+        }
+    }
+}
+
 const COLUMNS: &str =
     "kid, alg, private_key, public_jwk, created_at, active_from, retired_at, publish_until";
 
