@@ -23,6 +23,7 @@ use crate::{
         callback::CallbackUrl,
         credentials::{SecretHasher, generate_client_id, generate_secret},
         membership::Role,
+        scopes::check_scope_name,
     },
     store::{
         Database, StoreError, Tx,
@@ -274,7 +275,14 @@ async fn create(
     now: i64,
 ) -> Result<CreatedApp, ServiceError> {
     let (name, callback) = validate(&draft)?;
-    if owner.is_some() {
+    // The command line names scopes freely and adds them to the catalogue; people and tool
+    // clients choose from it, as they do when changing an app.
+    let adds_to_catalogue = matches!(actor, Actor::System);
+    if adds_to_catalogue {
+        for scope in &draft.scopes {
+            check_scope_name(scope).map_err(|e| FieldError::new("scopes", e.message))?;
+        }
+    } else {
         check_catalogue(db, tenant_id, &draft.scopes).await?;
     }
     let row = AppRow {
@@ -297,8 +305,7 @@ async fn create(
     };
     let client_id = row.client_id.clone();
     let mut tx = db.begin().await?;
-    if owner.is_none() {
-        // The command line names scopes freely; it adds them to the catalogue.
+    if adds_to_catalogue {
         for scope in &draft.scopes {
             crate::store::scopes::ensure(&mut tx, tenant_id, scope, now).await?;
         }

@@ -198,6 +198,24 @@ async fn client_create_prints_the_ids_and_a_working_secret_once() {
         );
         assert!(!again.status.success());
         assert!(String::from_utf8_lossy(&again.stderr).contains("name"));
+        // Scopes it adds to the catalogue follow the catalogue's naming rule.
+        let bad_scope = keyport(
+            &test_db.url,
+            &[
+                "client",
+                "create",
+                "--tenant",
+                "acme",
+                "--name",
+                "x",
+                "--scope",
+                "café:read",
+            ],
+            "",
+        );
+        assert!(!bad_scope.status.success());
+        let stderr = String::from_utf8_lossy(&bad_scope.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
 }
 

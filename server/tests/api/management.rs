@@ -715,6 +715,37 @@ async fn tenant_and_scopes() {
         .await
         .unwrap();
     json_of(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    // Apps the tool client creates may be allowed catalogue scopes only, as in the portal.
+    let res = bearer(app.client.post(app.url("/api/v1/apps")), &t)
+        .json(&json!({ "name": "Shipping", "scopes": ["orders:read", "orders:write"] }))
+        .send()
+        .await
+        .unwrap();
+    let refused = json_of(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(refused["field"], "scopes");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("orders:write")
+    );
+    let res = bearer(app.client.post(app.url("/api/v1/apps")), &t)
+        .json(&json!({ "name": "Shipping", "scopes": ["orders:read"] }))
+        .send()
+        .await
+        .unwrap();
+    let shipping = json_of(res, StatusCode::CREATED).await;
+    let res = bearer(
+        app.client.delete(app.url(&format!(
+            "/api/v1/apps/{}",
+            shipping["client_id"].as_str().unwrap()
+        ))),
+        &t,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let res = bearer(app.client.delete(app.url("/api/v1/scopes/orders:read")), &t)
         .send()
         .await
