@@ -202,6 +202,30 @@ impl<T: DeserializeOwned> axum::extract::FromRequest<AppState> for JsonBody<T> {
     }
 }
 
+/// A JSON body every field of which may be left out, so no body at all means `{}`: adding
+/// or refreshing a secret with its defaults needs nothing but the POST.
+pub struct OptionalJsonBody<T>(T);
+
+impl<T: DeserializeOwned> axum::extract::FromRequest<AppState> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, ApiError> {
+        let headers = req.headers().clone();
+        let bytes =
+            Bytes::from_request(req, state)
+                .await
+                .map_err(|_| ApiError::PayloadTooLarge {
+                    limit: super::middleware::MAX_BODY_BYTES,
+                })?;
+        if bytes.is_empty() {
+            return serde_json::from_str("{}")
+                .map(OptionalJsonBody)
+                .map_err(|e| ApiError::Internal(format!("an empty body has no defaults: {e}")));
+        }
+        JsonBody::parse(&headers, &bytes).map(OptionalJsonBody)
+    }
+}
+
 fn rfc3339(unix: i64) -> String {
     OffsetDateTime::from_unix_timestamp(unix)
         .ok()
@@ -710,7 +734,7 @@ async fn add_secret(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(client_id): ApiPath<String>,
-    JsonBody(body): JsonBody<NewSecretBody>,
+    OptionalJsonBody(body): OptionalJsonBody<NewSecretBody>,
 ) -> Result<(StatusCode, Json<CreatedSecret>), ApiError> {
     let expiry = match body.expires_at {
         None => Expiry::Default,
@@ -740,7 +764,7 @@ async fn refresh_secret(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((client_id, secret_id)): ApiPath<(String, String)>,
-    JsonBody(body): JsonBody<RefreshBody>,
+    OptionalJsonBody(body): OptionalJsonBody<RefreshBody>,
 ) -> Result<(StatusCode, Json<CreatedSecret>), ApiError> {
     let refreshed = service::refresh_secret(
         &state.db,

@@ -918,4 +918,25 @@ async fn read_change_and_delete_a_secret_through_the_api() {
     .await
     .unwrap();
     json_of(res, StatusCode::NOT_FOUND).await;
+
+    // With every field optional, a bare POST takes the defaults: one year, no grace.
+    let post = |path: String| bearer(app.client.post(app.url(&path)), &t).send();
+    let res = post(format!("/api/v1/apps/{id}/secrets")).await.unwrap();
+    let added = json_of(res, StatusCode::CREATED).await;
+    let expires = time::OffsetDateTime::parse(
+        added["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap()
+    .unix_timestamp();
+    assert!((expires - unix_now() - 365 * 86_400).abs() < 120, "{added}");
+    let res = post(format!(
+        "/api/v1/apps/{id}/secrets/{}/refresh",
+        added["id"].as_str().unwrap()
+    ))
+    .await
+    .unwrap();
+    json_of(res, StatusCode::CREATED).await;
+    let old = added["secret"].as_str().unwrap();
+    assert_eq!(token(&app, &id, old, None).await.status(), 401, "no grace");
 }
