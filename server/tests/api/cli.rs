@@ -302,6 +302,28 @@ async fn keys_rotate_publishes_a_new_key_and_retires_the_old_one() {
     assert!(!bad.stderr.is_empty(), "says why");
 }
 
+#[tokio::test]
+async fn migrate_prepares_a_fresh_database_and_is_safe_to_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("new/keyport.db").display());
+    for _ in 0..2 {
+        let out = keyport(&url, &["migrate"], "");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let db = app::store::Database::connect(&url).await.unwrap();
+    assert!(
+        app::store::apps::list(&db, "any", None)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the schema is in place"
+    );
+}
+
 #[test]
 fn bad_command_lines_get_one_line_saying_why() {
     for args in [

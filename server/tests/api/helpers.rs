@@ -1,6 +1,9 @@
 use std::{net::SocketAddr, time::Duration};
 
-use app::store::{Database, testkit::TestDb};
+use app::{
+    domain::jwt::Alg,
+    store::{Database, testkit::TestDb},
+};
 use reqwest::{Response, header::HeaderMap};
 use server::startup::{Application, Settings};
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -105,14 +108,29 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 async fn start(db_url: String, guard: Option<TestDb>, issuer: Option<String>) -> TestApp {
-    start_polling_every(db_url, guard, issuer, app::services::tokens::POLL_INTERVAL).await
+    start_with(db_url, guard, issuer, Tuning::default()).await
 }
 
-async fn start_polling_every(
+/// What a few tests set differently from `keyport serve`'s defaults.
+struct Tuning {
+    change_poll_interval: Duration,
+    signing_alg: Alg,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            change_poll_interval: app::services::tokens::POLL_INTERVAL,
+            signing_alg: Alg::Es256,
+        }
+    }
+}
+
+async fn start_with(
     db_url: String,
     guard: Option<TestDb>,
     issuer: Option<String>,
-    change_poll_interval: Duration,
+    tuning: Tuning,
 ) -> TestApp {
     let settings = Settings {
         database_url: db_url.clone(),
@@ -120,8 +138,8 @@ async fn start_polling_every(
         issuer,
         site_root: "target/site".into(),
         secret_hash_key: None,
-        signing_alg: app::domain::jwt::Alg::Es256,
-        change_poll_interval,
+        signing_alg: tuning.signing_alg,
+        change_poll_interval: tuning.change_poll_interval,
     };
     let app = Application::build(settings)
         .await
@@ -171,7 +189,21 @@ pub async fn spawn_https_app() -> TestApp {
 /// The application on the given fresh database, reading the change counter only this often:
 /// it learns of other processes' changes from their announcements or not for a long while.
 pub async fn spawn_app_polling_every(db: TestDb, interval: Duration) -> TestApp {
-    start_polling_every(db.url.clone(), Some(db), None, interval).await
+    let tuning = Tuning {
+        change_poll_interval: interval,
+        ..Tuning::default()
+    };
+    start_with(db.url.clone(), Some(db), None, tuning).await
+}
+
+/// The application on a fresh SQLite database whose first signing key is of `alg`.
+pub async fn spawn_app_signing_with(alg: Alg) -> TestApp {
+    let db = TestDb::sqlite().await;
+    let tuning = Tuning {
+        signing_alg: alg,
+        ..Tuning::default()
+    };
+    start_with(db.url.clone(), Some(db), None, tuning).await
 }
 
 /// The application once per configured engine: SQLite, and PostgreSQL when configured.

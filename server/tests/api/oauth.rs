@@ -19,7 +19,9 @@ use serde_json::{Value, json};
 
 use crate::{
     cli::keyport,
-    helpers::{TestApp, basic, spawn_app, spawn_app_polling_every, spawn_apps},
+    helpers::{
+        TestApp, basic, spawn_app, spawn_app_polling_every, spawn_app_signing_with, spawn_apps,
+    },
 };
 
 struct Client {
@@ -177,6 +179,36 @@ async fn verify_at(keys_from: &TestApp, app: &TestApp, token: &str, audience: &s
 
 fn default_audience(app: &TestApp, c: &Client) -> String {
     format!("{}/tenants/{}", app.url(""), c.tenant_id)
+}
+
+#[tokio::test]
+async fn eddsa_and_rs256_servers_issue_tokens_that_verify_through_the_jwks() {
+    use app::domain::jwt::Alg;
+    use jsonwebtoken::Algorithm;
+    for (alg, expected) in [
+        (Alg::EdDsa, Algorithm::EdDSA),
+        (Alg::Rs256, Algorithm::RS256),
+    ] {
+        let app = spawn_app_signing_with(alg).await;
+        let c = orders_client(&app).await;
+        let token = access_token(token_for(&app, &c).await).await;
+        assert_eq!(jsonwebtoken::decode_header(&token).unwrap().alg, expected);
+        let claims = verify(&app, &token, &default_audience(&app, &c)).await;
+        assert_eq!(claims["client_id"], c.client_id.as_str());
+        let metadata: Value = app
+            .client
+            .get(app.url("/.well-known/oauth-authorization-server"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            metadata["access_token_signing_alg_values_supported"],
+            json!([alg.as_str()])
+        );
+    }
 }
 
 #[tokio::test]
