@@ -5,7 +5,7 @@
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::{FromRequestParts, Path, Query, State, rejection::QueryRejection},
+    extract::{FromRequest, FromRequestParts, Path, Query, State, rejection::QueryRejection},
     http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -191,15 +191,23 @@ impl<T: DeserializeOwned> axum::extract::FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, ApiError> {
-        let headers = req.headers().clone();
-        let bytes =
-            Bytes::from_request(req, state)
-                .await
-                .map_err(|_| ApiError::PayloadTooLarge {
-                    limit: super::middleware::MAX_BODY_BYTES,
-                })?;
+        let (headers, bytes) = headers_and_body(req, state).await?;
         Self::parse(&headers, &bytes).map(JsonBody)
     }
+}
+
+/// The request's headers and its whole body, within [`super::middleware::MAX_BODY_BYTES`].
+async fn headers_and_body(
+    req: axum::extract::Request,
+    state: &AppState,
+) -> Result<(HeaderMap, Bytes), ApiError> {
+    let headers = req.headers().clone();
+    let bytes = Bytes::from_request(req, state)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge {
+            limit: super::middleware::MAX_BODY_BYTES,
+        })?;
+    Ok((headers, bytes))
 }
 
 /// A JSON body every field of which may be left out, so no body at all means `{}`: adding
@@ -210,13 +218,7 @@ impl<T: DeserializeOwned> axum::extract::FromRequest<AppState> for OptionalJsonB
     type Rejection = ApiError;
 
     async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, ApiError> {
-        let headers = req.headers().clone();
-        let bytes =
-            Bytes::from_request(req, state)
-                .await
-                .map_err(|_| ApiError::PayloadTooLarge {
-                    limit: super::middleware::MAX_BODY_BYTES,
-                })?;
+        let (headers, bytes) = headers_and_body(req, state).await?;
         if bytes.is_empty() {
             return serde_json::from_str("{}")
                 .map(OptionalJsonBody)
