@@ -297,6 +297,20 @@ measure() { # target pid url auth
   fi
 }
 
+# A started server, from ready to stopped: waits for READY_URL, checks one token by hand,
+# measures, and stops it whatever happened.
+check_and_measure() { # target pid ready-url log not-ready-reason token-url auth
+  local target=$1 pid=$2 ready_url=$3 log=$4 not_ready=$5 token_url=$6 auth=$7
+  if ! wait_ready "$pid" "$ready_url" "$log"; then
+    fail_target "$target" "$not_ready"
+  elif ! check_token "$target" "$token_url" "$auth"; then
+    fail_target "$target" "$CHECK_REASON"
+  else
+    measure "$target" "$pid" "$token_url" "$auth"
+  fi
+  stop_pid "$pid"
+}
+
 # ---------------------------------------------------------------------------------------------
 # Keyport.
 KEYPORT_BIN=${KEYPORT_BIN:-}
@@ -352,18 +366,8 @@ bench_keyport() { # target database-url
     serve --addr "127.0.0.1:$port" >"$dir/server.log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
-  if ! wait_ready "$pid" "http://127.0.0.1:$port/readyz" "$dir/server.log"; then
-    fail_target "$target" "keyport did not become ready (GET /readyz)"
-    stop_pid "$pid"
-    return
-  fi
-  if ! check_token "$target" "http://127.0.0.1:$port/oauth/token" "$auth"; then
-    fail_target "$target" "$CHECK_REASON"
-    stop_pid "$pid"
-    return
-  fi
-  measure "$target" "$pid" "http://127.0.0.1:$port/oauth/token" "$auth"
-  stop_pid "$pid"
+  check_and_measure "$target" "$pid" "http://127.0.0.1:$port/readyz" "$dir/server.log" \
+    "keyport did not become ready (GET /readyz)" "http://127.0.0.1:$port/oauth/token" "$auth"
 }
 
 if wants keyport-sqlite || wants keyport-pg; then
@@ -435,18 +439,8 @@ bench_oidc_provider() {
     node "$dir/server.mjs" >"$log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
-  if ! wait_ready "$pid" "http://127.0.0.1:$port/.well-known/openid-configuration" "$log"; then
-    fail_target "$target" "node-oidc-provider did not start"
-    stop_pid "$pid"
-    return
-  fi
-  if ! check_token "$target" "http://127.0.0.1:$port/token" "$auth"; then
-    fail_target "$target" "$CHECK_REASON"
-    stop_pid "$pid"
-    return
-  fi
-  measure "$target" "$pid" "http://127.0.0.1:$port/token" "$auth"
-  stop_pid "$pid"
+  check_and_measure "$target" "$pid" "http://127.0.0.1:$port/.well-known/openid-configuration" "$log" \
+    "node-oidc-provider did not start" "http://127.0.0.1:$port/token" "$auth"
 }
 if wants oidc-provider; then bench_oidc_provider; fi
 
