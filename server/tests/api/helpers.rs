@@ -25,6 +25,18 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The JSON document an unauthenticated GET of `path` answers with.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub fn engine(&self) -> app::store::Engine {
         self.db.engine()
     }

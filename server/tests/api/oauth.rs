@@ -146,14 +146,7 @@ async fn access_token(res: Response) -> String {
 }
 
 async fn jwks(app: &TestApp) -> JwkSet {
-    app.client
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    app.get_json("/.well-known/jwks.json").await
 }
 
 /// Verifies a token the way a resource server would, with an independent JWT library.
@@ -196,14 +189,8 @@ async fn eddsa_and_rs256_servers_issue_tokens_that_verify_through_the_jwks() {
         let claims = verify(&app, &token, &default_audience(&app, &c)).await;
         assert_eq!(claims["client_id"], c.client_id.as_str());
         let metadata: Value = app
-            .client
-            .get(app.url("/.well-known/oauth-authorization-server"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .get_json("/.well-known/oauth-authorization-server")
+            .await;
         assert_eq!(
             metadata["access_token_signing_alg_values_supported"],
             json!([alg.as_str()])
@@ -751,19 +738,10 @@ async fn the_json_variant_of_seed_003() {
 #[tokio::test]
 async fn discovery_documents_advertise_what_works() {
     let app = spawn_app().await;
-    let get = |path: &'static str| app.client.get(app.url(path)).send();
-    let oauth: Value = get("/.well-known/oauth-authorization-server")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let oidc: Value = get("/.well-known/openid-configuration")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let oauth: Value = app
+        .get_json("/.well-known/oauth-authorization-server")
+        .await;
+    let oidc: Value = app.get_json("/.well-known/openid-configuration").await;
     assert_eq!(oauth, oidc);
     assert_eq!(oauth["issuer"], app.url(""));
     assert_eq!(oauth["token_endpoint"], app.url("/oauth/token"));
@@ -774,12 +752,7 @@ async fn discovery_documents_advertise_what_works() {
     );
     let set = jwks(&app).await;
     assert_eq!(set.keys.len(), 1);
-    let raw: Value = get("/.well-known/jwks.json")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let raw: Value = app.get_json("/.well-known/jwks.json").await;
     assert!(raw["keys"][0].get("d").is_none(), "no private key material");
     assert_eq!(raw["keys"][0]["alg"], "ES256");
 }
