@@ -80,6 +80,8 @@ pub struct SecretView {
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
     pub grace_until: Option<i64>,
+    /// As of when the server read it.
+    pub status: crate::domain::app_rules::SecretStatus,
 }
 
 /// A secret's plaintext, shown once.
@@ -95,6 +97,8 @@ pub struct AppSummary {
     pub app: AppView,
     pub active_secrets: usize,
     pub soonest_expiry: Option<i64>,
+    /// The soonest expiry is within the warning period, as of when the server read it.
+    pub expiring_soon: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,9 +111,6 @@ pub struct CreatedAppView {
 pub fn secret_is_active(s: &SecretView, now: i64) -> bool {
     crate::domain::app_rules::secret_works_at(s.revoked_at, s.grace_until, s.expires_at, now)
 }
-
-/// Secrets expiring within this many seconds get a warning.
-pub const EXPIRY_WARNING_SECS: i64 = 30 * 24 * 3600;
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -276,7 +277,7 @@ pub async fn set_app_disabled(client_id: String, disabled: String) -> Result<App
 pub async fn list_secrets(client_id: String) -> Result<Vec<SecretView>, AppError> {
     use ssr::*;
     let crate::auth::SignedInRequest { state, by, ip: _ } = crate::auth::signed_in().await?;
-    Ok(service::list_secrets(&state.db, &by, &client_id).await?)
+    Ok(service::list_secrets(&state.db, &by, &client_id, unix_now()).await?)
 }
 
 /// `expiry` is `default` (a year), `never`, or a date `YYYY-MM-DD` (end of that day, UTC).

@@ -5,7 +5,9 @@ use crate::{api::auth::Viewer, pages::NotAllowedPage, portal::Portal};
 
 /// Shows `children` to a signed-in viewer (an admin when `admin_only`); sends anyone else to
 /// sign in, and shows a developer "not allowed" (403). The server enforces the same rules on
-/// every server function; this only decides what to render.
+/// every server function; this only decides what to render. `children` may run several times
+/// on the server, so it must not make resources: the page makes them first (see
+/// [`crate::pages`]).
 #[component]
 pub fn RequireViewer(
     children: Box<dyn Fn(Viewer) -> AnyView + Send + Sync>,

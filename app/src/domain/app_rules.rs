@@ -78,6 +78,54 @@ pub fn secret_works_at(
         && expires_at.is_none_or(|at| at > now)
 }
 
+/// Secrets expiring within this many seconds get a warning.
+pub const EXPIRY_WARNING_SECS: i64 = 30 * 24 * 3600;
+
+/// What a secret's row in the portal says, and whether it may be refreshed.
+///
+/// Decided where the time is read (the server), never again in the browser: a page rendered
+/// on the server must hydrate to the same markup, and a browser's clock may differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SecretStatus {
+    Active,
+    /// Works, but expires within [`EXPIRY_WARNING_SECS`].
+    ExpiresSoon,
+    /// Refreshed away; works until the grace period ends.
+    Grace {
+        until: i64,
+    },
+    /// Refreshed away, grace period over.
+    Replaced,
+    Revoked,
+    Expired,
+}
+
+impl SecretStatus {
+    pub fn at(
+        revoked_at: Option<i64>,
+        grace_until: Option<i64>,
+        expires_at: Option<i64>,
+        now: i64,
+    ) -> SecretStatus {
+        match grace_until {
+            _ if revoked_at.is_some() => SecretStatus::Revoked,
+            Some(until) if until > now => SecretStatus::Grace { until },
+            Some(_) => SecretStatus::Replaced,
+            None => match expires_at {
+                Some(at) if at <= now => SecretStatus::Expired,
+                Some(at) if at - now < EXPIRY_WARNING_SECS => SecretStatus::ExpiresSoon,
+                _ => SecretStatus::Active,
+            },
+        }
+    }
+
+    /// A secret that works and has not been refreshed already.
+    pub fn can_refresh(self) -> bool {
+        matches!(self, SecretStatus::Active | SecretStatus::ExpiresSoon)
+    }
+}
+
 /// How long a refreshed-away secret keeps working: 0 (stops at once) up to 7 days.
 pub fn check_grace(secs: i64) -> Result<i64, FieldError> {
     if (0..=MAX_GRACE_SECS).contains(&secs) {
@@ -93,6 +141,41 @@ pub fn check_grace(secs: i64) -> Result<i64, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_status_follows_the_clock_it_is_given() {
+        let now = 1_000_000;
+        let status = |revoked, grace, expires| SecretStatus::at(revoked, grace, expires, now);
+        assert_eq!(status(None, None, None), SecretStatus::Active);
+        assert_eq!(
+            status(None, None, Some(now + EXPIRY_WARNING_SECS)),
+            SecretStatus::Active
+        );
+        assert_eq!(
+            status(None, None, Some(now + EXPIRY_WARNING_SECS - 1)),
+            SecretStatus::ExpiresSoon
+        );
+        assert_eq!(status(None, None, Some(now)), SecretStatus::Expired);
+        assert_eq!(
+            status(None, Some(now + 1), None),
+            SecretStatus::Grace { until: now + 1 }
+        );
+        assert_eq!(status(None, Some(now), None), SecretStatus::Replaced);
+        assert_eq!(
+            status(Some(now - 5), Some(now + 60), None),
+            SecretStatus::Revoked
+        );
+        for (s, refreshable) in [
+            (SecretStatus::Active, true),
+            (SecretStatus::ExpiresSoon, true),
+            (SecretStatus::Grace { until: now + 1 }, false),
+            (SecretStatus::Replaced, false),
+            (SecretStatus::Revoked, false),
+            (SecretStatus::Expired, false),
+        ] {
+            assert_eq!(s.can_refresh(), refreshable, "{s:?}");
+        }
+    }
 
     #[test]
     fn names() {

@@ -7,15 +7,17 @@ use leptos_router::{
 
 use crate::{
     api::apps::{
-        AddSecret, AppView, DeleteApp, DeleteSecret, EXPIRY_WARNING_SECS, NewSecret, RefreshSecret,
+        ActivityView, AddSecret, AppView, DeleteApp, DeleteSecret, NewSecret, RefreshSecret,
         SecretView, SetAppDisabled, UpdateApp, Visibility, get_app, list_app_activity,
-        list_secrets, secret_is_active, take_new_secret,
+        list_secrets, take_new_secret,
     },
     components::{
         format,
         forms::{FieldMessage, FormMessage, SavedMessage, invalid, last_error, last_saved},
         guard::RequireViewer,
     },
+    domain::app_rules::SecretStatus,
+    error::AppError,
     pages::{
         app_new::SecretField,
         confirm::{
@@ -28,30 +30,108 @@ use crate::{
 /// One app: Basic info · OAuth & access scopes · Roles · Activity.
 #[component]
 pub fn AppPage() -> impl IntoView {
+    let page = AppPageState::new();
     view! {
         <Title text="App"/>
-        <RequireViewer children=Box::new(|_| view! { <AppLoader/> }.into_any())/>
+        <RequireViewer children=Box::new(move |_| view! { <AppLoader page/> }.into_any())/>
+    }
+}
+
+/// What the app page loads and changes, made once with the page (see [`crate::pages`] for
+/// why no resource is made further down).
+#[derive(Clone, Copy)]
+struct AppPageState {
+    tab: Memo<String>,
+    update: ServerAction<UpdateApp>,
+    add: ServerAction<AddSecret>,
+    refresh: ServerAction<RefreshSecret>,
+    delete: ServerAction<DeleteSecret>,
+    app: Resource<Result<AppView, AppError>>,
+    secrets: Resource<Result<Vec<SecretView>, AppError>>,
+    /// A secret created by a plain form post (no WASM), from the hand-over cookie; read on
+    /// the OAuth tab only, where the post lands, so no other tab spends it.
+    handed_over: Resource<Result<Option<String>, AppError>>,
+    /// Empty unless the Activity tab is open.
+    activity: Resource<Result<Vec<ActivityView>, AppError>>,
+}
+
+impl AppPageState {
+    fn new() -> AppPageState {
+        let params = use_params_map();
+        let query = use_query_map();
+        let client_id = Memo::new(move |_| params.read().get("client_id").unwrap_or_default());
+        let tab = Memo::new(move |_| query.read().get("tab").unwrap_or_else(|| "basic".into()));
+        let on_tab = move |name: &str| tab.read().as_str() == name;
+        let update = ServerAction::<UpdateApp>::new();
+        let (add, refresh, delete) = (
+            ServerAction::<AddSecret>::new(),
+            ServerAction::<RefreshSecret>::new(),
+            ServerAction::<DeleteSecret>::new(),
+        );
+        // Reload only after a successful save: a failed one keeps the form, and what was typed.
+        let saves = RwSignal::new(0u32);
+        Effect::new(move |_| {
+            if matches!(update.value().get(), Some(Ok(_))) {
+                saves.update(|n| *n += 1);
+            }
+        });
+        let app = Resource::new(
+            move || (client_id.get(), saves.get()),
+            |(id, _)| get_app(id),
+        );
+        let secrets = Resource::new(
+            move || {
+                let changes = (
+                    add.version().get(),
+                    refresh.version().get(),
+                    delete.version().get(),
+                );
+                (client_id.get(), changes)
+            },
+            |(id, _)| list_secrets(id),
+        );
+        let handed_over = Resource::new(
+            move || (client_id.get(), on_tab("oauth")),
+            |(id, open)| async move {
+                if open {
+                    take_new_secret(id).await
+                } else {
+                    Ok(None)
+                }
+            },
+        );
+        let activity = Resource::new(
+            move || (client_id.get(), on_tab("activity")),
+            |(id, open)| async move {
+                if open {
+                    list_app_activity(id).await
+                } else {
+                    Ok(Vec::new())
+                }
+            },
+        );
+        AppPageState {
+            tab,
+            update,
+            add,
+            refresh,
+            delete,
+            app,
+            secrets,
+            handed_over,
+            activity,
+        }
     }
 }
 
 #[component]
-fn AppLoader() -> impl IntoView {
-    let params = use_params_map();
-    let client_id = move || params.read().get("client_id").unwrap_or_default();
-    let update = ServerAction::<UpdateApp>::new();
-    // Reload only after a successful save: a failed one keeps the form, and what was typed.
-    let saves = RwSignal::new(0u32);
-    Effect::new(move |_| {
-        if matches!(update.value().get(), Some(Ok(_))) {
-            saves.update(|n| *n += 1);
-        }
-    });
-    let app = Resource::new(move || (client_id(), saves.get()), |(id, _)| get_app(id));
+fn AppLoader(page: AppPageState) -> impl IntoView {
+    let app = page.app;
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the app…"</p> }>
             {move || Suspend::new(async move {
                 match app.await {
-                    Ok(app) => view! { <AppTabs app update/> }.into_any(),
+                    Ok(app) => view! { <AppTabs app page/> }.into_any(),
                     Err(e) => view! {
                         <section class="not-found"><h1>"App not found"</h1><p>{e.to_string()}</p><p><A href="/apps">"Back to your apps"</A></p></section>
                     }.into_any(),
@@ -62,9 +142,9 @@ fn AppLoader() -> impl IntoView {
 }
 
 #[component]
-fn AppTabs(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
-    let query = use_query_map();
-    let tab = move || query.read().get("tab").unwrap_or_else(|| "basic".into());
+fn AppTabs(app: AppView, page: AppPageState) -> impl IntoView {
+    let (tab, update) = (page.tab, page.update);
+    let tab = move || tab.get();
     let base = format!("/apps/{}", app.client_id);
     let link = move |key: &'static str, label: &'static str| {
         let href = format!("{base}?tab={key}");
@@ -86,9 +166,9 @@ fn AppTabs(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
                 {link("activity", "Activity")}
             </nav>
             {move || match tab().as_str() {
-                "oauth" => view! { <OAuthTab app=app.get_value()/> }.into_any(),
+                "oauth" => view! { <OAuthTab app=app.get_value() page/> }.into_any(),
                 "roles" => view! { <RolesTab app=app.get_value() update/> }.into_any(),
-                "activity" => view! { <ActivityTab client_id=app.get_value().client_id/> }.into_any(),
+                "activity" => view! { <ActivityTab events=page.activity/> }.into_any(),
                 _ => view! { <BasicTab app=app.get_value() update/> }.into_any(),
             }}
         </section>
@@ -198,37 +278,30 @@ fn SwitchOff(app: AppView) -> impl IntoView {
 }
 
 #[component]
-fn OAuthTab(app: AppView) -> impl IntoView {
+fn OAuthTab(app: AppView, page: AppPageState) -> impl IntoView {
     let client_id = app.client_id.clone();
-    let add = ServerAction::<AddSecret>::new();
-    let refresh = ServerAction::<RefreshSecret>::new();
-    let delete = ServerAction::<DeleteSecret>::new();
-    let secrets = Resource::new(
-        {
-            let id = client_id.clone();
-            move || {
-                (
-                    id.clone(),
-                    add.version().get(),
-                    refresh.version().get(),
-                    delete.version().get(),
-                )
-            }
-        },
-        |(id, ..)| list_secrets(id),
-    );
-    // The newest secret created here, shown once; it lives only in this page's memory.
+    let AppPageState {
+        add,
+        refresh,
+        delete,
+        secrets,
+        handed_over,
+        ..
+    } = page;
+    // The newest secret created here, shown once; it lives only in this page's memory. Only
+    // answers that arrive while the tab is open count: coming back to it shows none again.
     let shown = RwSignal::new(None::<NewSecret>);
-    Effect::new(move |_| {
-        if let Some(Ok(s)) = add.value().get() {
-            shown.set(Some(s));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(s)) = refresh.value().get() {
-            shown.set(Some(s));
-        }
-    });
+    for value in [add.value(), refresh.value()] {
+        Effect::watch(
+            move || value.get(),
+            move |outcome, _, _| {
+                if let Some(Ok(s)) = outcome {
+                    shown.set(Some(s.clone()));
+                }
+            },
+            false,
+        );
+    }
     let selected = RwSignal::new(None::<SecretView>);
     let refresh_dialog = NodeRef::<html::Dialog>::new();
     let delete_dialog = NodeRef::<html::Dialog>::new();
@@ -243,14 +316,6 @@ fn OAuthTab(app: AppView) -> impl IntoView {
             close_dialog(delete_dialog);
         }
     });
-    // A secret created by a plain form post (no WASM) arrives through the hand-over cookie.
-    let handed_over = Resource::new(
-        {
-            let id = client_id.clone();
-            move || id.clone()
-        },
-        take_new_secret,
-    );
     let add_error = last_error(add.value());
     let confidential = app.client_type == crate::api::apps::ClientType::Confidential;
     let selected_label = move || {
@@ -340,7 +405,6 @@ fn SecretTable(
     refresh_dialog: NodeRef<html::Dialog>,
     delete_dialog: NodeRef<html::Dialog>,
 ) -> impl IntoView {
-    let now = format::now();
     let base = format!("/apps/{client_id}/secrets");
     if list.is_empty() {
         return view! { <p class="card">"No secrets. Add one to authenticate this app."</p> }
@@ -351,15 +415,17 @@ fn SecretTable(
             <thead><tr><th>"Description"</th><th>"Prefix"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th>"Status"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
             <tbody>
                 {list.into_iter().map(|s| {
-                    let active = secret_is_active(&s, now);
-                    let expiring = active && s.expires_at.is_some_and(|at| at - now < EXPIRY_WARNING_SECS);
-                    let status = if s.revoked_at.is_some() { "Revoked".to_string() }
-                        else if let Some(until) = s.grace_until { if until > now { format!("Old, works until {}", format::date(until)) } else { "Replaced".into() } }
-                        else if !active { "Expired".into() }
-                        else if expiring { "Expires soon".into() }
-                        else { "Active".into() };
+                    let status = match s.status {
+                        SecretStatus::Active => "Active".to_string(),
+                        SecretStatus::ExpiresSoon => "Expires soon".to_string(),
+                        SecretStatus::Grace { until } => format!("Old, works until {}", format::date(until)),
+                        SecretStatus::Replaced => "Replaced".to_string(),
+                        SecretStatus::Revoked => "Revoked".to_string(),
+                        SecretStatus::Expired => "Expired".to_string(),
+                    };
+                    let expiring = s.status == SecretStatus::ExpiresSoon;
                     let (for_refresh, for_delete) = (s.clone(), s.clone());
-                    let can_refresh = active && s.grace_until.is_none();
+                    let can_refresh = s.status.can_refresh();
                     view! {
                         <tr data-secret=s.prefix.clone()>
                             <td>{if s.description.is_empty() { "—".to_string() } else { s.description.clone() }}</td>
@@ -422,8 +488,7 @@ fn RolesTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
 }
 
 #[component]
-fn ActivityTab(client_id: String) -> impl IntoView {
-    let events = Resource::new(move || client_id.clone(), list_app_activity);
+fn ActivityTab(events: Resource<Result<Vec<ActivityView>, AppError>>) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading activity…"</p> }>
             {move || Suspend::new(async move {

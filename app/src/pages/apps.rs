@@ -3,16 +3,19 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::{
-    api::apps::{AppSummary, ClientType, EXPIRY_WARNING_SECS, Visibility, list_apps},
+    api::apps::{AppSummary, ClientType, Visibility, list_apps},
     components::{format, guard::RequireViewer},
+    error::AppError,
 };
 
 /// The tenant's apps (a developer's own; an admin's all).
 #[component]
 pub fn AppsPage() -> impl IntoView {
+    // Made with the page, not under the viewer's Suspense (see `crate::pages`).
+    let apps = Resource::new(|| (), |_| list_apps());
     view! {
         <Title text="Apps"/>
-        <RequireViewer children=Box::new(|viewer| view! {
+        <RequireViewer children=Box::new(move |viewer| view! {
             <section>
                 <div class="page-head">
                     <div>
@@ -21,15 +24,14 @@ pub fn AppsPage() -> impl IntoView {
                     </div>
                     <A href="/apps/new" attr:class="button">"Create an app"</A>
                 </div>
-                <AppList/>
+                <AppList apps/>
             </section>
         }.into_any())/>
     }
 }
 
 #[component]
-fn AppList() -> impl IntoView {
-    let apps = Resource::new(|| (), |_| list_apps());
+fn AppList(apps: Resource<Result<Vec<AppSummary>, AppError>>) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading apps…"</p> }>
             {move || Suspend::new(async move {
@@ -47,13 +49,12 @@ fn AppList() -> impl IntoView {
 
 #[component]
 fn AppTable(list: Vec<AppSummary>) -> impl IntoView {
-    let now = format::now();
     view! {
         <table class="apps">
             <thead><tr><th>"Name"</th><th>"Client type"</th><th>"Visibility"</th><th>"Secrets"</th><th>"Soonest expiry"</th></tr></thead>
             <tbody>
                 {list.into_iter().map(|s| {
-                    let warn = s.soonest_expiry.is_some_and(|at| at - now < EXPIRY_WARNING_SECS);
+                    let warn = s.expiring_soon;
                     let href = format!("/apps/{}", s.app.client_id);
                     let client_type = match s.app.client_type { ClientType::Confidential => "Confidential", ClientType::Public => "Public (PKCE)" };
                     let visibility = match s.app.visibility { Visibility::Private => "Private", Visibility::Public => "Public" };

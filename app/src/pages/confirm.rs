@@ -11,9 +11,11 @@ use leptos_router::{
 
 use crate::{
     api::apps::{
-        DeleteApp, DeleteSecret, NewSecret, RefreshSecret, SecretView, get_app, list_secrets,
+        AppView, DeleteApp, DeleteSecret, NewSecret, RefreshSecret, SecretView, get_app,
+        list_secrets,
     },
     components::{forms::FormMessage, forms::last_error, guard::RequireViewer},
+    error::AppError,
     pages::app_new::SecretField,
 };
 
@@ -149,16 +151,20 @@ pub fn SecretConfirmPage(refresh: bool) -> impl IntoView {
     } else {
         "Delete secret"
     };
+    // Made with the page, not under the viewer's Suspense (see `crate::pages`).
+    let secrets = Resource::new(param("client_id"), list_secrets);
     view! {
         <Title text=title/>
-        <RequireViewer children=Box::new(move |_| view! { <SecretConfirmLoader refresh/> }.into_any())/>
+        <RequireViewer children=Box::new(move |_| view! { <SecretConfirmLoader refresh secrets/> }.into_any())/>
     }
 }
 
 #[component]
-fn SecretConfirmLoader(refresh: bool) -> impl IntoView {
+fn SecretConfirmLoader(
+    refresh: bool,
+    secrets: Resource<Result<Vec<SecretView>, AppError>>,
+) -> impl IntoView {
     let (client_id, secret_id) = (param("client_id"), param("secret_id"));
-    let secrets = Resource::new(client_id, list_secrets);
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -220,16 +226,17 @@ pub fn RefreshedSecret(secret: NewSecret, back: String) -> impl IntoView {
 /// `/apps/:client_id/delete`.
 #[component]
 pub fn AppDeletePage() -> impl IntoView {
+    // Made with the page, not under the viewer's Suspense (see `crate::pages`).
+    let app = Resource::new(param("client_id"), get_app);
     view! {
         <Title text="Delete app"/>
-        <RequireViewer children=Box::new(|_| view! { <AppDeleteLoader/> }.into_any())/>
+        <RequireViewer children=Box::new(move |_| view! { <AppDeleteLoader app/> }.into_any())/>
     }
 }
 
 #[component]
-fn AppDeleteLoader() -> impl IntoView {
+fn AppDeleteLoader(app: Resource<Result<AppView, AppError>>) -> impl IntoView {
     let client_id = param("client_id");
-    let app = Resource::new(client_id, get_app);
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

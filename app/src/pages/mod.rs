@@ -1,4 +1,15 @@
 //! The portal: the HTML shell, the router, and one module per screen.
+//!
+//! **Every `Resource` of a page is made in the page's own component, before anything
+//! suspends**, and handed down; never inside a `Suspend`, a `<Suspense>`'s children, or a
+//! reactive closure (such as the one that picks a tab). Resources are numbered in the order
+//! they are made, and the browser finds each one's server-side value by that number. On the
+//! server a `<Suspense>` walks its children more than once to find what they read, and how
+//! often depends on timing; a resource made inside them is made again on each walk, so its
+//! number on the server drifts away from its number in the browser. The browser then finds
+//! no value (or another resource's), suspends while hydrating, and the page dies with a
+//! hydration panic (issue #11). Likewise, what a page shows never depends on the browser's
+//! clock: times that decide markup (a secret's status) come from the server.
 
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};

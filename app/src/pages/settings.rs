@@ -6,7 +6,9 @@ use crate::{
         auth::Viewer,
         keys::{KeyState, SigningKeyView, list_signing_keys},
         members::{AddMember, ChangeMemberRole, MemberView, RemoveMember, list_members},
-        tenant::{AddScope, DeleteScope, UpdateTenant, get_tenant, list_scopes},
+        tenant::{
+            AddScope, DeleteScope, ScopeView, TenantView, UpdateTenant, get_tenant, list_scopes,
+        },
     },
     components::{
         format::{date, date_time},
@@ -14,37 +16,67 @@ use crate::{
         guard::RequireViewer,
     },
     domain::membership::Role,
+    error::AppError,
 };
 
 /// Settings (admins only): the tenant's members and their roles.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    // Every section's resource is made with the page, not under the viewer's Suspense (see
+    // `crate::pages`).
+    let (members, scopes, tenant) = (MembersState::new(), ScopesState::new(), TenantState::new());
+    let keys = Resource::new(|| (), |_| list_signing_keys());
     view! {
         <Title text="Settings"/>
-        <RequireViewer admin_only=true children=Box::new(|viewer| view! {
-            <Members viewer/>
-            <Scopes/>
-            <Tenant/>
-            <SigningKeys/>
+        <RequireViewer admin_only=true children=Box::new(move |viewer| view! {
+            <Members viewer state=members/>
+            <Scopes state=scopes/>
+            <Tenant state=tenant/>
+            <SigningKeys keys/>
         }.into_any())/>
     }
 }
 
+#[derive(Clone, Copy)]
+struct MembersState {
+    add: ServerAction<AddMember>,
+    change: ServerAction<ChangeMemberRole>,
+    remove: ServerAction<RemoveMember>,
+    list: Resource<Result<Vec<MemberView>, AppError>>,
+}
+
+impl MembersState {
+    fn new() -> MembersState {
+        let add = ServerAction::<AddMember>::new();
+        let change = ServerAction::<ChangeMemberRole>::new();
+        let remove = ServerAction::<RemoveMember>::new();
+        let list = Resource::new(
+            move || {
+                (
+                    add.version().get(),
+                    change.version().get(),
+                    remove.version().get(),
+                )
+            },
+            |_| list_members(),
+        );
+        MembersState {
+            add,
+            change,
+            remove,
+            list,
+        }
+    }
+}
+
 #[component]
-fn Members(viewer: Viewer) -> impl IntoView {
-    let add = ServerAction::<AddMember>::new();
-    let change = ServerAction::<ChangeMemberRole>::new();
-    let remove = ServerAction::<RemoveMember>::new();
-    let members = Resource::new(
-        move || {
-            (
-                add.version().get(),
-                change.version().get(),
-                remove.version().get(),
-            )
-        },
-        |_| list_members(),
-    );
+fn Members(viewer: Viewer, state: MembersState) -> impl IntoView {
+    let MembersState {
+        add,
+        change,
+        remove,
+        list: members,
+    } = state;
     let add_error = last_error(add.value());
     let (changed, removed) = (last_error(change.value()), last_error(remove.value()));
     let change_error = Signal::derive(move || changed.get().or_else(|| removed.get()));
@@ -129,15 +161,33 @@ fn MemberTable(
     }
 }
 
+#[derive(Clone, Copy)]
+struct ScopesState {
+    add: ServerAction<AddScope>,
+    delete: ServerAction<DeleteScope>,
+    list: Resource<Result<Vec<ScopeView>, AppError>>,
+}
+
+impl ScopesState {
+    fn new() -> ScopesState {
+        let add = ServerAction::<AddScope>::new();
+        let delete = ServerAction::<DeleteScope>::new();
+        let list = Resource::new(
+            move || (add.version().get(), delete.version().get()),
+            |_| list_scopes(),
+        );
+        ScopesState { add, delete, list }
+    }
+}
+
 /// The tenant's scope catalogue: what apps may be allowed to request.
 #[component]
-fn Scopes() -> impl IntoView {
-    let add = ServerAction::<AddScope>::new();
-    let delete = ServerAction::<DeleteScope>::new();
-    let scopes = Resource::new(
-        move || (add.version().get(), delete.version().get()),
-        |_| list_scopes(),
-    );
+fn Scopes(state: ScopesState) -> impl IntoView {
+    let ScopesState {
+        add,
+        delete,
+        list: scopes,
+    } = state;
     let error = last_error(add.value());
     view! {
         <h2 id="scopes-heading">"Scopes"</h2>
@@ -184,11 +234,24 @@ fn Scopes() -> impl IntoView {
     }
 }
 
+#[derive(Clone, Copy)]
+struct TenantState {
+    update: ServerAction<UpdateTenant>,
+    tenant: Resource<Result<TenantView, AppError>>,
+}
+
+impl TenantState {
+    fn new() -> TenantState {
+        let update = ServerAction::<UpdateTenant>::new();
+        let tenant = Resource::new(move || update.version().get(), |_| get_tenant());
+        TenantState { update, tenant }
+    }
+}
+
 /// The tenant's name and the default audience of its tokens.
 #[component]
-fn Tenant() -> impl IntoView {
-    let update = ServerAction::<UpdateTenant>::new();
-    let tenant = Resource::new(move || update.version().get(), |_| get_tenant());
+fn Tenant(state: TenantState) -> impl IntoView {
+    let TenantState { update, tenant } = state;
     let error = last_error(update.value());
     let saved = last_saved(update.value());
     view! {
@@ -223,8 +286,7 @@ fn Tenant() -> impl IntoView {
 
 /// The keys that sign this server's tokens. Shared by every tenant, so read-only here.
 #[component]
-fn SigningKeys() -> impl IntoView {
-    let keys = Resource::new(|| (), |_| list_signing_keys());
+fn SigningKeys(keys: Resource<Result<Vec<SigningKeyView>, AppError>>) -> impl IntoView {
     view! {
         <h2 id="keys-heading">"Signing keys"</h2>
         <p class="hint">

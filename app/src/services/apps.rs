@@ -17,8 +17,8 @@ use crate::{
     domain::{
         FieldError,
         app_rules::{
-            AppName, DEFAULT_SECRET_LIFETIME_SECS, check_grace, check_secret_expiry,
-            check_token_lifetime,
+            AppName, DEFAULT_SECRET_LIFETIME_SECS, EXPIRY_WARNING_SECS, SecretStatus, check_grace,
+            check_secret_expiry, check_token_lifetime,
         },
         callback::CallbackUrl,
         credentials::{SecretHasher, generate_client_id, generate_secret},
@@ -83,7 +83,7 @@ fn view(row: AppRow) -> Result<AppView, ServiceError> {
     })
 }
 
-fn secret_view(row: &SecretRow) -> SecretView {
+fn secret_view(row: &SecretRow, now: i64) -> SecretView {
     SecretView {
         id: row.id.clone(),
         description: row.description.clone(),
@@ -93,6 +93,7 @@ fn secret_view(row: &SecretRow) -> SecretView {
         last_used_at: row.last_used_at,
         revoked_at: row.revoked_at,
         grace_until: row.grace_until,
+        status: SecretStatus::at(row.revoked_at, row.grace_until, row.expires_at, now),
     }
 }
 
@@ -335,7 +336,7 @@ async fn create(
         )
         .await?;
         Some(NewSecret {
-            secret: secret_view(&secret),
+            secret: secret_view(&secret, now),
             plaintext,
         })
     } else {
@@ -361,7 +362,7 @@ pub async fn list_app_summaries(
         secrets_of
             .entry(row.client_id.clone())
             .or_default()
-            .push(secret_view(&row));
+            .push(secret_view(&row, now));
     }
     Ok(apps
         .into_iter()
@@ -371,9 +372,11 @@ pub async fn list_app_summaries(
                 .iter()
                 .filter(|s| secret_is_active(s, now))
                 .collect();
+            let soonest_expiry = active.iter().filter_map(|s| s.expires_at).min();
             AppSummary {
                 active_secrets: active.len(),
-                soonest_expiry: active.iter().filter_map(|s| s.expires_at).min(),
+                soonest_expiry,
+                expiring_soon: soonest_expiry.is_some_and(|at| at - now < EXPIRY_WARNING_SECS),
                 app,
             }
         })
@@ -557,12 +560,13 @@ pub async fn list_secrets(
     db: &Database,
     by: &Principal,
     client_id: &str,
+    now: i64,
 ) -> Result<Vec<SecretView>, ServiceError> {
     get_app(db, by, client_id).await?;
     Ok(secrets::list(db, client_id)
         .await?
         .iter()
-        .map(secret_view)
+        .map(|row| secret_view(row, now))
         .collect())
 }
 
@@ -615,7 +619,7 @@ pub async fn add_secret(
     .await?;
     tx.commit().await?;
     Ok(NewSecret {
-        secret: secret_view(&secret),
+        secret: secret_view(&secret, now),
         plaintext,
     })
 }
@@ -680,7 +684,7 @@ pub async fn refresh_secret(
     .await?;
     tx.commit().await?;
     Ok(NewSecret {
-        secret: secret_view(&secret),
+        secret: secret_view(&secret, now),
         plaintext,
     })
 }
@@ -1263,7 +1267,7 @@ mod tests {
             delete_secret(&db, &ann, &app.client_id, &dated.secret.id, None, NOW + 2)
                 .await
                 .unwrap();
-            let left = list_secrets(&db, &ann, &app.client_id).await.unwrap();
+            let left = list_secrets(&db, &ann, &app.client_id, NOW).await.unwrap();
             assert!(left.iter().all(|s| s.id != dated.secret.id));
             assert!(matches!(
                 delete_secret(&db, &ann, &app.client_id, &dated.secret.id, None, NOW + 3).await,

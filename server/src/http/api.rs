@@ -717,7 +717,7 @@ async fn list_secrets(
     caller: Caller,
     ApiPath(client_id): ApiPath<String>,
 ) -> Result<Json<Vec<Secret>>, ApiError> {
-    let list = service::list_secrets(&state.db, &caller.principal, &client_id).await?;
+    let list = service::list_secrets(&state.db, &caller.principal, &client_id, unix_now()).await?;
     Ok(Json(list.into_iter().map(Secret::from).collect()))
 }
 

@@ -386,7 +386,7 @@ async fn dead_secrets_and_clients_all_get_the_same_invalid_client() {
         assert_eq!(token_for(&app, &c).await.status(), 200);
 
         // Refreshed with no grace: the old secret is dead at once, the new one works.
-        let list = apps::list_secrets(&app.db, &admin, &c.client_id)
+        let list = apps::list_secrets(&app.db, &admin, &c.client_id, unix_now())
             .await
             .unwrap();
         let fresh = apps::refresh_secret(
@@ -433,7 +433,7 @@ async fn dead_secrets_and_clients_all_get_the_same_invalid_client() {
         assert_eq!(token_for(&app, &newest).await.status(), 200);
 
         // Deleted.
-        let list = apps::list_secrets(&app.db, &admin, &newest.client_id)
+        let list = apps::list_secrets(&app.db, &admin, &newest.client_id, unix_now())
             .await
             .unwrap();
         for s in &list {
