@@ -1,0 +1,103 @@
+// Issue #11: a page opened directly (a reload, a bookmark) must hydrate whatever the timing.
+// Every page that reads a resource is loaded many times while two processes keep the machine's
+// cores busy, so the server resolves its data in ever different orders; each load must hydrate
+// without a panic (the shared watcher in support.mjs fails the test on the first one) and its
+// dialogs must open afterwards.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { launchBrowser, startServer, waitForHydration } from '../support.mjs';
+
+const PASSWORD = 'correct horse battery';
+const LOADS_PER_TAB = 50;
+const LOADS_PER_PAGE = 10;
+// The burners stop themselves after this long even if the test process dies.
+const BUSY_FOR_MS = 15 * 60 * 1000;
+
+let server;
+let browser;
+let burners = [];
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  burners = [0, 1].map(() =>
+    spawn(process.execPath, ['-e', `const end = Date.now() + ${BUSY_FOR_MS}; while (Date.now() < end) {}`], { stdio: 'ignore' }),
+  );
+});
+
+after(async () => {
+  for (const burner of burners) burner.kill('SIGKILL');
+  await browser?.close();
+  await server?.stop();
+});
+
+async function load(page, path) {
+  const response = await page.goto(server.base + path);
+  assert.equal(response.status(), 200, path);
+  await waitForHydration(page);
+}
+
+/** Opens a confirm dialog with its link, then closes it with Escape: the WASM is alive. */
+async function dialogOpens(page, link, title) {
+  await link.click();
+  const dialog = page.getByRole('dialog', { name: title });
+  await dialog.waitFor();
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+}
+
+test('every page that reads a resource hydrates on direct loads while the machine is busy', async () => {
+  const { tenant_id } = server.createUser('stress@example.com', PASSWORD);
+  const { client_id: clientId } = server.cli(['client', 'create', '--tenant', tenant_id, '--name', 'Stress app']);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await load(page, '/signin');
+  await page.getByLabel('Email').fill('stress@example.com');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(server.base + '/apps');
+
+  const app = `/apps/${clientId}`;
+  await load(page, `${app}?tab=oauth`);
+  const refreshHref = await page.locator('tr[data-secret]').getByRole('link', { name: 'Refresh' }).getAttribute('href');
+  const secretPage = refreshHref.replace(/\/refresh$/, '');
+
+  const tabs = {
+    basic: async () => {
+      await dialogOpens(page, page.getByRole('link', { name: 'Delete app…' }), 'Delete Stress app?');
+      // The hydrated page also moves between tabs by itself, loading what the tab shows.
+      await page.getByRole('link', { name: 'Activity' }).click();
+      await page.locator('table.activity tbody tr').first().waitFor();
+    },
+    oauth: async () => {
+      await dialogOpens(page, page.locator('tr[data-secret]').getByRole('link', { name: 'Refresh' }), 'Refresh this secret?');
+      await dialogOpens(page, page.locator('tr[data-secret]').getByRole('link', { name: 'Delete' }), 'Delete this secret?');
+    },
+    roles: async () => page.getByLabel('Allowed scopes').waitFor(),
+    activity: async () => page.locator('table.activity').waitFor(),
+  };
+  for (let round = 0; round < LOADS_PER_TAB; round++) {
+    for (const [tab, check] of Object.entries(tabs)) {
+      await load(page, `${app}?tab=${tab}`);
+      await check();
+    }
+  }
+
+  const pages = {
+    '/': async () => page.getByRole('link', { name: 'Go to your apps' }).waitFor(),
+    '/apps': async () => page.getByRole('link', { name: 'Stress app' }).waitFor(),
+    '/apps/new': async () => page.getByRole('heading', { name: 'Create an app' }).waitFor(),
+    '/settings': async () => page.getByRole('heading', { name: 'Signing keys' }).waitFor(),
+    [`${app}/delete`]: async () => page.getByRole('heading', { name: 'Delete Stress app?' }).waitFor(),
+    [`${secretPage}/refresh`]: async () => page.getByRole('heading', { name: 'Refresh this secret?' }).waitFor(),
+    [`${secretPage}/delete`]: async () => page.getByRole('heading', { name: 'Delete this secret?' }).waitFor(),
+  };
+  for (let round = 0; round < LOADS_PER_PAGE; round++) {
+    for (const [path, check] of Object.entries(pages)) {
+      await load(page, path);
+      await check();
+    }
+  }
+  await context.close();
+});
