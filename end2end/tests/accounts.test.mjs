@@ -92,3 +92,41 @@ test('a developer opening Settings is told it is not allowed', async () => {
   await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
   await context.close();
 });
+
+test('a person in two tenants switches between them on the Apps page and sees each one’s apps', async () => {
+  const own = server.createUser('both@example.com', PASSWORD);
+  server.cli(['client', 'create', '--tenant', own.tenant_id, '--name', 'Own app']);
+  const globex = server.createUser('boss@example.com', PASSWORD, ['--tenant', 'globex', '--admin']);
+  server.cli(['client', 'create', '--tenant', globex.tenant_id, '--name', 'Globex app']);
+
+  // The admin of globex adds the person, who already has an account.
+  const admin = await browser.newContext();
+  const adminPage = await admin.newPage();
+  await signIn(adminPage, 'boss@example.com');
+  await adminPage.goto(server.base + '/settings');
+  await waitForHydration(adminPage);
+  await adminPage.getByLabel('Email').fill('both@example.com');
+  await adminPage.getByRole('button', { name: 'Add member' }).click();
+  await adminPage.locator('tr[data-member="both@example.com"]').waitFor();
+  await admin.close();
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, 'both@example.com');
+  await page.getByRole('link', { name: 'Own app' }).waitFor();
+  await waitForHydration(page);
+  await page.getByLabel('Tenant').selectOption(globex.tenant_id);
+  await page.getByRole('button', { name: 'Switch' }).click();
+  await page.getByRole('link', { name: 'Globex app' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'Own app' }).count(), 0, 'the other tenant’s apps are gone');
+  await context.close();
+});
+
+async function signIn(page, email) {
+  await page.goto(server.base + '/signin');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(server.base + '/apps');
+}

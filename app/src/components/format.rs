@@ -1,4 +1,5 @@
-//! How times and states read in the portal.
+//! How times and states read in the portal. There is deliberately no "now" here: markup that
+//! depends on the time is decided on the server, whose answer the browser hydrates as it is.
 
 /// Unix seconds as `YYYY-MM-DD` (UTC).
 pub fn date(unix: i64) -> String {
@@ -29,18 +30,6 @@ pub fn date_time(unix: i64) -> String {
 
 pub fn optional_date(unix: Option<i64>, none: &str) -> String {
     unix.map(date).unwrap_or_else(|| none.to_string())
-}
-
-/// Seconds since the Unix epoch on whichever side renders.
-pub fn now() -> i64 {
-    #[cfg(feature = "ssr")]
-    {
-        crate::store::unix_now()
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        (js_sys::Date::now() / 1000.0) as i64
-    }
 }
 
 #[cfg(test)]

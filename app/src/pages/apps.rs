@@ -6,13 +6,16 @@ use crate::{
     api::apps::{AppSummary, ClientType, Visibility, list_apps},
     components::{format, guard::RequireViewer},
     error::AppError,
+    portal::Portal,
 };
 
 /// The tenant's apps (a developer's own; an admin's all).
 #[component]
 pub fn AppsPage() -> impl IntoView {
-    // Made with the page, not under the viewer's Suspense (see `crate::pages`).
-    let apps = Resource::new(|| (), |_| list_apps());
+    // Made with the page, not under the viewer's Suspense (see `crate::pages`). Switching
+    // tenant lands on this same page, which the router keeps: reload for the new tenant.
+    let switched = expect_context::<Portal>().switch_tenant;
+    let apps = Resource::new(move || switched.version().get(), |_| list_apps());
     view! {
         <Title text="Apps"/>
         <RequireViewer children=Box::new(move |viewer| view! {

@@ -8,7 +8,8 @@
 //! often depends on timing; a resource made inside them is made again on each walk, so its
 //! number on the server drifts away from its number in the browser. The browser then finds
 //! no value (or another resource's), suspends while hydrating, and the page dies with a
-//! hydration panic (issue #11). Likewise, what a page shows never depends on the browser's
+//! hydration panic (issue #11). (`<Suspense>`s made below a `Suspend` drift the same way; that
+//! is harmless only because every resource is numbered before them.) Likewise, what a page shows never depends on the browser's
 //! clock: times that decide markup (a secret's status) come from the server.
 
 use leptos::prelude::*;
