@@ -99,13 +99,15 @@ test('a person in two tenants switches between them on the Apps page and sees ea
   const globex = server.createUser('boss@example.com', PASSWORD, ['--tenant', 'globex', '--admin']);
   server.cli(['client', 'create', '--tenant', globex.tenant_id, '--name', 'Globex app']);
 
-  // The admin of globex adds the person, who already has an account.
+  // The admin of globex adds the person, who already has an account, as an admin (who sees
+  // every app of the tenant; a developer sees only their own).
   const admin = await browser.newContext();
   const adminPage = await admin.newPage();
   await signIn(adminPage, 'boss@example.com');
   await adminPage.goto(server.base + '/settings');
   await waitForHydration(adminPage);
   await adminPage.getByLabel('Email').fill('both@example.com');
+  await adminPage.getByLabel('Role').selectOption('admin');
   await adminPage.getByRole('button', { name: 'Add member' }).click();
   await adminPage.locator('tr[data-member="both@example.com"]').waitFor();
   await admin.close();
