@@ -71,9 +71,24 @@ async fn a_failed_form_post_returns_to_the_form_with_the_error() {
     assert_eq!(res.status(), StatusCode::FOUND);
     let location = res.headers()["location"].to_str().unwrap();
     assert!(location.starts_with(&app.url("/signup")), "{location}");
+    // The error travels in the URL (server_fn's `__err`, base64url JSON) for the form to show
+    // beside its field.
+    let location = reqwest::Url::parse(location).unwrap();
+    let encoded = location
+        .query_pairs()
+        .find_map(|(k, v)| (k == "__err").then(|| v.into_owned()))
+        .unwrap_or_else(|| panic!("no __err in {location}"));
+    use base64::Engine as _;
+    let error: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE
+            .decode(encoded)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(error["field"], "password", "{error}");
     assert!(
-        location.contains("8"),
-        "the error travels in the URL: {location}"
+        error["message"].as_str().unwrap().contains("at least 8"),
+        "{error}"
     );
     assert!(session_cookie(res.headers()).is_none());
 }
