@@ -114,6 +114,45 @@ impl FromServerFnError for AppError {
     }
 }
 
+#[cfg(feature = "ssr")]
+mod from_service {
+    use super::AppError;
+    use crate::services::ServiceError;
+
+    /// A use case's refusal, as the portal shows it; internal causes are logged here, never sent.
+    impl From<ServiceError> for AppError {
+        fn from(error: ServiceError) -> AppError {
+            match error {
+                ServiceError::Invalid(e) => e.into(),
+                ServiceError::Conflict(e) => AppError::Conflict {
+                    field: Some(e.field.to_string()),
+                    message: e.message,
+                },
+                ServiceError::InvalidCredentials => AppError::Unauthorized {
+                    message: ServiceError::InvalidCredentials.to_string(),
+                },
+                ServiceError::Throttled { retry_after_secs } => {
+                    AppError::TooManyRequests { retry_after_secs }
+                }
+                ServiceError::Forbidden(message) => AppError::Forbidden { message },
+                ServiceError::NotFound(message) => AppError::NotFound { message },
+                ServiceError::Rule(message) => AppError::Conflict {
+                    field: None,
+                    message,
+                },
+                ServiceError::Store(e) => {
+                    tracing::error!(error = %e, "store failure");
+                    AppError::Internal
+                }
+                ServiceError::Internal(e) => {
+                    tracing::error!(error = %e, "internal failure");
+                    AppError::Internal
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

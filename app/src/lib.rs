@@ -8,7 +8,6 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-pub mod api;
 #[cfg(feature = "ssr")]
 pub mod auth;
 pub mod components;
@@ -16,8 +15,10 @@ pub mod domain;
 pub mod error;
 #[cfg(feature = "ssr")]
 pub mod handover;
+pub mod model;
 pub mod pages;
 pub mod portal;
+pub mod server_fns;
 
 #[cfg(feature = "ssr")]
 pub mod services;

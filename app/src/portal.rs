@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::auth::{PortalContext, SignIn, SignOut, SignUp, SwitchTenant, get_portal_context};
 use crate::error::AppError;
+use crate::model::accounts::PortalContext;
+use crate::server_fns::auth::{SignIn, SignOut, SignUp, SwitchTenant, get_portal_context};
 
 #[derive(Clone, Copy)]
 pub struct Portal {

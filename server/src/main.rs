@@ -148,8 +148,8 @@ fn one_line(error: app::services::ServiceError) -> String {
 
 async fn create_client(database_url: &str, args: ClientCreateArgs) -> Result<(), String> {
     use app::{
-        api::apps::{ClientType, Visibility},
         domain::app_rules::DEFAULT_TOKEN_LIFETIME_SECS,
+        model::apps::{ClientType, Visibility},
         services::{accounts, apps, keys},
     };
     let db = app::store::Database::connect(database_url)

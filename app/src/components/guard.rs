@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
-use crate::{api::auth::Viewer, pages::NotAllowedPage, portal::Portal};
+use crate::{model::accounts::Viewer, pages::NotAllowedPage, portal::Portal};
 
 /// Shows `children` to a signed-in viewer (an admin when `admin_only`); sends anyone else to
 /// sign in, and shows a developer "not allowed" (403). The server enforces the same rules on

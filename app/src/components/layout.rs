@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::{api::auth::Viewer, portal::Portal};
+use crate::{model::accounts::Viewer, portal::Portal};
 
 /// Header with navigation, the page's content, and a footer.
 #[component]

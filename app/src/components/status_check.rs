@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::api::status::{GetStatus, StatusReport};
+use crate::{model::status::StatusReport, server_fns::status::GetStatus};
 
 /// Asks the server how it and its database are doing. The button only works once the page has
 /// hydrated, so it stays disabled until then rather than silently doing nothing.

@@ -6,11 +6,6 @@ use leptos_router::{
 };
 
 use crate::{
-    api::apps::{
-        ActivityView, AddSecret, AppView, DeleteApp, DeleteSecret, NewSecret, RefreshSecret,
-        SecretView, SetAppDisabled, UpdateApp, Visibility, get_app, list_app_activity,
-        list_secrets, take_new_secret,
-    },
     components::{
         format,
         forms::{FieldMessage, FormMessage, SavedMessage, invalid, last_error, last_saved},
@@ -18,12 +13,17 @@ use crate::{
     },
     domain::app_rules::SecretStatus,
     error::AppError,
+    model::apps::{ActivityView, AppView, NewSecret, SecretView, Visibility},
     pages::{
         app_new::SecretField,
         confirm::{
             Cancel, DeleteAppConfirm, DeleteSecretConfirm, RefreshSecretConfirm, close_dialog,
             open_dialog, secret_label,
         },
+    },
+    server_fns::apps::{
+        AddSecret, DeleteApp, DeleteSecret, RefreshSecret, SetAppDisabled, UpdateApp, get_app,
+        list_app_activity, list_secrets, take_new_secret,
     },
 };
 
@@ -317,7 +317,7 @@ fn OAuthTab(app: AppView, page: AppPageState) -> impl IntoView {
         }
     });
     let add_error = last_error(add.value());
-    let confidential = app.client_type == crate::api::apps::ClientType::Confidential;
+    let confidential = app.client_type == crate::model::apps::ClientType::Confidential;
     let selected_label = move || {
         selected
             .get()

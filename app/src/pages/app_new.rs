@@ -3,12 +3,13 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::{
-    api::apps::{CreateApp, NewSecret},
     components::{
         copy::CopyButton,
         forms::{FieldMessage, FormMessage, invalid, last_error},
         guard::RequireViewer,
     },
+    model::apps::NewSecret,
+    server_fns::apps::CreateApp,
 };
 
 /// Create an app: Basic info → Save → the OAuth & access scopes view with the client id and

@@ -3,10 +3,11 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::{
-    api::apps::{AppSummary, ClientType, Visibility, list_apps},
     components::{format, guard::RequireViewer},
     error::AppError,
+    model::apps::{AppSummary, ClientType, Visibility},
     portal::Portal,
+    server_fns::apps::list_apps,
 };
 
 /// The tenant's apps (a developer's own; an admin's all).

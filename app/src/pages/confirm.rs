@@ -10,13 +10,11 @@ use leptos_router::{
 };
 
 use crate::{
-    api::apps::{
-        AppView, DeleteApp, DeleteSecret, NewSecret, RefreshSecret, SecretView, get_app,
-        list_secrets,
-    },
     components::{forms::FormMessage, forms::last_error, guard::RequireViewer},
     error::AppError,
+    model::apps::{AppView, NewSecret, SecretView},
     pages::app_new::SecretField,
+    server_fns::apps::{DeleteApp, DeleteSecret, RefreshSecret, get_app, list_secrets},
 };
 
 /// How the user backs out of a confirmation.

@@ -2,14 +2,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    api::{
-        auth::Viewer,
-        keys::{KeyState, SigningKeyView, list_signing_keys},
-        members::{AddMember, ChangeMemberRole, MemberView, RemoveMember, list_members},
-        tenant::{
-            AddScope, DeleteScope, ScopeView, TenantView, UpdateTenant, get_tenant, list_scopes,
-        },
-    },
     components::{
         format::{date, date_time},
         forms::{FieldMessage, FormMessage, SavedMessage, invalid, last_error, last_saved},
@@ -17,6 +9,16 @@ use crate::{
     },
     domain::membership::Role,
     error::AppError,
+    model::{
+        accounts::{MemberView, Viewer},
+        keys::{KeyState, SigningKeyView},
+        tenant::{ScopeView, TenantView},
+    },
+    server_fns::{
+        keys::list_signing_keys,
+        members::{AddMember, ChangeMemberRole, RemoveMember, list_members},
+        tenant::{AddScope, DeleteScope, UpdateTenant, get_tenant, list_scopes},
+    },
 };
 
 /// Settings (admins only): the tenant's members and their roles.

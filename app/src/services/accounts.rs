@@ -4,16 +4,13 @@ use serde_json::json;
 
 use super::ServiceError;
 use crate::{
-    api::{
-        auth::{TenantChoice, Viewer},
-        members::MemberView,
-    },
     domain::{
         FieldError,
         account::{DisplayName, Email},
         membership::{MemberChange, Role, check_member_change},
         password::{self, check_new_password},
     },
+    model::accounts::{MemberView, TenantChoice, Viewer},
     store::{
         Database, Tx,
         audit::{self, Actor, NewEvent},

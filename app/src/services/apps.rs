@@ -10,20 +10,19 @@ use super::{
     accounts::{Principal, PrincipalKind},
 };
 use crate::{
-    api::apps::{
-        ActivityView, AppSummary, AppView, ClientType, NewSecret, SecretView, Visibility,
-        secret_is_active,
-    },
     domain::{
         FieldError,
         app_rules::{
             AppName, DEFAULT_SECRET_LIFETIME_SECS, EXPIRY_WARNING_SECS, SecretStatus, check_grace,
-            check_secret_expiry, check_token_lifetime,
+            check_secret_expiry, check_token_lifetime, secret_works_at,
         },
         callback::CallbackUrl,
         credentials::{SecretHasher, generate_client_id, generate_secret},
         membership::Role,
         scopes::check_scope_name,
+    },
+    model::apps::{
+        ActivityView, AppSummary, AppView, ClientType, NewSecret, SecretView, Visibility,
     },
     store::{
         Database, StoreError, Tx,
@@ -370,7 +369,7 @@ pub async fn list_app_summaries(
             let secrets = secrets_of.remove(&app.client_id).unwrap_or_default();
             let active: Vec<&SecretView> = secrets
                 .iter()
-                .filter(|s| secret_is_active(s, now))
+                .filter(|s| secret_works_at(s.revoked_at, s.grace_until, s.expires_at, now))
                 .collect();
             let soonest_expiry = active.iter().filter_map(|s| s.expires_at).min();
             AppSummary {

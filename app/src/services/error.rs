@@ -1,4 +1,4 @@
-use crate::{domain::FieldError, error::AppError, store::StoreError};
+use crate::{domain::FieldError, store::StoreError};
 
 /// Why a use case did not happen. Each boundary (server functions, REST, CLI) maps it to its
 /// own shape; internal causes are logged there and never shown.
@@ -28,37 +28,5 @@ pub enum ServiceError {
 impl From<FieldError> for ServiceError {
     fn from(error: FieldError) -> Self {
         ServiceError::Invalid(error)
-    }
-}
-
-impl From<ServiceError> for AppError {
-    fn from(error: ServiceError) -> AppError {
-        match error {
-            ServiceError::Invalid(e) => e.into(),
-            ServiceError::Conflict(e) => AppError::Conflict {
-                field: Some(e.field.to_string()),
-                message: e.message,
-            },
-            ServiceError::InvalidCredentials => AppError::Unauthorized {
-                message: ServiceError::InvalidCredentials.to_string(),
-            },
-            ServiceError::Throttled { retry_after_secs } => {
-                AppError::TooManyRequests { retry_after_secs }
-            }
-            ServiceError::Forbidden(message) => AppError::Forbidden { message },
-            ServiceError::NotFound(message) => AppError::NotFound { message },
-            ServiceError::Rule(message) => AppError::Conflict {
-                field: None,
-                message,
-            },
-            ServiceError::Store(e) => {
-                tracing::error!(error = %e, "store failure");
-                AppError::Internal
-            }
-            ServiceError::Internal(e) => {
-                tracing::error!(error = %e, "internal failure");
-                AppError::Internal
-            }
-        }
     }
 }

@@ -5,11 +5,11 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 
 use super::{ServiceError, accounts::Principal};
 use crate::{
-    api::keys::{KeyState, SigningKeyView},
     domain::{
         credentials::{SecretHasher, generate_hash_key},
         jwt::signing_key,
     },
+    model::keys::{KeyState, SigningKeyView},
     store::{Database, settings, signing_keys, unix_now},
 };
 

@@ -4,8 +4,8 @@ use serde_json::json;
 
 use super::{ServiceError, accounts::Principal};
 use crate::{
-    api::tenant::{ScopeView, TenantView},
     domain::{FieldError, scopes::check_scope_name},
+    model::tenant::{ScopeView, TenantView},
     store::{Database, audit, scopes, tenants},
 };
 

@@ -16,7 +16,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use app::{
-    api::{
+    model::{
         apps::{AppView, ClientType, SecretView, Visibility},
         tenant::{ScopeView, TenantView},
     },
@@ -721,7 +721,7 @@ async fn list_secrets(
     Ok(Json(list.into_iter().map(Secret::from).collect()))
 }
 
-fn created_secret(s: app::api::apps::NewSecret) -> CreatedSecret {
+fn created_secret(s: app::model::apps::NewSecret) -> CreatedSecret {
     CreatedSecret {
         details: s.secret.into(),
         secret: s.plaintext,

@@ -1,6 +1,9 @@
-use app::api::{
-    auth::{GetPortalContext, PortalContext, SignIn, SignOut},
-    members::{AddMember, ListMembers},
+use app::{
+    model::accounts::PortalContext,
+    server_fns::{
+        auth::{GetPortalContext, SignIn, SignOut},
+        members::{AddMember, ListMembers},
+    },
 };
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -38,7 +41,7 @@ async fn sign_up_starts_a_session_with_a_safe_cookie_and_lands_on_apps() {
             ("name", "Ann"),
             ("password", PASSWORD),
         ];
-        let res = form_post(&app, app::api::auth::SignUp::PATH, &form).await;
+        let res = form_post(&app, app::server_fns::auth::SignUp::PATH, &form).await;
         assert_eq!(res.status(), StatusCode::FOUND);
         assert_eq!(res.headers()["location"], "/apps");
         let set_cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
@@ -67,7 +70,7 @@ async fn a_failed_form_post_returns_to_the_form_with_the_error() {
         ("name", ""),
         ("password", "short"),
     ];
-    let res = form_post(&app, app::api::auth::SignUp::PATH, &form).await;
+    let res = form_post(&app, app::server_fns::auth::SignUp::PATH, &form).await;
     assert_eq!(res.status(), StatusCode::FOUND);
     let location = res.headers()["location"].to_str().unwrap();
     assert!(location.starts_with(&app.url("/signup")), "{location}");
@@ -98,7 +101,7 @@ async fn behind_https_the_cookie_is_secure_and_host_prefixed() {
     let app = spawn_https_app().await;
     let res = app
         .call(
-            app::api::auth::SignUp::PATH,
+            app::server_fns::auth::SignUp::PATH,
             &[
                 ("email", "ann@example.com"),
                 ("name", ""),
@@ -206,7 +209,7 @@ async fn a_cross_site_post_is_refused_and_changes_nothing() {
     ] {
         let res = app
             .client
-            .post(app.url(app::api::auth::SignUp::PATH))
+            .post(app.url(app::server_fns::auth::SignUp::PATH))
             .header(header, value)
             .form(&[
                 ("email", "ann@example.com"),
@@ -225,7 +228,7 @@ async fn a_cross_site_post_is_refused_and_changes_nothing() {
     let origin = format!("http://{}", app.addr);
     let res = app
         .client
-        .post(app.url(app::api::auth::SignUp::PATH))
+        .post(app.url(app::server_fns::auth::SignUp::PATH))
         .header("origin", origin)
         .header("sec-fetch-site", "same-origin")
         .form(&[
@@ -263,7 +266,7 @@ async fn developers_get_403_from_admin_server_functions() {
             .tenant_id;
         let res = app
             .call(
-                app::api::auth::SwitchTenant::PATH,
+                app::server_fns::auth::SwitchTenant::PATH,
                 &[("tenant_id", &ann_tenant)],
                 Some(&dev),
             )
@@ -300,7 +303,7 @@ async fn a_tenant_one_is_not_a_member_of_cannot_be_switched_to() {
         .tenant_id;
     let res = app
         .call(
-            app::api::auth::SwitchTenant::PATH,
+            app::server_fns::auth::SwitchTenant::PATH,
             &[("tenant_id", &bob_tenant)],
             Some(&ann),
         )

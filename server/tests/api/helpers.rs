@@ -53,7 +53,7 @@ impl TestApp {
 
     /// Signs up and returns the session cookie (`name=value`).
     pub async fn sign_up(&self, email: &str) -> String {
-        use app::api::auth::SignUp;
+        use app::server_fns::auth::SignUp;
         use server_fn::ServerFn;
         let res = self
             .call(
@@ -67,7 +67,7 @@ impl TestApp {
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Response {
-        use app::api::auth::SignIn;
+        use app::server_fns::auth::SignIn;
         use server_fn::ServerFn;
         self.call(
             SignIn::PATH,

@@ -2,7 +2,7 @@
 //! happy path and errors, and the end-to-end secret lifecycle.
 
 use app::{
-    api::apps::{ClientType, Visibility},
+    model::apps::{ClientType, Visibility},
     services::{accounts, apps, keys},
     store::{Database, unix_now},
 };

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use app::{
-    api::apps::{ClientType, Visibility},
+    model::apps::{ClientType, Visibility},
     services::{apps, keys, tokens},
     store::{
         Database,

@@ -1,4 +1,4 @@
-use app::api::status::{GetStatus, StatusReport};
+use app::{model::status::StatusReport, server_fns::status::GetStatus};
 use server_fn::ServerFn;
 
 use crate::helpers::{spawn_app, spawn_apps};
@@ -93,7 +93,7 @@ async fn an_oversized_body_is_413_in_the_error_shape() {
 
 #[tokio::test]
 async fn a_secret_made_by_a_plain_form_post_is_handed_to_the_next_page_once() {
-    use app::api::apps::{AddSecret, CreateApp};
+    use app::server_fns::apps::{AddSecret, CreateApp};
     let app = spawn_app().await;
     let cookie = app.sign_up("nojs@example.com").await;
     let res = app

@@ -1,123 +1,22 @@
-//! Apps and their secrets, as the portal shows them. Plaintext secrets appear only in
+//! Apps and their secrets, as the portal asks for them. Plaintext secrets appear only in
 //! [`NewSecret`], the answer to creating or refreshing one.
 // A server function takes one argument per form field; the edit form has eight.
 #![allow(clippy::too_many_arguments)]
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Visibility {
-    Private,
-    Public,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClientType {
-    Confidential,
-    Public,
-}
-
-impl Visibility {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Visibility::Private => "private",
-            Visibility::Public => "public",
-        }
-    }
-    pub fn parse(value: &str) -> Option<Visibility> {
-        match value {
-            "private" => Some(Visibility::Private),
-            "public" => Some(Visibility::Public),
-            _ => None,
-        }
-    }
-}
-
-impl ClientType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClientType::Confidential => "confidential",
-            ClientType::Public => "public",
-        }
-    }
-    pub fn parse(value: &str) -> Option<ClientType> {
-        match value {
-            "confidential" => Some(ClientType::Confidential),
-            "public" => Some(ClientType::Public),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AppView {
-    pub client_id: String,
-    pub name: String,
-    pub description: String,
-    pub visibility: Visibility,
-    pub client_type: ClientType,
-    pub tool: bool,
-    pub callback_url: Option<String>,
-    pub scopes: Vec<String>,
-    pub roles: Vec<String>,
-    pub audiences: Vec<String>,
-    pub token_lifetime_secs: i64,
-    /// Switched off: its credentials do not work.
-    pub disabled: bool,
-    pub owner_id: Option<String>,
-    pub created_at: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SecretView {
-    pub id: String,
-    pub description: String,
-    pub prefix: String,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-    pub grace_until: Option<i64>,
-    /// As of when the server read it.
-    pub status: crate::domain::app_rules::SecretStatus,
-}
-
-/// A secret's plaintext, shown once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewSecret {
-    pub secret: SecretView,
-    pub plaintext: String,
-}
-
-/// A row of the Apps list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AppSummary {
-    pub app: AppView,
-    pub active_secrets: usize,
-    pub soonest_expiry: Option<i64>,
-    /// The soonest expiry is within the warning period, as of when the server read it.
-    pub expiring_soon: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreatedAppView {
-    pub app: AppView,
-    pub first_secret: Option<NewSecret>,
-}
-
-/// Whether a secret still authenticates at `now`.
-pub fn secret_is_active(s: &SecretView, now: i64) -> bool {
-    crate::domain::app_rules::secret_works_at(s.revoked_at, s.grace_until, s.expires_at, now)
-}
-
-use crate::error::AppError;
 use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    model::apps::{ActivityView, AppSummary, AppView, CreatedAppView, NewSecret, SecretView},
+};
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    pub use crate::{services::apps as service, store::unix_now};
+    pub use crate::{
+        model::apps::{ClientType, Visibility},
+        services::apps as service,
+        store::unix_now,
+    };
 }
 
 #[cfg(feature = "ssr")]
@@ -363,12 +262,6 @@ pub async fn take_new_secret(client_id: String) -> Result<Option<String>, AppErr
 }
 
 /// One line of an app's Activity tab.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ActivityView {
-    pub at: i64,
-    pub action: String,
-    pub actor: String,
-}
 
 #[server]
 pub async fn list_app_activity(client_id: String) -> Result<Vec<ActivityView>, AppError> {

@@ -1,11 +1,6 @@
-//! Settings → Signing keys (admins): the keys that sign this server's access tokens. Read
-//! only: they are shared by every tenant of the server, so the operator rotates them with
-//! `keyport keys rotate`.
+//! The keys that sign access tokens, as Settings → Signing keys shows them.
 
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::error::AppError;
 
 /// Where a published key is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,11 +23,4 @@ pub struct SigningKeyView {
     pub created_at: i64,
     pub active_from: i64,
     pub publish_until: Option<i64>,
-}
-
-#[server]
-pub async fn list_signing_keys() -> Result<Vec<SigningKeyView>, AppError> {
-    let crate::auth::SignedInRequest { state, by, ip: _ } = crate::auth::signed_in().await?;
-    let now = crate::store::unix_now();
-    Ok(crate::services::keys::list_signing_keys(&state.db, &by, now).await?)
 }

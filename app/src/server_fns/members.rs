@@ -1,18 +1,9 @@
 //! Settings → Members: admins manage who is in their tenant.
 
+use crate::model::accounts::MemberView;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::{domain::membership::Role, error::AppError};
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MemberView {
-    pub user_id: String,
-    pub email: String,
-    pub display_name: String,
-    pub role: Role,
-    pub is_you: bool,
-}
 
 /// Parses a role from a form field, refusing anything else with a field error.
 pub fn parse_role_field(value: &str) -> Result<Role, AppError> {

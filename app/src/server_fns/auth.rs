@@ -1,35 +1,9 @@
 //! Signing up, in and out, and who the portal is showing itself to.
 
+use crate::model::accounts::PortalContext;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::{domain::membership::Role, error::AppError};
-
-/// The signed-in person as the portal shows them. Holds no secret.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Viewer {
-    pub user_id: String,
-    pub email: String,
-    pub display_name: String,
-    pub tenant_id: String,
-    pub tenant_name: String,
-    pub role: Role,
-    pub tenants: Vec<TenantChoice>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TenantChoice {
-    pub id: String,
-    pub name: String,
-    pub role: Role,
-}
-
-/// What every page needs to know: who is signed in, and whether anyone has signed up yet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PortalContext {
-    pub viewer: Option<Viewer>,
-    pub first_run: bool,
-}
+use crate::error::AppError;
 
 #[server]
 pub async fn get_portal_context() -> Result<PortalContext, AppError> {

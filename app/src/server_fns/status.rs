@@ -1,15 +1,7 @@
+use crate::model::status::StatusReport;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StatusReport {
-    pub version: String,
-    pub database: String,
-    pub database_ready: bool,
-    pub database_latency_ms: f64,
-}
 
 /// What the server and its database say about themselves right now.
 #[server]

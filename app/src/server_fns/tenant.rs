@@ -1,24 +1,9 @@
 //! Settings → Tenant and Scopes (admins).
 
+use crate::model::tenant::{ScopeView, TenantView};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TenantView {
-    pub id: String,
-    pub name: String,
-    /// The audience tokens get by default: the one an admin set, or the derived one.
-    pub audience: String,
-    pub audience_is_default: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScopeView {
-    pub name: String,
-    pub description: String,
-}
 
 #[server]
 pub async fn get_tenant() -> Result<TenantView, AppError> {

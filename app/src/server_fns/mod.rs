@@ -1,4 +1,4 @@
-//! Server functions: thin adapters from the portal to the services.
+//! Server functions: the portal's calls to the server, each a thin adapter over a service.
 
 pub mod apps;
 pub mod auth;

@@ -1,0 +1,18 @@
+//! A tenant's settings and scopes, as Settings shows them.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantView {
+    pub id: String,
+    pub name: String,
+    /// The audience tokens get by default: the one an admin set, or the derived one.
+    pub audience: String,
+    pub audience_is_default: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScopeView {
+    pub name: String,
+    pub description: String,
+}
