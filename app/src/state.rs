@@ -13,7 +13,7 @@ pub struct AppState {
     pub hasher: SecretHasher,
     /// This server's public base URL (`iss` of its tokens).
     pub issuer: String,
-    pub tokens: crate::services::tokens::TokenService,
+    pub oauth: crate::services::oauth::OAuthService,
 }
 
 impl AppState {

@@ -47,7 +47,8 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
         site_root: args.site_root,
         secret_hash_key: args.secret_hash_key,
         signing_alg: args.signing_alg.alg(),
-        change_poll_interval: app::services::tokens::POLL_INTERVAL,
+        change_poll_interval: app::services::oauth::POLL_INTERVAL,
+        clock: std::sync::Arc::new(app::services::oauth::SystemClock),
     };
     let app = Application::build(settings)
         .await
@@ -63,7 +64,7 @@ async fn rotate_keys(database_url: &str, args: KeysRotateArgs) -> Result<(), Str
         .await
         .map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
-    let rotated = app::services::tokens::rotate_keys(
+    let rotated = app::services::keys::rotate_keys(
         &db,
         args.signing_alg.alg(),
         args.lead_secs,

@@ -2,11 +2,7 @@
 
 use std::{net::SocketAddr, path::Path};
 
-use axum::{
-    Router,
-    middleware::from_fn,
-    routing::{get, post},
-};
+use axum::{Router, middleware::from_fn, routing::get};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tokio::net::TcpListener;
@@ -15,7 +11,7 @@ use app::{
     App,
     auth::IDLE_LIFETIME_SECS,
     domain::jwt::Alg,
-    services::tokens::TokenService,
+    services::oauth::{Clock, OAuthService},
     shell,
     state::AppState,
     store::{Database, changes::ChangeFeed, sessions::SessionBackend},
@@ -53,8 +49,10 @@ pub struct Settings {
     pub secret_hash_key: Option<String>,
     /// The algorithm of signing keys this server creates.
     pub signing_alg: Alg,
-    /// How often to read the shared change counter ([`app::services::tokens::POLL_INTERVAL`]).
+    /// How often to read the shared change counter ([`app::services::oauth::POLL_INTERVAL`]).
     pub change_poll_interval: std::time::Duration,
+    /// The token service's time ([`app::services::oauth::SystemClock`] but in tests).
+    pub clock: std::sync::Arc<dyn Clock>,
 }
 
 pub struct Application {
@@ -99,12 +97,13 @@ impl Application {
                 None
             }
         };
-        let tokens = TokenService::start(
+        let oauth = OAuthService::start(
             db.clone(),
             hasher.clone(),
             issuer.clone(),
             settings.signing_alg,
             settings.change_poll_interval,
+            settings.clock,
         )
         .await
         .map_err(|e| StartupError::SigningKeys(e.to_string()))?;
@@ -113,7 +112,7 @@ impl Application {
             db,
             hasher,
             issuer: issuer.clone(),
-            tokens,
+            oauth,
         };
         let router = router(state.clone(), session_layer(sessions, &issuer));
         Ok(Application {
@@ -152,7 +151,7 @@ impl Application {
             feed,
             ..
         } = self;
-        let background = tokio::spawn(state.tokens.clone().run_background(feed));
+        let background = tokio::spawn(state.oauth.clone().run_background(feed));
         let result = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -160,7 +159,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         background.abort();
-        state.tokens.flush_last_used().await;
+        state.oauth.flush_last_used().await;
         state.db.close().await;
         result
     }
@@ -215,32 +214,7 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SessionBackend>) ->
     };
     let shell_options = state.leptos_options.clone();
 
-    let oauth_endpoints = Router::new()
-        .route(
-            "/oauth/token",
-            post(oauth::token).fallback(oauth::method_not_allowed),
-        )
-        .route(
-            "/oauth/introspect",
-            post(oauth::introspect).fallback(oauth::method_not_allowed),
-        )
-        .route(
-            "/oauth/revoke",
-            post(oauth::revoke).fallback(oauth::method_not_allowed),
-        )
-        .route(
-            "/v1/applications/token",
-            post(oauth::json_token).fallback(oauth::json_method_not_allowed),
-        )
-        .route("/.well-known/jwks.json", get(oauth::jwks))
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(oauth::metadata),
-        )
-        .route("/.well-known/openid-configuration", get(oauth::metadata))
-        // Axum clones the router's state for every request: the token service alone is one
-        // reference count, the whole AppState would be a dozen allocations.
-        .with_state(state.tokens.clone());
+    let oauth_endpoints = oauth::router(state.oauth.clone());
 
     let portal = Router::new()
         .nest("/api/v1", api::router())

@@ -1,16 +1,21 @@
-//! The server's keys: the one that hashes client secrets, and the view of those that sign
-//! access tokens.
+//! The server's keys: the one that hashes client secrets, and those that sign access tokens
+//! (their first creation, their rotation, and the view admins get of them).
 
 use base64::{Engine, engine::general_purpose::STANDARD};
+use serde_json::json;
 
 use super::{ServiceError, accounts::Principal};
 use crate::{
     domain::{
         credentials::{SecretHasher, generate_hash_key},
-        jwt::signing_key,
+        jwt::{Alg, Signer, signing_key},
     },
     model::keys::{KeyState, SigningKeyView},
-    store::{Database, settings, signing_keys, unix_now},
+    store::{
+        Database, audit, changes, new_id, settings,
+        signing_keys::{self, KeyRow},
+        unix_now,
+    },
 };
 
 /// The published signing keys, oldest first, with the state each is in at `now`. Admins
@@ -70,6 +75,83 @@ pub async fn secret_hasher(
     Ok(SecretHasher::new(key))
 }
 
+/// A retired key stays in the JWKS this long after it stopped signing: longer than any token
+/// lives (3600 s at most), plus clock skew.
+pub const RETIRED_KEY_PUBLISHED_SECS: i64 = 3600 + 300;
+
+fn new_key_row(alg: Alg, now: i64, active_from: i64) -> Result<KeyRow, ServiceError> {
+    let kid = new_id();
+    let generated =
+        Signer::generate(alg, &kid).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(KeyRow {
+        kid,
+        alg: alg.as_str().to_string(),
+        private_key: STANDARD.encode(&generated.pkcs8),
+        public_jwk: generated.public_jwk.to_string(),
+        created_at: now,
+        active_from,
+        retired_at: None,
+        publish_until: None,
+    })
+}
+
+/// Creates the first signing key unless one exists. Several instances starting at once
+/// serialise on the change counter's row, so exactly one key is made.
+pub async fn ensure_signing_key(db: &Database, alg: Alg, now: i64) -> Result<(), ServiceError> {
+    let mut tx = db.begin().await?;
+    changes::bump(&mut tx).await?;
+    if signing_keys::unretired_in(&mut tx).await?.is_empty() {
+        signing_keys::insert(&mut tx, &new_key_row(alg, now, now)?).await?;
+        tx.commit().await?;
+    }
+    // Nothing changed otherwise: dropping the transaction rolls the bump back.
+    Ok(())
+}
+
+/// What `keyport keys rotate` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    pub new_kid: String,
+    pub signs_from: i64,
+    pub retired: Vec<String>,
+}
+
+/// Publishes a new key now, signs with it from `now + lead_secs` (so relying parties that
+/// cache the JWKS see it before any token it signs), and retires the current ones then; they
+/// stay published until the tokens they signed have expired.
+pub async fn rotate_keys(
+    db: &Database,
+    alg: Alg,
+    lead_secs: i64,
+    now: i64,
+) -> Result<Rotation, ServiceError> {
+    let signs_from = now + lead_secs.max(0);
+    let mut tx = db.begin().await?;
+    changes::bump(&mut tx).await?;
+    let current = signing_keys::unretired_in(&mut tx).await?;
+    let row = new_key_row(alg, now, signs_from)?;
+    signing_keys::insert(&mut tx, &row).await?;
+    for old in &current {
+        signing_keys::retire(
+            &mut tx,
+            &old.kid,
+            signs_from,
+            signs_from + RETIRED_KEY_PUBLISHED_SECS,
+        )
+        .await?;
+    }
+    let event = audit::NewEvent::new(None, audit::Actor::System, "key.rotated", now)
+        .target("signing_key", &row.kid)
+        .detail(json!({ "alg": alg.as_str(), "signs_from": signs_from }));
+    audit::record(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(Rotation {
+        new_kid: row.kid,
+        signs_from,
+        retired: current.into_iter().map(|k| k.kid).collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,10 +161,7 @@ mod tests {
     async fn admins_see_which_key_signs_through_a_rotation_and_developers_see_none() {
         use crate::{
             domain::{jwt::Alg, membership::Role},
-            services::{
-                accounts::{self, SignUp, principal},
-                tokens::{ensure_signing_key, rotate_keys},
-            },
+            services::accounts::{self, SignUp, principal},
         };
         const NOW: i64 = 1_800_000_000;
         for_each_migrated_engine(|db| async move {

@@ -5,7 +5,7 @@ pub mod apps;
 mod error;
 pub mod health;
 pub mod keys;
+pub mod oauth;
 pub mod tenant;
-pub mod tokens;
 
 pub use error::ServiceError;

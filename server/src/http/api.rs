@@ -23,8 +23,8 @@ use app::{
     services::{
         accounts::Principal,
         apps::{self as service, AppDraft, Expiry},
+        oauth::BearerRejection,
         tenant as tenant_service,
-        tokens::BearerRejection,
     },
     state::AppState,
     store::{audit, unix_now},
@@ -118,7 +118,7 @@ impl FromRequestParts<AppState> for Caller {
                         bearer_error: "invalid_request",
                         message: "Send an access token as `Authorization: Bearer <token>`.".into(),
                     })?;
-                match state.tokens.management_principal(token).await {
+                match state.oauth.management_principal(token).await {
                     Ok(principal) => principal,
                     Err(BearerRejection::InvalidToken) => {
                         return Err(ApiError::Unauthorized {

@@ -1,7 +1,8 @@
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use app::{
     domain::jwt::Alg,
+    services::oauth::{Clock, SystemClock},
     store::{Database, testkit::TestDb},
 };
 use reqwest::{Response, header::HeaderMap};
@@ -127,13 +128,15 @@ async fn start(db_url: String, guard: Option<TestDb>, issuer: Option<String>) ->
 struct Tuning {
     change_poll_interval: Duration,
     signing_alg: Alg,
+    clock: Arc<dyn Clock>,
 }
 
 impl Default for Tuning {
     fn default() -> Self {
         Tuning {
-            change_poll_interval: app::services::tokens::POLL_INTERVAL,
+            change_poll_interval: app::services::oauth::POLL_INTERVAL,
             signing_alg: Alg::Es256,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -152,6 +155,7 @@ async fn start_with(
         secret_hash_key: None,
         signing_alg: tuning.signing_alg,
         change_poll_interval: tuning.change_poll_interval,
+        clock: tuning.clock,
     };
     let app = Application::build(settings)
         .await

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use app::{
     model::apps::{ClientType, Visibility},
-    services::{apps, keys, tokens},
+    services::{apps, keys, oauth},
     store::{
         Database,
         testkit::{POSTGRES_URL_VAR, TestDb},
@@ -530,7 +530,7 @@ async fn a_change_through_another_instance_is_seen_within_a_poll() {
         .execute(pool)
         .await
         .unwrap();
-    tokio::time::sleep(tokens::POLL_INTERVAL + Duration::from_millis(500)).await;
+    tokio::time::sleep(oauth::POLL_INTERVAL + Duration::from_millis(500)).await;
     expect_invalid_client(token_for(&app, &c).await, true).await;
 }
 
@@ -543,7 +543,7 @@ async fn failed_authentications_are_throttled_per_address_and_audited_without_th
         client_id: c.client_id.clone(),
         secret: format!("{}x", c.secret),
     };
-    for _ in 0..tokens::FAILURES_PER_CLIENT_AND_ADDRESS {
+    for _ in 0..oauth::FAILURES_PER_CLIENT_AND_ADDRESS {
         expect_invalid_client(token_for(&app, &wrong).await, true).await;
     }
     let res = token_for(&app, &wrong).await;
@@ -590,7 +590,7 @@ async fn failed_authentications_are_throttled_per_address_and_audited_without_th
         .collect();
     assert_eq!(
         failures.len(),
-        tokens::FAILURES_PER_CLIENT_AND_ADDRESS as usize
+        oauth::FAILURES_PER_CLIENT_AND_ADDRESS as usize
     );
     assert_eq!(failures[0].ip.as_deref(), Some("127.0.0.1"));
     let all = serde_json::to_string(&events).unwrap();
@@ -724,7 +724,7 @@ async fn the_json_variant_of_seed_003() {
         "Method Not Allowed"
     );
     let wrong = json!({ "tenantId": c.tenant_id, "applicationId": c.client_id, "applicationSecret": "kps_nope" });
-    for _ in 1..tokens::FAILURES_PER_CLIENT_AND_ADDRESS {
+    for _ in 1..oauth::FAILURES_PER_CLIENT_AND_ADDRESS {
         assert_eq!(call(wrong.clone()).await.unwrap().status(), 401);
     }
     let res = call(wrong).await.unwrap();
@@ -766,11 +766,11 @@ async fn key_rotation_publishes_first_then_signs_and_old_tokens_keep_verifying()
     let before = access_token(token_for(&app, &c).await).await;
     let old_kid = jsonwebtoken::decode_header(&before).unwrap().kid.unwrap();
 
-    let rotation = tokens::rotate_keys(&app.db, app::domain::jwt::Alg::Es256, 3, unix_now())
+    let rotation = keys::rotate_keys(&app.db, app::domain::jwt::Alg::Es256, 3, unix_now())
         .await
         .unwrap();
     assert_eq!(rotation.retired, vec![old_kid.clone()]);
-    tokio::time::sleep(tokens::POLL_INTERVAL + Duration::from_millis(200)).await;
+    tokio::time::sleep(oauth::POLL_INTERVAL + Duration::from_millis(200)).await;
     for instance in [&app, &sibling] {
         let set = jwks(instance).await;
         assert!(

@@ -1,0 +1,234 @@
+//! Who is calling: clients cached in memory with their secret hashes, loaded on a miss and
+//! dropped as a whole when a change commits here or elsewhere, and the one way a client
+//! proves who it is (its secret, compared in constant time, failures throttled and audited).
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, atomic::Ordering},
+};
+
+use subtle::ConstantTimeEq;
+
+use super::{OAuthService, TokenError, bearer::management_audience};
+use crate::{
+    domain::{
+        app_rules,
+        oauth::{self, ClientCredentials, FormParams, OAuthError},
+    },
+    store::{StoreError, apps, audit, changes, secrets, tenants},
+};
+
+/// Known-absent client ids are cached too; past this many entries the cache starts over, so
+/// a flood of random ids cannot grow it without bound.
+const MAX_CACHED_CLIENTS: usize = 50_000;
+
+#[derive(Debug, Clone)]
+struct CachedSecret {
+    id: String,
+    hash: String,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+    grace_until: Option<i64>,
+}
+
+impl CachedSecret {
+    fn works_at(&self, now: i64) -> bool {
+        app_rules::secret_works_at(self.revoked_at, self.grace_until, self.expires_at, now)
+    }
+}
+
+/// What the token endpoint needs to know about a client.
+#[derive(Debug, Clone)]
+pub(super) struct CachedClient {
+    pub(super) client_id: String,
+    pub(super) tenant_id: String,
+    pub(super) confidential: bool,
+    pub(super) disabled: bool,
+    pub(super) tool: bool,
+    pub(super) scopes: Vec<String>,
+    pub(super) roles: Vec<String>,
+    pub(super) audiences: Vec<String>,
+    pub(super) default_audience: String,
+    pub(super) lifetime_secs: i64,
+    secrets: Vec<CachedSecret>,
+}
+
+#[derive(Default)]
+pub(super) struct ClientCache {
+    local: u64,
+    remote: i64,
+    entries: HashMap<String, Option<Arc<CachedClient>>>,
+}
+
+impl OAuthService {
+    /// The cached client, loading it on a miss. `None` for an unknown client id.
+    pub(super) async fn client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<Arc<CachedClient>>, TokenError> {
+        let local = changes::local_generation();
+        let remote = self.inner.remote_generation.load(Ordering::Acquire);
+        {
+            let cache = self.inner.clients.read().unwrap_or_else(|e| e.into_inner());
+            if cache.local == local
+                && cache.remote == remote
+                && let Some(entry) = cache.entries.get(client_id)
+            {
+                return Ok(entry.clone());
+            }
+        }
+        let loaded = self.load_client(client_id).await?.map(Arc::new);
+        let mut cache = self
+            .inner
+            .clients
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if cache.local != local || cache.remote != remote {
+            *cache = ClientCache {
+                local,
+                remote,
+                entries: HashMap::new(),
+            };
+        }
+        // Only keep what was read with no change committed meanwhile.
+        if changes::local_generation() == local
+            && self.inner.remote_generation.load(Ordering::Acquire) == remote
+        {
+            if cache.entries.len() >= MAX_CACHED_CLIENTS {
+                cache.entries.clear();
+            }
+            cache.entries.insert(client_id.to_string(), loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    async fn load_client(&self, client_id: &str) -> Result<Option<CachedClient>, StoreError> {
+        let db = &self.inner.db;
+        let Some(app) = apps::find(db, client_id).await? else {
+            return Ok(None);
+        };
+        let Some(tenant) = tenants::get(db, &app.tenant_id).await? else {
+            return Ok(None);
+        };
+        let secrets = secrets::list(db, client_id)
+            .await?
+            .into_iter()
+            .map(|s| CachedSecret {
+                id: s.id,
+                hash: s.hash,
+                expires_at: s.expires_at,
+                revoked_at: s.revoked_at,
+                grace_until: s.grace_until,
+            })
+            .collect();
+        let split = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        let roles = split(&app.roles);
+        let mut audiences = split(&app.audiences);
+        if app.tool && roles.iter().any(|r| r == "admin") {
+            audiences.push(management_audience(&self.inner.issuer));
+        }
+        Ok(Some(CachedClient {
+            default_audience: tenant.audience.clone().unwrap_or_else(|| {
+                crate::services::tenant::default_audience(&self.inner.issuer, &tenant.id)
+            }),
+            client_id: app.client_id,
+            tenant_id: app.tenant_id,
+            confidential: app.client_type == "confidential",
+            disabled: app.disabled_at.is_some(),
+            tool: app.tool,
+            scopes: split(&app.scopes),
+            roles,
+            audiences,
+            lifetime_secs: app.token_lifetime_secs,
+            secrets,
+        }))
+    }
+
+    /// Authenticates a confidential client by its secret. Every failure is the same
+    /// `invalid_client`; failures are counted per address and audited without the secret.
+    pub(super) async fn authenticate(
+        &self,
+        credentials: &ClientCredentials,
+        ip: Option<&str>,
+        now: i64,
+    ) -> Result<Arc<CachedClient>, TokenError> {
+        let ClientCredentials {
+            client_id,
+            client_secret,
+            via_basic,
+        } = credentials;
+        if let Some(ip) = ip
+            && let Some(retry_after) = self.inner.throttle.retry_after(client_id, ip, now)
+        {
+            return Err(TokenError::Throttled { retry_after });
+        }
+        let client = self.client(client_id).await?;
+        let matched = match (&client, client_secret) {
+            (Some(c), Some(secret)) if c.confidential && !c.disabled => {
+                let presented = self.inner.hasher.hash(secret);
+                // Compare with every live secret, without stopping at the first match.
+                c.secrets.iter().fold(None, |found, s| {
+                    let same = bool::from(presented.as_bytes().ct_eq(s.hash.as_bytes()));
+                    if same && s.works_at(now) {
+                        Some(s.id.clone())
+                    } else {
+                        found
+                    }
+                })
+            }
+            _ => None,
+        };
+        match (client, matched) {
+            (Some(client), Some(secret_id)) => {
+                self.inner
+                    .last_used
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(secret_id, now);
+                Ok(client)
+            }
+            (client, _) => {
+                if let Some(ip) = ip {
+                    self.inner.throttle.fail(client_id, ip, now);
+                }
+                self.audit_failure(client.as_deref(), client_id, ip, now)
+                    .await;
+                Err(OAuthError::invalid_client(*via_basic).into())
+            }
+        }
+    }
+
+    async fn audit_failure(
+        &self,
+        client: Option<&CachedClient>,
+        client_id: &str,
+        ip: Option<&str>,
+        now: i64,
+    ) {
+        let event = audit::NewEvent::new(
+            client.map(|c| c.tenant_id.as_str()),
+            audit::Actor::Anonymous,
+            "client.auth_failed",
+            now,
+        )
+        .target("app", client_id)
+        .ip(ip);
+        let result = audit::record_alone(&self.inner.db, &event).await;
+        if let Err(error) = result {
+            tracing::warn!(%error, "could not audit a failed client authentication");
+        }
+    }
+
+    /// The authenticated client of a token, introspection or revocation request.
+    pub(super) async fn caller(
+        &self,
+        authorization: Option<&[u8]>,
+        form: &FormParams,
+        ip: Option<&str>,
+        now: i64,
+    ) -> Result<Arc<CachedClient>, TokenError> {
+        let basic = oauth::parse_basic(authorization)?;
+        let credentials = oauth::client_credentials(basic, form)?;
+        self.authenticate(&credentials, ip, now).await
+    }
+}

@@ -1,0 +1,252 @@
+//! The client-credentials grant (RFC 6749 §4.4): a confidential client trades its own
+//! credentials for an access token. Its storage is the client cache ([`super::super::clients`]).
+
+use super::TokenRequest;
+use crate::{
+    domain::oauth::{ClientCredentials, FormParams, OAuthError},
+    services::oauth::{IssuedToken, OAuthService, TokenError},
+};
+
+pub(super) async fn handle(
+    service: &OAuthService,
+    request: &TokenRequest<'_>,
+    now: i64,
+) -> Result<IssuedToken, TokenError> {
+    let client = service
+        .caller(request.authorization, request.form, request.ip, now)
+        .await?;
+    service.issue_access_token(&client, request.form, now)
+}
+
+impl OAuthService {
+    /// The JSON variant (seed 003): tenant, client id and secret in a JSON body; all the
+    /// app's scopes, the tenant's default audience.
+    pub async fn token_for(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        client_secret: &str,
+        ip: Option<&str>,
+    ) -> Result<IssuedToken, TokenError> {
+        let credentials = ClientCredentials {
+            client_id: client_id.to_string(),
+            client_secret: Some(client_secret.to_string()),
+            via_basic: false,
+        };
+        let now = self.now();
+        let client = self.authenticate(&credentials, ip, now).await?;
+        if client.tenant_id != tenant_id {
+            return Err(OAuthError::invalid_client(false).into());
+        }
+        self.issue_access_token(&client, &FormParams::default(), now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{sync::Arc, time::Duration};
+
+    use crate::{
+        domain::{
+            credentials::SecretHasher,
+            jwt::Alg,
+            oauth::{ErrorCode, FormParams},
+        },
+        model::apps::{ClientType, Visibility},
+        services::{
+            accounts::{self, Principal, SignUp, principal},
+            apps::{self, AppDraft, Expiry},
+            keys::rotate_keys,
+            oauth::{
+                FAILURE_WINDOW_SECS, FAILURES_PER_CLIENT_AND_ADDRESS, IssuedToken, ManualClock,
+                OAuthService, TokenError, TokenRequest,
+            },
+        },
+        store::{Database, testkit::for_each_migrated_engine},
+    };
+
+    const NOW: i64 = 1_800_000_000;
+    const IP: &str = "10.0.0.7";
+
+    /// A service whose time only moves when the test says, and one confidential client.
+    struct Fixture {
+        db: Database,
+        clock: ManualClock,
+        oauth: OAuthService,
+        by: Principal,
+        client_id: String,
+        secret: String,
+    }
+
+    impl Fixture {
+        async fn new(db: Database) -> Fixture {
+            let hasher = SecretHasher::new([5u8; 32]);
+            let clock = ManualClock::at(NOW);
+            let oauth = OAuthService::start(
+                db.clone(),
+                hasher.clone(),
+                "https://id.example.com".into(),
+                Alg::Es256,
+                Duration::from_secs(3600),
+                Arc::new(clock.clone()),
+            )
+            .await
+            .unwrap();
+            let form = SignUp {
+                email: "ann@example.com",
+                name: "",
+                password: "correct horse battery",
+                ip: None,
+            };
+            let ann = accounts::sign_up(&db, form, NOW).await.unwrap();
+            let by = principal(&db, &ann.user_id, &ann.tenant_id)
+                .await
+                .unwrap()
+                .unwrap();
+            let draft = AppDraft {
+                name: "Orders".into(),
+                description: String::new(),
+                visibility: Visibility::Private,
+                client_type: ClientType::Confidential,
+                tool: false,
+                callback_url: None,
+                scopes: vec![],
+                roles: vec![],
+                token_lifetime_secs: 600,
+                audiences: vec![],
+            };
+            let created = apps::create_app_for_tenant(&db, &hasher, &ann.tenant_id, draft, NOW)
+                .await
+                .unwrap();
+            Fixture {
+                db,
+                clock,
+                oauth,
+                by,
+                client_id: created.app.client_id,
+                secret: created.first_secret.unwrap().plaintext,
+            }
+        }
+
+        async fn token_with(&self, secret: &str) -> Result<IssuedToken, TokenError> {
+            let body = format!(
+                "grant_type=client_credentials&client_id={}&client_secret={secret}",
+                self.client_id
+            );
+            let form = FormParams::parse(body.as_bytes()).unwrap();
+            let request = TokenRequest {
+                authorization: None,
+                form: &form,
+                ip: Some(IP),
+            };
+            self.oauth.token(request).await
+        }
+
+        async fn token(&self) -> Result<IssuedToken, TokenError> {
+            self.token_with(&self.secret).await
+        }
+    }
+
+    /// The `kid` in a JWT's header.
+    fn kid(token: &str) -> String {
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+        let header = URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap())
+            .unwrap();
+        let header: serde_json::Value = serde_json::from_slice(&header).unwrap();
+        header["kid"].as_str().unwrap().to_string()
+    }
+
+    fn invalid_client(result: Result<IssuedToken, TokenError>) -> bool {
+        matches!(result, Err(TokenError::OAuth(e)) if e.code == ErrorCode::InvalidClient)
+    }
+
+    #[tokio::test]
+    async fn a_token_lives_its_lifetime_by_the_service_clock() {
+        for_each_migrated_engine(|db| async move {
+            let f = Fixture::new(db).await;
+            let issued = f.token().await.unwrap();
+            assert_eq!(issued.expires_in, 600);
+            let claims = f.oauth.verify(&issued.access_token, NOW).await.unwrap();
+            let claims = claims.expect("valid when issued");
+            assert_eq!((claims.iat, claims.exp), (NOW, NOW + 600));
+
+            f.clock.advance(599);
+            let still = f.oauth.verify(&issued.access_token, f.oauth.now()).await;
+            assert!(still.unwrap().is_some(), "valid one second before expiry");
+            f.clock.advance(1);
+            let after = f.oauth.verify(&issued.access_token, f.oauth.now()).await;
+            assert!(after.unwrap().is_none(), "expired at exp");
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_secret_stops_working_when_its_expiry_passes() {
+        for_each_migrated_engine(|db| async move {
+            let f = Fixture::new(db).await;
+            let short = apps::add_secret(
+                &f.db,
+                &SecretHasher::new([5u8; 32]),
+                &f.by,
+                &f.client_id,
+                "short-lived",
+                Expiry::At(NOW + 120),
+                None,
+                NOW,
+            )
+            .await
+            .unwrap();
+            f.clock.advance(119);
+            assert!(f.token_with(&short.plaintext).await.is_ok());
+            f.clock.advance(1);
+            assert!(invalid_client(f.token_with(&short.plaintext).await));
+            assert!(f.token().await.is_ok(), "the other secret still works");
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_throttled_client_is_let_in_again_when_the_window_closes() {
+        for_each_migrated_engine(|db| async move {
+            let f = Fixture::new(db).await;
+            for _ in 0..FAILURES_PER_CLIENT_AND_ADDRESS {
+                assert!(invalid_client(f.token_with("wrong").await));
+            }
+            f.clock.advance(FAILURE_WINDOW_SECS - 1);
+            assert!(
+                matches!(
+                    f.token().await,
+                    Err(TokenError::Throttled { retry_after: 1 })
+                ),
+                "even the right secret waits out the window"
+            );
+            f.clock.advance(1);
+            assert!(f.token().await.is_ok());
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_rotated_key_signs_from_its_start_by_the_service_clock() {
+        for_each_migrated_engine(|db| async move {
+            let f = Fixture::new(db).await;
+            let old = kid(&f.token().await.unwrap().access_token);
+            let rotation = rotate_keys(&f.db, Alg::Es256, 30, NOW).await.unwrap();
+            f.oauth.reload_keys().await.unwrap();
+            assert!(
+                f.oauth.jwks().contains(&rotation.new_kid),
+                "published at once"
+            );
+
+            f.clock.advance(29);
+            assert_eq!(kid(&f.token().await.unwrap().access_token), old);
+            f.clock.advance(1);
+            let new = f.token().await.unwrap().access_token;
+            assert_eq!(kid(&new), rotation.new_kid);
+            let before = f.oauth.verify(&new, f.oauth.now()).await.unwrap();
+            assert!(before.is_some(), "the new key's tokens verify");
+        })
+        .await;
+    }
+}

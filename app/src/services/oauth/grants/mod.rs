@@ -1,0 +1,117 @@
+//! The token endpoint (RFC 6749 §3.2): it reads `grant_type` and hands the request to the one
+//! grant module that handles it. A grant is added by writing its module and listing it in
+//! [`Grant::REGISTERED`]; discovery metadata reads the same list, so it never claims a grant
+//! that does not work or misses one that does.
+
+pub mod client_credentials;
+
+use super::{IssuedToken, OAuthService, TokenError};
+use crate::domain::oauth::{ErrorCode, FormParams, OAuthError};
+
+/// A token request as the HTTP layer hands it over.
+pub struct TokenRequest<'a> {
+    /// The raw `Authorization` header, if any.
+    pub authorization: Option<&'a [u8]>,
+    pub form: &'a FormParams,
+    pub ip: Option<&'a str>,
+}
+
+/// A grant type the token endpoint answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// RFC 6749 §4.4.
+    ClientCredentials,
+}
+
+impl Grant {
+    /// Every grant this server handles, in the order discovery lists them.
+    pub const REGISTERED: &'static [Grant] = &[Grant::ClientCredentials];
+
+    /// The `grant_type` value (RFC 6749, or the URN of the grant's own RFC).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grant::ClientCredentials => "client_credentials",
+        }
+    }
+
+    /// The `response_type` the authorization endpoint answers for this grant, if it has one
+    /// (the authorization-code grant will; a client's own credentials need no browser).
+    pub fn response_type(self) -> Option<&'static str> {
+        match self {
+            Grant::ClientCredentials => None,
+        }
+    }
+
+    fn parse(grant_type: &str) -> Option<Grant> {
+        Grant::REGISTERED
+            .iter()
+            .copied()
+            .find(|g| g.as_str() == grant_type)
+    }
+}
+
+impl OAuthService {
+    /// `POST /oauth/token`.
+    pub async fn token(&self, request: TokenRequest<'_>) -> Result<IssuedToken, TokenError> {
+        let now = self.now();
+        let grant = match request.form.get("grant_type") {
+            None => {
+                return Err(
+                    OAuthError::invalid_request("The grant_type parameter is missing.").into(),
+                );
+            }
+            Some(name) => Grant::parse(name).ok_or_else(|| unsupported(name))?,
+        };
+        match grant {
+            Grant::ClientCredentials => client_credentials::handle(self, &request, now).await,
+        }
+    }
+
+    /// The `grant_type` values the token endpoint answers, for discovery metadata.
+    pub fn grant_types_supported(&self) -> Vec<&'static str> {
+        Grant::REGISTERED.iter().map(|g| g.as_str()).collect()
+    }
+
+    /// The `response_type` values of the registered grants, for discovery metadata.
+    pub fn response_types_supported(&self) -> Vec<&'static str> {
+        Grant::REGISTERED
+            .iter()
+            .filter_map(|g| g.response_type())
+            .collect()
+    }
+}
+
+fn unsupported(name: &str) -> OAuthError {
+    let known: Vec<&str> = Grant::REGISTERED.iter().map(|g| g.as_str()).collect();
+    OAuthError::new(
+        ErrorCode::UnsupportedGrantType,
+        format!(
+            "The grant type {name} is not supported; use {}.",
+            known.join(" or ")
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_registered_grant_is_found_by_its_name_and_nothing_else_is() {
+        for grant in Grant::REGISTERED {
+            assert_eq!(Grant::parse(grant.as_str()), Some(*grant));
+        }
+        assert_eq!(Grant::parse("password"), None);
+        assert_eq!(Grant::parse("CLIENT_CREDENTIALS"), None);
+    }
+
+    #[test]
+    fn an_unsupported_grant_names_the_ones_that_work() {
+        let error = unsupported("password");
+        assert_eq!(error.code, ErrorCode::UnsupportedGrantType);
+        assert_eq!(
+            error.description,
+            "The grant type password is not supported; use client_credentials."
+        );
+    }
+}

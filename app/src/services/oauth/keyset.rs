@@ -1,0 +1,86 @@
+//! The signing keys as the token endpoint uses them: parsed once, with their verifiers and
+//! the JWKS document ready, and replaced whole when a key is published or retired.
+
+use std::sync::{Arc, atomic::Ordering};
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use serde_json::json;
+
+use super::OAuthService;
+use crate::{
+    domain::jwt::{self, Alg, KeySchedule, Signer, Verifier},
+    services::ServiceError,
+    store::{
+        StoreError, changes,
+        signing_keys::{self, KeyRow},
+    },
+};
+
+struct LoadedKey {
+    signer: Arc<Signer>,
+    schedule: KeySchedule,
+}
+
+#[derive(Default)]
+pub(super) struct KeySet {
+    keys: Vec<LoadedKey>,
+    pub(super) verifiers: Vec<Verifier>,
+    jwks: String,
+}
+
+impl KeySet {
+    /// The key that signs at `now` ([`jwt::signing_key`]).
+    pub(super) fn signer(&self, now: i64) -> Option<&Arc<Signer>> {
+        jwt::signing_key(self.keys.iter().map(|k| k.schedule), now).map(|i| &self.keys[i].signer)
+    }
+}
+
+impl OAuthService {
+    pub(super) async fn reload_keys(&self) -> Result<(), ServiceError> {
+        let local = changes::local_generation();
+        let rows = signing_keys::published(&self.inner.db, self.now()).await?;
+        let mut set = KeySet::default();
+        let mut jwks = Vec::new();
+        for row in rows {
+            let signer = parse_key(&row)?;
+            set.verifiers.push(signer.verifier());
+            let jwk: serde_json::Value = serde_json::from_str(&row.public_jwk)
+                .map_err(|_| StoreError::Corrupt("signing key JWK".into()))?;
+            jwks.push(jwk);
+            set.keys.push(LoadedKey {
+                signer: Arc::new(signer),
+                schedule: row.schedule(),
+            });
+        }
+        set.jwks = json!({ "keys": jwks }).to_string();
+        *self.inner.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
+        self.inner.keys_local.store(local, Ordering::Release);
+        Ok(())
+    }
+
+    pub(super) fn key_set(&self) -> Arc<KeySet> {
+        self.inner
+            .keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The JWKS document (RFC 7517): every published public key.
+    pub fn jwks(&self) -> String {
+        self.key_set().jwks.clone()
+    }
+
+    pub fn algorithm(&self) -> Alg {
+        self.inner.alg
+    }
+}
+
+fn parse_key(row: &KeyRow) -> Result<Signer, ServiceError> {
+    let corrupt = |what: &str| ServiceError::Store(StoreError::Corrupt(what.into()));
+    let alg = Alg::parse(&row.alg).ok_or_else(|| corrupt("signing key algorithm"))?;
+    let der = STANDARD
+        .decode(&row.private_key)
+        .map_err(|_| corrupt("signing key encoding"))?;
+    Signer::from_pkcs8(&row.kid, alg, &der).map_err(|e| ServiceError::Internal(e.to_string()))
+}

@@ -1,0 +1,102 @@
+//! Reading an OAuth request: a strictly parsed form body of bounded size, the raw
+//! `Authorization` header and the caller's address.
+
+use std::net::SocketAddr;
+
+use axum::{
+    body::{Body, Bytes},
+    extract::{ConnectInfo, FromRequest, Request},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use app::domain::oauth::FormParams;
+
+use super::error::{OAuthResponseError, error_body};
+
+/// Token requests are a few hundred bytes; anything near this is not one.
+pub const MAX_FORM_BYTES: usize = 4 * 1024;
+
+/// Reads a form body: the right content type, at most [`MAX_FORM_BYTES`], strictly parsed.
+async fn read_form(headers: &HeaderMap, body: Body) -> Result<FormParams, Response> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(error_body(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Send the parameters as application/x-www-form-urlencoded.",
+        ));
+    }
+    let bytes = read_limited(body).await.map_err(|e| match e {
+        BodyError::TooLarge => error_body(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            &format!("The request body is larger than {MAX_FORM_BYTES} bytes."),
+        ),
+        BodyError::Unreadable => error_body(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The request body could not be read.",
+        ),
+    })?;
+    FormParams::parse(&bytes).map_err(|e| OAuthResponseError::from(e).into_response())
+}
+
+/// Why a request body was not read.
+pub(super) enum BodyError {
+    /// Over [`MAX_FORM_BYTES`]: answered with 413.
+    TooLarge,
+    /// The connection failed mid-body.
+    Unreadable,
+}
+
+/// The whole body, refusing it once it passes [`MAX_FORM_BYTES`].
+pub(super) async fn read_limited(body: Body) -> Result<Bytes, BodyError> {
+    match Limited::new(body, MAX_FORM_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Unreadable),
+    }
+}
+
+/// What every form-posting OAuth endpoint reads: the strictly parsed form, the raw
+/// `Authorization` header and the caller's address. A malformed form is answered here.
+pub struct OAuthForm {
+    pub(super) form: FormParams,
+    authorization: Option<HeaderValue>,
+    pub(super) ip: String,
+}
+
+impl OAuthForm {
+    pub(super) fn authorization(&self) -> Option<&[u8]> {
+        self.authorization.as_ref().map(HeaderValue::as_bytes)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for OAuthForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Response> {
+        let ip = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip().to_string())
+            .unwrap_or_default();
+        let (parts, body) = req.into_parts();
+        let form = read_form(&parts.headers, body).await?;
+        Ok(OAuthForm {
+            form,
+            authorization: parts.headers.get(header::AUTHORIZATION).cloned(),
+            ip,
+        })
+    }
+}

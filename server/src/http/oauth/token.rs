@@ -1,0 +1,44 @@
+//! `POST /oauth/token` (RFC 6749 §3.2); the service dispatches on `grant_type`.
+
+use axum::{
+    Json,
+    extract::State,
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+
+use app::services::oauth::{OAuthService, TokenRequest};
+
+use super::{NO_STORE, error::OAuthResponseError, form::OAuthForm};
+
+/// RFC 6749 §5.1.
+#[derive(Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: i64,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    scope: &'a str,
+}
+
+/// `POST /oauth/token`.
+pub async fn token(State(oauth): State<OAuthService>, request: OAuthForm) -> Response {
+    let token_request = TokenRequest {
+        authorization: request.authorization(),
+        form: &request.form,
+        ip: Some(&request.ip),
+    };
+    match oauth.token(token_request).await {
+        Ok(issued) => (
+            NO_STORE,
+            Json(TokenResponse {
+                access_token: &issued.access_token,
+                token_type: "Bearer",
+                expires_in: issued.expires_in,
+                scope: &issued.scope,
+            }),
+        )
+            .into_response(),
+        Err(e) => OAuthResponseError::from(e).into_response(),
+    }
+}
