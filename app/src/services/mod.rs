@@ -6,6 +6,8 @@ mod error;
 pub mod health;
 pub mod keys;
 pub mod tenant;
+#[cfg(test)]
+mod testkit;
 pub mod tokens;
 
 pub use error::ServiceError;
