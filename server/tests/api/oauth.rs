@@ -265,12 +265,7 @@ async fn every_malformed_request_gets_its_rfc_6749_error() {
     let res = app.token(Some(&auth), &huge).await;
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // GET.
-    let res = app
-        .client
-        .get(app.url("/oauth/token"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.get("/oauth/token").await;
     assert_eq!(res.headers()["allow"], "POST");
     expect_error(res, StatusCode::METHOD_NOT_ALLOWED, "invalid_request").await;
     // No credentials at all: no Basic was tried, so no challenge.
@@ -617,12 +612,7 @@ async fn the_json_variant_of_seed_003() {
     let res = call(json!({ "tenantId": 1 })).await.unwrap();
     assert_eq!(res.status(), 400);
     assert_eq!(res.json::<Value>().await.unwrap()["error"], "Bad Request");
-    let res = app
-        .client
-        .get(app.url("/v1/applications/token"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.get("/v1/applications/token").await;
     assert_eq!(res.status(), 405);
     assert_eq!(res.headers()["allow"], "POST");
     assert_eq!(

@@ -4,6 +4,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use app::{
     domain::jwt::Alg,
+    model::accounts::PortalContext,
     store::{Database, testkit::TestDb},
 };
 use reqwest::{Response, header::HeaderMap};
@@ -28,16 +29,14 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// An unauthenticated GET of `path`.
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
     /// The JSON document an unauthenticated GET of `path` answers with.
     pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.get(path).await.json().await.unwrap()
     }
 
     /// A form POST as OAuth clients send it, with an `Authorization` header when given.
@@ -89,6 +88,14 @@ impl TestApp {
             None,
         )
         .await
+    }
+
+    /// Who the portal sees behind `cookie` (nobody without one), and whether it is a first run.
+    pub async fn portal_context(&self, cookie: Option<&str>) -> PortalContext {
+        use app::server_fns::auth::GetPortalContext;
+        let res = self.call(GetPortalContext::PATH, &[], cookie).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
     }
 
     /// Another server process on the same database, as behind a load balancer.
