@@ -495,24 +495,10 @@ pub async fn change_member(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::testkit::for_each_migrated_engine;
-
-    const PW: &str = "correct horse battery";
-
-    async fn signed_up(db: &Database, email: &str) -> SignedIn {
-        sign_up(
-            db,
-            SignUp {
-                email,
-                name: "",
-                password: PW,
-                ip: None,
-            },
-            1_000,
-        )
-        .await
-        .unwrap()
-    }
+    use crate::{
+        services::testkit::{PASSWORD, signed_up},
+        store::testkit::for_each_migrated_engine,
+    };
 
     #[tokio::test]
     async fn sign_up_makes_the_user_admin_of_a_new_tenant_and_audits_it() {
@@ -522,7 +508,7 @@ mod tests {
                 SignUp {
                     email: "Ann@Example.com",
                     name: "Ann",
-                    password: PW,
+                    password: PASSWORD,
                     ip: Some("10.0.0.1"),
                 },
                 1_000,
@@ -547,13 +533,13 @@ mod tests {
     #[tokio::test]
     async fn emails_are_unique_whatever_their_case() {
         for_each_migrated_engine(|db| async move {
-            signed_up(&db, "ann@example.com").await;
+            signed_up(&db, "ann@example.com", 1_000).await;
             let err = sign_up(
                 &db,
                 SignUp {
                     email: "ANN@example.com",
                     name: "",
-                    password: PW,
+                    password: PASSWORD,
                     ip: None,
                 },
                 2,
@@ -572,15 +558,15 @@ mod tests {
     #[tokio::test]
     async fn sign_in_gives_one_answer_for_unknown_email_and_wrong_password() {
         for_each_migrated_engine(|db| async move {
-            let s = signed_up(&db, "ann@example.com").await;
-            let ok = sign_in(&db, "ANN@example.com", PW, None, 2_000)
+            let s = signed_up(&db, "ann@example.com", 1_000).await;
+            let ok = sign_in(&db, "ANN@example.com", PASSWORD, None, 2_000)
                 .await
                 .unwrap();
             assert_eq!(ok.user_id, s.user_id);
             let wrong = sign_in(&db, "ann@example.com", "wrong password", None, 2_000)
                 .await
                 .unwrap_err();
-            let unknown = sign_in(&db, "bob@example.com", PW, None, 2_000)
+            let unknown = sign_in(&db, "bob@example.com", PASSWORD, None, 2_000)
                 .await
                 .unwrap_err();
             assert_eq!(wrong.to_string(), unknown.to_string());
@@ -593,7 +579,7 @@ mod tests {
     #[tokio::test]
     async fn repeated_failures_are_throttled_per_account_and_per_address() {
         for_each_migrated_engine(|db| async move {
-            signed_up(&db, "ann@example.com").await;
+            signed_up(&db, "ann@example.com", 1_000).await;
             let now = 10_000;
             for _ in 0..MAX_FAILURES_PER_ACCOUNT {
                 let e = sign_in(&db, "ann@example.com", "nope nope", Some("10.0.0.9"), now)
@@ -602,7 +588,7 @@ mod tests {
                 assert!(matches!(e, ServiceError::InvalidCredentials));
             }
             // Even the right password waits now, so guessing cannot continue.
-            let e = sign_in(&db, "ann@example.com", PW, Some("10.0.0.9"), now + 60)
+            let e = sign_in(&db, "ann@example.com", PASSWORD, Some("10.0.0.9"), now + 60)
                 .await
                 .unwrap_err();
             let ServiceError::Throttled { retry_after_secs } = e else {
@@ -613,7 +599,7 @@ mod tests {
             sign_in(
                 &db,
                 "ann@example.com",
-                PW,
+                PASSWORD,
                 Some("10.0.0.9"),
                 now + THROTTLE_WINDOW_SECS + 1,
             )
@@ -649,8 +635,8 @@ mod tests {
     #[tokio::test]
     async fn members_are_added_changed_and_removed_but_the_last_admin_stays() {
         for_each_migrated_engine(|db| async move {
-            let ann = signed_up(&db, "ann@example.com").await;
-            let bob = signed_up(&db, "bob@example.com").await;
+            let ann = signed_up(&db, "ann@example.com", 1_000).await;
+            let bob = signed_up(&db, "bob@example.com", 1_000).await;
             let admin = principal(&db, &ann.user_id, &ann.tenant_id)
                 .await
                 .unwrap()
@@ -732,14 +718,22 @@ mod tests {
     #[tokio::test]
     async fn cli_users_join_a_named_tenant_created_when_missing() {
         for_each_migrated_engine(|db| async move {
-            let a = create_user(&db, "ops@example.com", None, PW, Some("acme"), true, 1)
-                .await
-                .unwrap();
+            let a = create_user(
+                &db,
+                "ops@example.com",
+                None,
+                PASSWORD,
+                Some("acme"),
+                true,
+                1,
+            )
+            .await
+            .unwrap();
             let b = create_user(
                 &db,
                 "dev@example.com",
                 Some("Dev"),
-                PW,
+                PASSWORD,
                 Some("acme"),
                 false,
                 2,
@@ -756,7 +750,7 @@ mod tests {
                 .unwrap()
                 .unwrap();
             assert_eq!((pa.role, pb.role), (Role::Admin, Role::Developer));
-            let own = create_user(&db, "solo@example.com", None, PW, None, false, 3)
+            let own = create_user(&db, "solo@example.com", None, PASSWORD, None, false, 3)
                 .await
                 .unwrap();
             assert_ne!(own.tenant_id, a.tenant_id);

@@ -718,54 +718,17 @@ pub async fn delete_secret(
 mod tests {
     use super::*;
     use crate::{
-        services::accounts::{self, SignUp, principal},
+        services::{
+            accounts::{self, principal},
+            testkit::{NOW, added, admin, draft, hasher},
+        },
         store::testkit::for_each_migrated_engine,
     };
-
-    const NOW: i64 = 1_800_000_000;
-
-    fn hasher() -> SecretHasher {
-        SecretHasher::new([3u8; 32])
-    }
-
-    fn draft(name: &str) -> AppDraft {
-        AppDraft {
-            name: name.into(),
-            description: String::new(),
-            visibility: Visibility::Private,
-            client_type: ClientType::Confidential,
-            tool: false,
-            callback_url: Some("https://app.example.com/callback".into()),
-            scopes: vec![],
-            roles: vec![],
-            token_lifetime_secs: 3600,
-            audiences: vec![],
-        }
-    }
-
-    async fn admin(db: &Database, email: &str) -> Principal {
-        let s = accounts::sign_up(
-            db,
-            SignUp {
-                email,
-                name: "",
-                password: "correct horse battery",
-                ip: None,
-            },
-            NOW,
-        )
-        .await
-        .unwrap();
-        principal(db, &s.user_id, &s.tenant_id)
-            .await
-            .unwrap()
-            .unwrap()
-    }
 
     #[tokio::test]
     async fn activity_names_people_and_clients() {
         for_each_migrated_engine(|db| async move {
-            let ann = admin(&db, "ann@example.com").await;
+            let ann = admin(&db, "ann@example.com", NOW).await;
             let created = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
                 .await
                 .unwrap();
@@ -799,7 +762,7 @@ mod tests {
     #[tokio::test]
     async fn creating_a_confidential_app_shows_its_first_secret_once_and_stores_only_a_hash() {
         for_each_migrated_engine(|db| async move {
-            let ann = admin(&db, "ann@example.com").await;
+            let ann = admin(&db, "ann@example.com", NOW).await;
             let created = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
                 .await
                 .unwrap();
@@ -854,7 +817,7 @@ mod tests {
     #[tokio::test]
     async fn invalid_drafts_name_the_field() {
         for_each_migrated_engine(|db| async move {
-            let ann = admin(&db, "ann@example.com").await;
+            let ann = admin(&db, "ann@example.com", NOW).await;
             let cases: Vec<(AppDraft, &str)> = vec![
                 (
                     AppDraft {
@@ -914,7 +877,7 @@ mod tests {
     #[tokio::test]
     async fn refresh_replaces_atomically_with_or_without_grace() {
         for_each_migrated_engine(|db| async move {
-            let ann = admin(&db, "ann@example.com").await;
+            let ann = admin(&db, "ann@example.com", NOW).await;
             let app = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
                 .await
                 .unwrap();
@@ -1000,7 +963,7 @@ mod tests {
     #[tokio::test]
     async fn concurrent_refreshes_of_one_secret_leave_exactly_one_successor() {
         for_each_migrated_engine(|db| async move {
-            let ann = admin(&db, "ann@example.com").await;
+            let ann = admin(&db, "ann@example.com", NOW).await;
             let app = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
                 .await
                 .unwrap();
@@ -1026,15 +989,17 @@ mod tests {
     #[tokio::test]
     async fn developers_manage_only_their_own_apps_and_other_tenants_apps_do_not_exist() {
         for_each_migrated_engine(|db| async move {
-            let ann = admin(&db, "ann@example.com").await;
-            let bob = admin(&db, "bob@example.com").await;
-            accounts::add_member(&db, &ann, "bob@example.com", Role::Developer, None, NOW)
-                .await
-                .unwrap();
-            let bob_in_ann = principal(&db, &bob.user_id, &ann.tenant_id)
-                .await
-                .unwrap()
-                .unwrap();
+            let ann = admin(&db, "ann@example.com", NOW).await;
+            let bob = admin(&db, "bob@example.com", NOW).await;
+            let bob_in_ann = added(
+                &db,
+                &ann,
+                "bob@example.com",
+                &bob.user_id,
+                Role::Developer,
+                NOW,
+            )
+            .await;
 
             let anns_app = create_app(&db, &hasher(), &ann, draft("Ann's"), None, NOW)
                 .await
@@ -1060,14 +1025,9 @@ mod tests {
                 .unwrap()
                 .app;
             // Nor may one who created it as an admin, once a developer, manage it any more.
-            let cat = admin(&db, "cat@example.com").await;
-            accounts::add_member(&db, &ann, "cat@example.com", Role::Admin, None, NOW)
-                .await
-                .unwrap();
-            let cat_in_ann = principal(&db, &cat.user_id, &ann.tenant_id)
-                .await
-                .unwrap()
-                .unwrap();
+            let cat = admin(&db, "cat@example.com", NOW).await;
+            let cat_in_ann =
+                added(&db, &ann, "cat@example.com", &cat.user_id, Role::Admin, NOW).await;
             let cats_tool = AppDraft {
                 tool: true,
                 ..draft("Cat's bot")
@@ -1199,7 +1159,7 @@ mod tests {
     #[tokio::test]
     async fn added_secrets_honour_expiry_choices_and_deleted_ones_are_gone() {
         for_each_migrated_engine(|db| async move {
-            let ann = admin(&db, "ann@example.com").await;
+            let ann = admin(&db, "ann@example.com", NOW).await;
             let app = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
                 .await
                 .unwrap()

@@ -161,31 +161,20 @@ mod tests {
     async fn admins_see_which_key_signs_through_a_rotation_and_developers_see_none() {
         use crate::{
             domain::{jwt::Alg, membership::Role},
-            services::accounts::{self, SignUp, principal},
+            services::testkit::{NOW, added, admin, signed_up},
         };
-        const NOW: i64 = 1_800_000_000;
         for_each_migrated_engine(|db| async move {
-            let mut people = Vec::new();
-            for email in ["ann@example.com", "dev@example.com"] {
-                let form = SignUp {
-                    email,
-                    name: "",
-                    password: "correct horse battery",
-                    ip: None,
-                };
-                people.push(accounts::sign_up(&db, form, NOW).await.unwrap());
-            }
-            let ann = principal(&db, &people[0].user_id, &people[0].tenant_id)
-                .await
-                .unwrap()
-                .unwrap();
-            accounts::add_member(&db, &ann, "dev@example.com", Role::Developer, None, NOW)
-                .await
-                .unwrap();
-            let dev = principal(&db, &people[1].user_id, &ann.tenant_id)
-                .await
-                .unwrap()
-                .unwrap();
+            let ann = admin(&db, "ann@example.com", NOW).await;
+            let dev = signed_up(&db, "dev@example.com", NOW).await;
+            let dev = added(
+                &db,
+                &ann,
+                "dev@example.com",
+                &dev.user_id,
+                Role::Developer,
+                NOW,
+            )
+            .await;
 
             ensure_signing_key(&db, Alg::Es256, NOW).await.unwrap();
             let rotation = rotate_keys(&db, Alg::EdDsa, 60, NOW + 10).await.unwrap();

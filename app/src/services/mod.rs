@@ -7,5 +7,7 @@ pub mod health;
 pub mod keys;
 pub mod oauth;
 pub mod tenant;
+#[cfg(test)]
+mod testkit;
 
 pub use error::ServiceError;

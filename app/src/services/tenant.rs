@@ -142,30 +142,14 @@ pub async fn delete_scope(
 mod tests {
     use super::*;
     use crate::{
-        domain::membership::Role,
-        services::accounts::{self, SignUp, principal},
+        domain::membership::Role, services::testkit::admin,
         store::testkit::for_each_migrated_engine,
     };
 
     #[tokio::test]
     async fn admins_curate_scopes_and_the_audience() {
         for_each_migrated_engine(|db| async move {
-            let s = accounts::sign_up(
-                &db,
-                SignUp {
-                    email: "ann@example.com",
-                    name: "",
-                    password: "correct horse battery",
-                    ip: None,
-                },
-                1,
-            )
-            .await
-            .unwrap();
-            let ann = principal(&db, &s.user_id, &s.tenant_id)
-                .await
-                .unwrap()
-                .unwrap();
+            let ann = admin(&db, "ann@example.com", 1).await;
             let issuer = "https://id.example.com";
             let t = get_tenant(&db, issuer, &ann).await.unwrap();
             assert_eq!(t.audience, format!("{issuer}/tenants/{}", ann.tenant_id));

@@ -1,28 +1,15 @@
-use app::{
-    model::accounts::PortalContext,
-    server_fns::{
-        auth::{GetPortalContext, SignIn, SignOut},
-        members::{AddMember, ListMembers},
-    },
+use app::server_fns::{
+    auth::{SignIn, SignOut},
+    members::{AddMember, ListMembers},
 };
 use reqwest::StatusCode;
 use serde_json::Value;
 use server_fn::ServerFn;
 
-use crate::helpers::{PASSWORD, session_cookie, spawn_app, spawn_apps, spawn_https_app};
-
-async fn portal_context(app: &crate::helpers::TestApp, cookie: Option<&str>) -> PortalContext {
-    let res = app.call(GetPortalContext::PATH, &[], cookie).await;
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
-}
+use crate::helpers::{PASSWORD, TestApp, session_cookie, spawn_app, spawn_apps, spawn_https_app};
 
 /// A plain HTML form post, as a browser sends before the WASM has loaded.
-async fn form_post(
-    app: &crate::helpers::TestApp,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
+async fn form_post(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
     app.client
         .post(app.url(path))
         .header("accept", "text/html")
@@ -55,7 +42,7 @@ async fn sign_up_starts_a_session_with_a_safe_cookie_and_lands_on_apps() {
         );
 
         let cookie = session_cookie(res.headers()).unwrap();
-        let ctx = portal_context(&app, Some(&cookie)).await;
+        let ctx = app.portal_context(Some(&cookie)).await;
         let viewer = ctx.viewer.expect("signed in");
         assert_eq!(viewer.email, "ann@example.com");
         assert_eq!(viewer.role, app::domain::membership::Role::Admin);
@@ -125,9 +112,9 @@ async fn behind_https_the_cookie_is_secure_and_host_prefixed() {
 #[tokio::test]
 async fn the_first_run_is_announced_until_someone_signs_up() {
     let app = spawn_app().await;
-    assert!(portal_context(&app, None).await.first_run);
+    assert!(app.portal_context(None).await.first_run);
     app.sign_up("ann@example.com").await;
-    let ctx = portal_context(&app, None).await;
+    let ctx = app.portal_context(None).await;
     assert!(!ctx.first_run);
     assert!(ctx.viewer.is_none());
 }
@@ -161,7 +148,7 @@ async fn signing_in_cycles_the_session_id_and_signing_out_ends_it_on_the_server(
     let res = app.call(SignOut::PATH, &[], Some(&second)).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(
-        portal_context(&app, Some(&second)).await.viewer.is_none(),
+        app.portal_context(Some(&second)).await.viewer.is_none(),
         "a replayed cookie is dead"
     );
 }
@@ -259,7 +246,8 @@ async fn developers_get_403_from_admin_server_functions() {
         // The developer's session now points at their own tenant; switch to Ann's.
         let res = app.sign_in("dev@example.com", PASSWORD).await;
         let dev = session_cookie(res.headers()).unwrap();
-        let ann_tenant = portal_context(&app, Some(&admin))
+        let ann_tenant = app
+            .portal_context(Some(&admin))
             .await
             .viewer
             .unwrap()
@@ -272,7 +260,7 @@ async fn developers_get_403_from_admin_server_functions() {
             )
             .await;
         assert_eq!(res.status(), StatusCode::OK);
-        let viewer = portal_context(&app, Some(&dev)).await.viewer.unwrap();
+        let viewer = app.portal_context(Some(&dev)).await.viewer.unwrap();
         assert_eq!(viewer.tenant_id, ann_tenant);
         assert_eq!(viewer.role, app::domain::membership::Role::Developer);
 
@@ -296,7 +284,8 @@ async fn a_tenant_one_is_not_a_member_of_cannot_be_switched_to() {
     let app = spawn_app().await;
     let ann = app.sign_up("ann@example.com").await;
     let bob = app.sign_up("bob@example.com").await;
-    let bob_tenant = portal_context(&app, Some(&bob))
+    let bob_tenant = app
+        .portal_context(Some(&bob))
         .await
         .viewer
         .unwrap()
@@ -317,17 +306,14 @@ async fn sessions_survive_a_restart_and_work_on_a_sibling_process() {
         let cookie = app.sign_up("ann@example.com").await;
         let sibling = app.spawn_sibling().await;
         assert!(
-            portal_context(&sibling, Some(&cookie))
-                .await
-                .viewer
-                .is_some(),
+            sibling.portal_context(Some(&cookie)).await.viewer.is_some(),
             "on {:?}",
             app.engine()
         );
         drop(sibling);
 
         let app = app.restart().await;
-        let ctx = portal_context(&app, Some(&cookie)).await;
+        let ctx = app.portal_context(Some(&cookie)).await;
         assert_eq!(
             ctx.viewer.unwrap().email,
             "ann@example.com",

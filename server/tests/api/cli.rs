@@ -1,32 +1,9 @@
-use std::{
-    io::Write,
-    process::{Command, Output, Stdio},
-};
+use std::process::Command;
 
 use app::store::testkit::TestDb;
 use serde_json::Value;
 
-use crate::helpers::PASSWORD;
-
-/// Runs the `keyport` binary as its own process on `db_url`.
-pub fn keyport(db_url: &str, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keyport"))
-        .args(args)
-        .env("KEYPORT_DATABASE_URL", db_url)
-        .env("KEYPORT_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
+use crate::helpers::{PASSWORD, assert_succeeded, hasher, keyport};
 
 #[tokio::test]
 async fn user_create_reads_the_password_from_stdin_and_prints_json() {
@@ -45,11 +22,7 @@ async fn user_create_reads_the_password_from_stdin_and_prints_json() {
             ],
             &format!("{PASSWORD}\n"),
         );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_succeeded(&out);
         let created: Value = serde_json::from_slice(&out.stdout).unwrap();
         let tenant = created["tenant_id"].as_str().unwrap().to_string();
 
@@ -65,11 +38,7 @@ async fn user_create_reads_the_password_from_stdin_and_prints_json() {
             ],
             PASSWORD,
         );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_succeeded(&out);
         let dev: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(
             dev["tenant_id"],
@@ -154,11 +123,7 @@ async fn client_create_prints_the_ids_and_a_working_secret_once() {
             "apps:write",
         ];
         let out = keyport(&test_db.url, &args, "");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_succeeded(&out);
         let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
         let client_id = printed["client_id"].as_str().unwrap();
         let secret = printed["client_secret"].as_str().unwrap();
@@ -179,11 +144,8 @@ async fn client_create_prints_the_ids_and_a_working_secret_once() {
         let stored = app::store::secrets::list(&test_db.db, client_id)
             .await
             .unwrap();
-        let hasher = app::services::keys::secret_hasher(&test_db.db, None)
-            .await
-            .unwrap();
         assert!(
-            hasher.verify(secret, &stored[0].hash),
+            hasher(&test_db.db).await.verify(secret, &stored[0].hash),
             "the printed secret is the stored one"
         );
         assert!(
@@ -275,11 +237,7 @@ async fn keys_rotate_publishes_a_new_key_and_retires_the_old_one() {
     let test_db = TestDb::sqlite().await;
     let url = test_db.url.as_str();
     let first = keyport(url, &["keys", "rotate", "--lead-secs", "0"], "");
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    assert_succeeded(&first);
     let first: Value = serde_json::from_slice(&first.stdout).unwrap();
     assert_eq!(
         first["retired"],
@@ -288,11 +246,7 @@ async fn keys_rotate_publishes_a_new_key_and_retires_the_old_one() {
     );
 
     let second = keyport(url, &["keys", "rotate", "--signing-alg", "EdDSA"], "");
-    assert!(
-        second.status.success(),
-        "{}",
-        String::from_utf8_lossy(&second.stderr)
-    );
+    assert_succeeded(&second);
     let second: Value = serde_json::from_slice(&second.stdout).unwrap();
     assert_eq!(second["retired"], serde_json::json!([first["kid"]]));
     assert_ne!(second["kid"], first["kid"]);
@@ -308,11 +262,7 @@ async fn migrate_prepares_a_fresh_database_and_is_safe_to_repeat() {
     let url = format!("sqlite://{}", dir.path().join("new/keyport.db").display());
     for _ in 0..2 {
         let out = keyport(&url, &["migrate"], "");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_succeeded(&out);
     }
     let db = app::store::Database::connect(&url).await.unwrap();
     assert!(

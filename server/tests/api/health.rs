@@ -5,7 +5,7 @@ use crate::helpers::{spawn_app, spawn_apps};
 #[tokio::test]
 async fn healthz_says_ok_with_the_version() {
     let app = spawn_app().await;
-    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let res = app.get("/healthz").await;
     assert_eq!(res.status(), 200);
     assert!(
         res.headers()["content-type"]
@@ -21,7 +21,7 @@ async fn healthz_says_ok_with_the_version() {
 #[tokio::test]
 async fn readyz_reports_the_database_engine_on_every_engine() {
     for app in spawn_apps().await {
-        let res = app.client.get(app.url("/readyz")).send().await.unwrap();
+        let res = app.get("/readyz").await;
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["status"], "ready");
@@ -33,7 +33,7 @@ async fn readyz_reports_the_database_engine_on_every_engine() {
 async fn readyz_is_503_in_the_error_shape_when_the_database_is_gone() {
     let app = spawn_app().await;
     app.db.close().await;
-    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let res = app.get("/readyz").await;
     assert_eq!(res.status(), 503);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "unavailable");

@@ -1,92 +1,14 @@
 //! The management API under /api/v1: tool-client tokens and portal sessions, every route's
 //! happy path and errors, and the end-to-end secret lifecycle.
 
-use app::{
-    model::apps::{ClientType, Visibility},
-    services::{accounts, apps, keys},
-    store::{Database, unix_now},
-};
+use app::store::unix_now;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, basic, spawn_app, spawn_apps};
-
-struct Tool {
-    client_id: String,
-    secret: String,
-}
-
-async fn registered(
-    db: &Database,
-    tenant: &str,
-    tool: bool,
-    roles: &[&str],
-    audiences: Vec<String>,
-) -> Tool {
-    let hasher = keys::secret_hasher(db, None).await.unwrap();
-    let tenant_id = accounts::find_or_create_tenant(db, tenant, unix_now())
-        .await
-        .unwrap();
-    let created = apps::create_app_for_tenant(
-        db,
-        &hasher,
-        &tenant_id,
-        apps::AppDraft {
-            name: "deploy bot".into(),
-            description: String::new(),
-            visibility: Visibility::Private,
-            client_type: ClientType::Confidential,
-            tool,
-            callback_url: None,
-            scopes: vec![],
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-            token_lifetime_secs: 3600,
-            audiences,
-        },
-        unix_now(),
-    )
-    .await
-    .unwrap();
-    Tool {
-        client_id: created.app.client_id,
-        secret: created.first_secret.unwrap().plaintext,
-    }
-}
-
-async fn token(app: &TestApp, id: &str, secret: &str, resource: Option<&str>) -> Response {
-    let mut body = "grant_type=client_credentials".to_string();
-    if let Some(r) = resource {
-        body.push_str(&format!("&resource={}", urlencode(r)));
-    }
-    app.client
-        .post(app.url("/oauth/token"))
-        .header("authorization", basic(id, secret))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn urlencode(s: &str) -> String {
-    s.replace(':', "%3A").replace('/', "%2F")
-}
-
-/// A management-API token of a tool client with the admin role in `tenant`.
-async fn admin_token(app: &TestApp, tenant: &str) -> (Tool, String) {
-    let tool = registered(&app.db, tenant, true, &["admin"], vec![]).await;
-    let res = token(
-        app,
-        &tool.client_id,
-        &tool.secret,
-        Some(&app.url("/api/v1")),
-    )
-    .await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
-    (tool, body["access_token"].as_str().unwrap().to_string())
-}
+use crate::helpers::{
+    PASSWORD, admin_tool, basic, client, draft, session_cookie, spawn_app, spawn_apps, user,
+};
 
 fn bearer(req: RequestBuilder, token: &str) -> RequestBuilder {
     req.header("authorization", format!("Bearer {token}"))
@@ -102,7 +24,7 @@ async fn json_of(res: Response, status: StatusCode) -> Value {
 #[tokio::test]
 async fn a_tool_client_manages_an_app_and_its_secrets_end_to_end() {
     for app in spawn_apps().await {
-        let (tool, t) = admin_token(&app, "acme").await;
+        let (tool, t) = app.admin_token("acme").await;
         let res = bearer(app.client.post(app.url("/api/v1/apps")), &t)
             .json(&json!({ "name": "Billing", "scopes": [], "token_lifetime_secs": 900 }))
             .send()
@@ -115,7 +37,12 @@ async fn a_tool_client_manages_an_app_and_its_secrets_end_to_end() {
         assert_eq!(created["visibility"], "private");
         assert_eq!(created["client_type"], "confidential");
         assert!(created["created_at"].as_str().unwrap().ends_with('Z'));
-        assert_eq!(token(&app, &client_id, &first, None).await.status(), 200);
+        assert_eq!(
+            app.client_credentials(&client_id, &first, None)
+                .await
+                .status(),
+            200
+        );
 
         let res = bearer(
             app.client.post(app.url(&format!(
@@ -130,11 +57,18 @@ async fn a_tool_client_manages_an_app_and_its_secrets_end_to_end() {
         let refreshed = json_of(res, StatusCode::CREATED).await;
         let second = refreshed["secret"].as_str().unwrap().to_string();
         assert_eq!(
-            token(&app, &client_id, &first, None).await.status(),
+            app.client_credentials(&client_id, &first, None)
+                .await
+                .status(),
             401,
             "old secret dead at once"
         );
-        assert_eq!(token(&app, &client_id, &second, None).await.status(), 200);
+        assert_eq!(
+            app.client_credentials(&client_id, &second, None)
+                .await
+                .status(),
+            200
+        );
 
         let res = bearer(
             app.client
@@ -161,7 +95,9 @@ async fn a_tool_client_manages_an_app_and_its_secrets_end_to_end() {
         .unwrap();
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         assert_eq!(
-            token(&app, &client_id, &second, None).await.status(),
+            app.client_credentials(&client_id, &second, None)
+                .await
+                .status(),
             401,
             "deleted app's secret"
         );
@@ -246,8 +182,10 @@ async fn only_live_admin_tool_tokens_for_this_api_open_it() {
     json_of(res, StatusCode::UNAUTHORIZED).await;
 
     // A token of the right client for another audience (the tenant's APIs) does not open it.
-    let tool = registered(&app.db, "acme", true, &["admin"], vec![]).await;
-    let res = token(&app, &tool.client_id, &tool.secret, None).await;
+    let tool = admin_tool(&app.db, "acme").await;
+    let res = app
+        .client_credentials(&tool.client_id, &tool.secret, None)
+        .await;
     let other_aud: Value = res.json().await.unwrap();
     let res = bearer(
         app.client.get(&apps_url),
@@ -259,27 +197,24 @@ async fn only_live_admin_tool_tokens_for_this_api_open_it() {
     json_of(res, StatusCode::UNAUTHORIZED).await;
 
     // Only tool clients with the admin role may ask for this API's audience...
-    let plain = registered(&app.db, "acme", false, &["admin"], vec![]).await;
-    let res = token(
-        &app,
-        &plain.client_id,
-        &plain.secret,
-        Some(&app.url("/api/v1")),
-    )
-    .await;
+    let plain = client(&app.db, "acme", draft("deploy bot").roles(&["admin"])).await;
+    let res = app
+        .client_credentials(&plain.client_id, &plain.secret, Some(&app.url("/api/v1")))
+        .await;
     assert_eq!(
         res.json::<Value>().await.unwrap()["error"],
         "invalid_target"
     );
     // ...and a non-tool client that was given the audience anyway is refused with 403.
-    let sneaky = registered(&app.db, "acme", false, &[], vec![app.url("/api/v1")]).await;
-    let res = token(
-        &app,
-        &sneaky.client_id,
-        &sneaky.secret,
-        Some(&app.url("/api/v1")),
+    let sneaky = client(
+        &app.db,
+        "acme",
+        draft("deploy bot").audiences(&[&app.url("/api/v1")]),
     )
     .await;
+    let res = app
+        .client_credentials(&sneaky.client_id, &sneaky.secret, Some(&app.url("/api/v1")))
+        .await;
     let t: Value = res.json().await.unwrap();
     let res = bearer(
         app.client.get(&apps_url),
@@ -291,7 +226,7 @@ async fn only_live_admin_tool_tokens_for_this_api_open_it() {
     json_of(res, StatusCode::FORBIDDEN).await;
 
     // A revoked token stops working.
-    let (tool, t) = admin_token(&app, "acme").await;
+    let (tool, t) = app.admin_token("acme").await;
     assert_eq!(
         bearer(app.client.get(&apps_url), &t)
             .send()
@@ -301,14 +236,12 @@ async fn only_live_admin_tool_tokens_for_this_api_open_it() {
         200
     );
     let res = app
-        .client
-        .post(app.url("/oauth/revoke"))
-        .header("authorization", basic(&tool.client_id, &tool.secret))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("token={t}"))
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/oauth/revoke",
+            Some(&basic(&tool.client_id, &tool.secret)),
+            &format!("token={t}"),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     json_of(
         bearer(app.client.get(&apps_url), &t).send().await.unwrap(),
@@ -320,8 +253,8 @@ async fn only_live_admin_tool_tokens_for_this_api_open_it() {
 #[tokio::test]
 async fn another_tenants_objects_do_not_exist() {
     let app = spawn_app().await;
-    let (_, acme) = admin_token(&app, "acme").await;
-    let (_, other) = admin_token(&app, "other").await;
+    let (_, acme) = app.admin_token("acme").await;
+    let (_, other) = app.admin_token("other").await;
     let res = bearer(app.client.post(app.url("/api/v1/apps")), &acme)
         .json(&json!({ "name": "Mine" }))
         .send()
@@ -356,32 +289,11 @@ async fn another_tenants_objects_do_not_exist() {
 #[tokio::test]
 async fn portal_sessions_have_the_same_permissions_as_in_the_ui() {
     let app = spawn_app().await;
-    let pw = crate::helpers::PASSWORD;
-    accounts::create_user(
-        &app.db,
-        "ann@example.com",
-        None,
-        pw,
-        Some("team"),
-        true,
-        unix_now(),
-    )
-    .await
-    .unwrap();
-    accounts::create_user(
-        &app.db,
-        "dev@example.com",
-        None,
-        pw,
-        Some("team"),
-        false,
-        unix_now(),
-    )
-    .await
-    .unwrap();
-    let session = |res: Response| crate::helpers::session_cookie(res.headers()).expect("signed in");
-    let admin = session(app.sign_in("ann@example.com", pw).await);
-    let dev = session(app.sign_in("dev@example.com", pw).await);
+    user(&app.db, "ann@example.com", "team", true).await;
+    user(&app.db, "dev@example.com", "team", false).await;
+    let session = |res: Response| session_cookie(res.headers()).expect("signed in");
+    let admin = session(app.sign_in("ann@example.com", PASSWORD).await);
+    let dev = session(app.sign_in("dev@example.com", PASSWORD).await);
     let with = |req: RequestBuilder, cookie: &str| req.header("cookie", cookie.to_string());
 
     let res = with(app.client.post(app.url("/api/v1/apps")), &admin)
@@ -468,7 +380,7 @@ async fn portal_sessions_have_the_same_permissions_as_in_the_ui() {
 #[tokio::test]
 async fn bad_input_gets_a_clear_4xx() {
     let app = spawn_app().await;
-    let (_, t) = admin_token(&app, "acme").await;
+    let (_, t) = app.admin_token("acme").await;
     let post = |path: &str| bearer(app.client.post(app.url(path)), &t);
     let raw = |path: &str, body: &'static str| {
         post(path)
@@ -619,7 +531,7 @@ async fn bad_input_gets_a_clear_4xx() {
 #[tokio::test]
 async fn lists_are_paged_in_a_stable_order() {
     let app = spawn_app().await;
-    let (_, t) = admin_token(&app, "acme").await;
+    let (_, t) = app.admin_token("acme").await;
     for n in 0..3 {
         let res = bearer(app.client.post(app.url("/api/v1/apps")), &t)
             .json(&json!({ "name": format!("app {n}") }))
@@ -668,7 +580,7 @@ async fn lists_are_paged_in_a_stable_order() {
 #[tokio::test]
 async fn tenant_and_scopes() {
     let app = spawn_app().await;
-    let (_, t) = admin_token(&app, "acme").await;
+    let (_, t) = app.admin_token("acme").await;
     let res = bearer(app.client.get(app.url("/api/v1/tenant")), &t)
         .send()
         .await
@@ -800,10 +712,7 @@ async fn an_expired_token_is_refused() {
         oauth::AccessClaims,
     };
     let app = spawn_app().await;
-    let tool = registered(&app.db, "acme", true, &["admin"], vec![]).await;
-    let tenant_id = accounts::find_or_create_tenant(&app.db, "acme", unix_now())
-        .await
-        .unwrap();
+    let tool = admin_tool(&app.db, "acme").await;
     // Sign with the server's own key, so only the expiry is wrong.
     let key = app::store::signing_keys::published(&app.db, unix_now())
         .await
@@ -825,7 +734,7 @@ async fn an_expired_token_is_refused() {
         iat: now - 120,
         exp: now - 60,
         jti: "expired".into(),
-        tenant: tenant_id,
+        tenant: tool.tenant_id.clone(),
         roles: vec!["admin".into()],
     };
     let expired = signer.sign(&claims).unwrap();
@@ -848,7 +757,7 @@ async fn an_expired_token_is_refused() {
 #[tokio::test]
 async fn read_change_and_delete_a_secret_through_the_api() {
     let app = spawn_app().await;
-    let (_, t) = admin_token(&app, "acme").await;
+    let (_, t) = app.admin_token("acme").await;
     let res = bearer(app.client.post(app.url("/api/v1/apps")), &t)
         .json(&json!({ "name": "Orders", "visibility": "public", "callback_url": "https://orders.example.com/cb" }))
         .send()
@@ -886,7 +795,10 @@ async fn read_change_and_delete_a_secret_through_the_api() {
         "fields not sent keep their values"
     );
 
-    assert_eq!(token(&app, &id, &secret, None).await.status(), 200);
+    assert_eq!(
+        app.client_credentials(&id, &secret, None).await.status(),
+        200
+    );
     let res = bearer(
         app.client
             .delete(app.url(&format!("/api/v1/apps/{id}/secrets/{secret_id}"))),
@@ -897,7 +809,7 @@ async fn read_change_and_delete_a_secret_through_the_api() {
     .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        token(&app, &id, &secret, None).await.status(),
+        app.client_credentials(&id, &secret, None).await.status(),
         401,
         "stops working at once"
     );
@@ -930,5 +842,9 @@ async fn read_change_and_delete_a_secret_through_the_api() {
     .unwrap();
     json_of(res, StatusCode::CREATED).await;
     let old = added["secret"].as_str().unwrap();
-    assert_eq!(token(&app, &id, old, None).await.status(), 401, "no grace");
+    assert_eq!(
+        app.client_credentials(&id, old, None).await.status(),
+        401,
+        "no grace"
+    );
 }

@@ -4,8 +4,11 @@
 use std::time::Duration;
 
 use app::{
-    model::apps::{ClientType, Visibility},
-    services::{apps, keys, oauth},
+    domain::jwt::Alg,
+    services::{
+        apps, keys,
+        oauth::{self, Clock, ManualClock},
+    },
     store::{
         Database,
         testkit::{POSTGRES_URL_VAR, TestDb},
@@ -13,104 +16,31 @@ use app::{
     },
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
-use jsonwebtoken::{DecodingKey, Validation, jwk::JwkSet};
+use jsonwebtoken::{DecodingKey, Validation};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::{
-    cli::keyport,
-    helpers::{
-        TestApp, basic, spawn_app, spawn_app_polling_every, spawn_app_signing_with, spawn_apps,
-    },
+use crate::helpers::{
+    AppDraftBuilder, Client, TestApp, access_token, admin_of, assert_succeeded, basic, client,
+    create_app, draft, hasher, keyport, spawn_app, spawn_app_polling_every, spawn_app_signing_with,
+    spawn_app_with_clock, spawn_apps, tenant,
 };
 
-struct Client {
-    tenant_id: String,
-    client_id: String,
-    secret: String,
-}
-
-fn draft(name: &str, scopes: &[&str], roles: &[&str]) -> apps::AppDraft {
-    apps::AppDraft {
-        name: name.into(),
-        description: String::new(),
-        visibility: Visibility::Private,
-        client_type: ClientType::Confidential,
-        tool: false,
-        callback_url: None,
-        scopes: scopes.iter().map(|s| s.to_string()).collect(),
-        roles: roles.iter().map(|s| s.to_string()).collect(),
-        token_lifetime_secs: 600,
-        audiences: vec!["https://api.example.com".into()],
-    }
-}
-
-/// A confidential client, as `keyport client create` makes it.
-async fn client(db: &Database, tenant: &str, draft: apps::AppDraft) -> Client {
-    let hasher = keys::secret_hasher(db, None).await.unwrap();
-    let now = unix_now();
-    let tenant_id = app::services::accounts::find_or_create_tenant(db, tenant, now)
-        .await
-        .unwrap();
-    let created = apps::create_app_for_tenant(db, &hasher, &tenant_id, draft, now)
-        .await
-        .unwrap();
-    Client {
-        tenant_id,
-        client_id: created.app.client_id,
-        secret: created.first_secret.unwrap().plaintext,
-    }
-}
-
-async fn admin_of(db: &Database, tenant: &str) -> app::services::accounts::Principal {
-    use app::services::accounts;
-    let created = accounts::create_user(
-        db,
-        &format!("admin@{tenant}.example"),
-        None,
-        crate::helpers::PASSWORD,
-        Some(tenant),
-        true,
-        unix_now(),
-    )
-    .await
-    .unwrap();
-    accounts::principal(db, &created.user_id, &created.tenant_id)
-        .await
-        .unwrap()
-        .unwrap()
+/// This module's apps: tokens that live ten minutes, for the tenant's default audience or
+/// `https://api.example.com`.
+fn oauth_draft(name: &str) -> AppDraftBuilder {
+    draft(name)
+        .token_lifetime_secs(600)
+        .audiences(&["https://api.example.com"])
 }
 
 async fn orders_client(app: &TestApp) -> Client {
     client(
         &app.db,
         "acme",
-        draft("orders", &["orders:read", "orders:write"], &["reader"]),
-    )
-    .await
-}
-
-async fn post_form(app: &TestApp, path: &str, auth: Option<&str>, body: &str) -> Response {
-    let mut req = app
-        .client
-        .post(app.url(path))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_string());
-    if let Some(auth) = auth {
-        req = req.header("authorization", auth);
-    }
-    req.send().await.unwrap()
-}
-
-async fn token(app: &TestApp, auth: Option<&str>, body: &str) -> Response {
-    post_form(app, "/oauth/token", auth, body).await
-}
-
-async fn token_for(app: &TestApp, c: &Client) -> Response {
-    token(
-        app,
-        Some(&basic(&c.client_id, &c.secret)),
-        "grant_type=client_credentials",
+        oauth_draft("orders")
+            .scopes(&["orders:read", "orders:write"])
+            .roles(&["reader"]),
     )
     .await
 }
@@ -139,16 +69,6 @@ async fn expect_invalid_client(res: Response, challenge: bool) {
     expect_error(res, StatusCode::UNAUTHORIZED, "invalid_client").await;
 }
 
-async fn access_token(res: Response) -> String {
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_string()
-}
-
-async fn jwks(app: &TestApp) -> JwkSet {
-    app.get_json("/.well-known/jwks.json").await
-}
-
 /// Verifies a token the way a resource server would, with an independent JWT library.
 async fn verify(app: &TestApp, token: &str, audience: &str) -> Value {
     verify_at(app, app, token, audience).await
@@ -158,7 +78,7 @@ async fn verify(app: &TestApp, token: &str, audience: &str) -> Value {
 async fn verify_at(keys_from: &TestApp, app: &TestApp, token: &str, audience: &str) -> Value {
     let header = jsonwebtoken::decode_header(token).unwrap();
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
-    let set = jwks(keys_from).await;
+    let set = keys_from.jwks().await;
     let jwk = set
         .find(header.kid.as_deref().unwrap())
         .expect("the token's key is published");
@@ -176,7 +96,6 @@ fn default_audience(app: &TestApp, c: &Client) -> String {
 
 #[tokio::test]
 async fn eddsa_and_rs256_servers_issue_tokens_that_verify_through_the_jwks() {
-    use app::domain::jwt::Alg;
     use jsonwebtoken::Algorithm;
     for (alg, expected) in [
         (Alg::EdDsa, Algorithm::EdDSA),
@@ -184,7 +103,7 @@ async fn eddsa_and_rs256_servers_issue_tokens_that_verify_through_the_jwks() {
     ] {
         let app = spawn_app_signing_with(alg).await;
         let c = orders_client(&app).await;
-        let token = access_token(token_for(&app, &c).await).await;
+        let token = access_token(app.token_for(&c).await).await;
         assert_eq!(jsonwebtoken::decode_header(&token).unwrap().alg, expected);
         let claims = verify(&app, &token, &default_audience(&app, &c)).await;
         assert_eq!(claims["client_id"], c.client_id.as_str());
@@ -202,7 +121,7 @@ async fn eddsa_and_rs256_servers_issue_tokens_that_verify_through_the_jwks() {
 async fn basic_and_post_authentication_issue_tokens_that_verify_through_the_jwks() {
     for app in spawn_apps().await {
         let c = orders_client(&app).await;
-        let res = token_for(&app, &c).await;
+        let res = app.token_for(&c).await;
         assert_eq!(res.headers()["cache-control"], "no-store");
         assert_eq!(res.headers()["pragma"], "no-cache");
         let body: Value = res.json().await.unwrap();
@@ -229,7 +148,7 @@ async fn basic_and_post_authentication_issue_tokens_that_verify_through_the_jwks
             "grant_type=client_credentials&client_id={}&client_secret={}&scope=orders%3Aread&resource=https%3A%2F%2Fapi.example.com",
             c.client_id, c.secret
         );
-        let res = token(&app, None, &body).await;
+        let res = app.token(None, &body).await;
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["scope"], "orders:read");
@@ -256,13 +175,15 @@ async fn malformed_basic_headers_are_invalid_client_with_a_challenge() {
         b64(format!("{}:%zz", c.client_id).as_bytes()),
         b64(format!("{}:{}x", c.client_id, c.secret).as_bytes()),
     ] {
-        let res = token(&app, Some(&header), "grant_type=client_credentials").await;
+        let res = app
+            .token(Some(&header), "grant_type=client_credentials")
+            .await;
         expect_invalid_client(res, true).await;
     }
     // Form-urlencoded credentials inside Basic are decoded (RFC 6749 §2.3.1).
     let encoded = b64(format!("{}:{}", c.client_id, c.secret.replace('_', "%5F")).as_bytes());
     assert_eq!(
-        token(&app, Some(&encoded), "grant_type=client_credentials")
+        app.token(Some(&encoded), "grant_type=client_credentials")
             .await
             .status(),
         200
@@ -316,7 +237,7 @@ async fn every_malformed_request_gets_its_rfc_6749_error() {
         ),
     ];
     for (body, code) in cases {
-        let res = token(&app, Some(&auth), &body).await;
+        let res = app.token(Some(&auth), &body).await;
         let got = expect_error(res, StatusCode::BAD_REQUEST, code).await;
         assert!(!got.to_string().contains(&c.secret), "{body}");
     }
@@ -344,20 +265,15 @@ async fn every_malformed_request_gets_its_rfc_6749_error() {
     expect_error(res, StatusCode::BAD_REQUEST, "invalid_request").await;
     // Oversized.
     let huge = format!("grant_type=client_credentials&pad={}", "a".repeat(10_000));
-    let res = token(&app, Some(&auth), &huge).await;
+    let res = app.token(Some(&auth), &huge).await;
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // GET.
-    let res = app
-        .client
-        .get(app.url("/oauth/token"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.get("/oauth/token").await;
     assert_eq!(res.headers()["allow"], "POST");
     expect_error(res, StatusCode::METHOD_NOT_ALLOWED, "invalid_request").await;
     // No credentials at all: no Basic was tried, so no challenge.
     expect_invalid_client(
-        token(&app, None, "grant_type=client_credentials").await,
+        app.token(None, "grant_type=client_credentials").await,
         false,
     )
     .await;
@@ -380,10 +296,10 @@ async fn every_malformed_request_gets_its_rfc_6749_error() {
 #[tokio::test]
 async fn dead_secrets_and_clients_all_get_the_same_invalid_client() {
     for app in spawn_apps().await {
-        let hasher = keys::secret_hasher(&app.db, None).await.unwrap();
+        let hasher = hasher(&app.db).await;
         let admin = admin_of(&app.db, "acme").await;
         let c = orders_client(&app).await;
-        assert_eq!(token_for(&app, &c).await.status(), 200);
+        assert_eq!(app.token_for(&c).await.status(), 200);
 
         // Refreshed with no grace: the old secret is dead at once, the new one works.
         let list = apps::list_secrets(&app.db, &admin, &c.client_id, unix_now())
@@ -401,12 +317,12 @@ async fn dead_secrets_and_clients_all_get_the_same_invalid_client() {
         )
         .await
         .unwrap();
-        expect_invalid_client(token_for(&app, &c).await, true).await;
+        expect_invalid_client(app.token_for(&c).await, true).await;
         let renewed = Client {
             secret: fresh.plaintext.clone(),
             ..c
         };
-        assert_eq!(token_for(&app, &renewed).await.status(), 200);
+        assert_eq!(app.token_for(&renewed).await.status(), 200);
 
         // Refreshed with grace: both work until grace_until.
         let newest = apps::refresh_secret(
@@ -422,7 +338,7 @@ async fn dead_secrets_and_clients_all_get_the_same_invalid_client() {
         .await
         .unwrap();
         assert_eq!(
-            token_for(&app, &renewed).await.status(),
+            app.token_for(&renewed).await.status(),
             200,
             "grace secret still works"
         );
@@ -430,7 +346,7 @@ async fn dead_secrets_and_clients_all_get_the_same_invalid_client() {
             secret: newest.plaintext.clone(),
             ..renewed
         };
-        assert_eq!(token_for(&app, &newest).await.status(), 200);
+        assert_eq!(app.token_for(&newest).await.status(), 200);
 
         // Deleted.
         let list = apps::list_secrets(&app.db, &admin, &newest.client_id, unix_now())
@@ -441,30 +357,30 @@ async fn dead_secrets_and_clients_all_get_the_same_invalid_client() {
                 .await
                 .unwrap();
         }
-        expect_invalid_client(token_for(&app, &newest).await, true).await;
+        expect_invalid_client(app.token_for(&newest).await, true).await;
 
         // Disabled app.
         let d = orders_client(&app).await;
-        assert_eq!(token_for(&app, &d).await.status(), 200);
+        assert_eq!(app.token_for(&d).await.status(), 200);
         apps::set_app_disabled(&app.db, &admin, &d.client_id, true, None, unix_now())
             .await
             .unwrap();
-        expect_invalid_client(token_for(&app, &d).await, true).await;
+        expect_invalid_client(app.token_for(&d).await, true).await;
         apps::set_app_disabled(&app.db, &admin, &d.client_id, false, None, unix_now())
             .await
             .unwrap();
-        assert_eq!(token_for(&app, &d).await.status(), 200);
+        assert_eq!(app.token_for(&d).await.status(), 200);
 
         // Deleted app, unknown client.
         apps::delete_app(&app.db, &admin, &d.client_id, None, unix_now())
             .await
             .unwrap();
-        expect_invalid_client(token_for(&app, &d).await, true).await;
+        expect_invalid_client(app.token_for(&d).await, true).await;
         let unknown = Client {
             client_id: "kpc_0000000000000000000000".into(),
             ..d
         };
-        expect_invalid_client(token_for(&app, &unknown).await, true).await;
+        expect_invalid_client(app.token_for(&unknown).await, true).await;
     }
 }
 
@@ -481,41 +397,31 @@ async fn an_expired_secret_is_invalid_client() {
         .execute(pool)
         .await
         .unwrap();
-    expect_invalid_client(token_for(&app, &c).await, true).await;
+    expect_invalid_client(app.token_for(&c).await, true).await;
 }
 
 #[tokio::test]
 async fn a_public_client_cannot_use_client_credentials() {
     let app = spawn_app().await;
-    let hasher = keys::secret_hasher(&app.db, None).await.unwrap();
-    let tenant_id = app::services::accounts::find_or_create_tenant(&app.db, "acme", unix_now())
-        .await
-        .unwrap();
-    let public = apps::create_app_for_tenant(
+    let tenant_id = tenant(&app.db, "acme").await;
+    let public = create_app(
         &app.db,
-        &hasher,
         &tenant_id,
-        apps::AppDraft {
-            client_type: ClientType::Public,
-            callback_url: Some("https://app.example.com/cb".into()),
-            ..draft("spa", &[], &[])
-        },
-        unix_now(),
+        oauth_draft("spa").public("https://app.example.com/cb"),
     )
-    .await
-    .unwrap();
+    .await;
     let body = format!(
         "grant_type=client_credentials&client_id={}",
         public.app.client_id
     );
-    expect_invalid_client(token(&app, None, &body).await, false).await;
+    expect_invalid_client(app.token(None, &body).await, false).await;
 }
 
 #[tokio::test]
 async fn a_change_through_another_instance_is_seen_within_a_poll() {
     let app = spawn_app().await;
     let c = orders_client(&app).await;
-    assert_eq!(token_for(&app, &c).await.status(), 200, "now cached");
+    assert_eq!(app.token_for(&c).await.status(), 200, "now cached");
     // Another process revokes the secret: only the shared change counter tells this one.
     let Database::Sqlite(pool) = &app.db else {
         unreachable!()
@@ -531,7 +437,7 @@ async fn a_change_through_another_instance_is_seen_within_a_poll() {
         .await
         .unwrap();
     tokio::time::sleep(oauth::POLL_INTERVAL + Duration::from_millis(500)).await;
-    expect_invalid_client(token_for(&app, &c).await, true).await;
+    expect_invalid_client(app.token_for(&c).await, true).await;
 }
 
 #[tokio::test]
@@ -544,9 +450,9 @@ async fn failed_authentications_are_throttled_per_address_and_audited_without_th
         secret: format!("{}x", c.secret),
     };
     for _ in 0..oauth::FAILURES_PER_CLIENT_AND_ADDRESS {
-        expect_invalid_client(token_for(&app, &wrong).await, true).await;
+        expect_invalid_client(app.token_for(&wrong).await, true).await;
     }
-    let res = token_for(&app, &wrong).await;
+    let res = app.token_for(&wrong).await;
     assert!(
         res.headers()["retry-after"]
             .to_str()
@@ -563,7 +469,7 @@ async fn failed_authentications_are_throttled_per_address_and_audited_without_th
     .await;
     // The attacker's address is blocked for this client, even with the right secret...
     assert_eq!(
-        token_for(&app, &c).await.status(),
+        app.token_for(&c).await.status(),
         StatusCode::TOO_MANY_REQUESTS
     );
     // ...but the real client calling from its own address is not.
@@ -605,17 +511,15 @@ async fn introspection_and_revocation() {
     for app in spawn_apps().await {
         let c = orders_client(&app).await;
         let auth = basic(&c.client_id, &c.secret);
-        let issued = access_token(token_for(&app, &c).await).await;
+        let issued = access_token(app.token_for(&c).await).await;
 
-        let res = post_form(&app, "/oauth/introspect", None, &format!("token={issued}")).await;
+        let res = app
+            .post_form("/oauth/introspect", None, &format!("token={issued}"))
+            .await;
         expect_invalid_client(res, false).await;
-        let res = post_form(
-            &app,
-            "/oauth/introspect",
-            Some(&auth),
-            &format!("token={issued}"),
-        )
-        .await;
+        let res = app
+            .post_form("/oauth/introspect", Some(&auth), &format!("token={issued}"))
+            .await;
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["active"], true);
@@ -624,51 +528,51 @@ async fn introspection_and_revocation() {
         assert_eq!(body["aud"], default_audience(&app, &c));
 
         for garbage in ["nonsense", "a.b.c", &format!("{issued}x")] {
-            let res = post_form(
-                &app,
-                "/oauth/introspect",
-                Some(&auth),
-                &format!("token={garbage}"),
-            )
-            .await;
+            let res = app
+                .post_form(
+                    "/oauth/introspect",
+                    Some(&auth),
+                    &format!("token={garbage}"),
+                )
+                .await;
             assert_eq!(
                 res.json::<Value>().await.unwrap(),
                 json!({ "active": false })
             );
         }
         // Another tenant's client learns nothing about this token.
-        let other = client(&app.db, "other", draft("x", &[], &[])).await;
-        let res = post_form(
-            &app,
-            "/oauth/introspect",
-            Some(&basic(&other.client_id, &other.secret)),
-            &format!("token={issued}"),
-        )
-        .await;
+        let other = client(&app.db, "other", oauth_draft("x")).await;
+        let res = app
+            .post_form(
+                "/oauth/introspect",
+                Some(&basic(&other.client_id, &other.secret)),
+                &format!("token={issued}"),
+            )
+            .await;
         assert_eq!(
             res.json::<Value>().await.unwrap(),
             json!({ "active": false })
         );
 
-        let res = post_form(&app, "/oauth/revoke", Some(&auth), "token=unknown").await;
+        let res = app
+            .post_form("/oauth/revoke", Some(&auth), "token=unknown")
+            .await;
         assert_eq!(res.status(), 200);
-        let res = post_form(&app, "/oauth/revoke", None, &format!("token={issued}")).await;
+        let res = app
+            .post_form("/oauth/revoke", None, &format!("token={issued}"))
+            .await;
         assert_eq!(res.status(), 401);
-        let res = post_form(
-            &app,
-            "/oauth/revoke",
-            Some(&auth),
-            &format!("token={issued}&token_type_hint=access_token"),
-        )
-        .await;
+        let res = app
+            .post_form(
+                "/oauth/revoke",
+                Some(&auth),
+                &format!("token={issued}&token_type_hint=access_token"),
+            )
+            .await;
         assert_eq!(res.status(), 200);
-        let res = post_form(
-            &app,
-            "/oauth/introspect",
-            Some(&auth),
-            &format!("token={issued}"),
-        )
-        .await;
+        let res = app
+            .post_form("/oauth/introspect", Some(&auth), &format!("token={issued}"))
+            .await;
         assert_eq!(
             res.json::<Value>().await.unwrap(),
             json!({ "active": false })
@@ -711,12 +615,7 @@ async fn the_json_variant_of_seed_003() {
     let res = call(json!({ "tenantId": 1 })).await.unwrap();
     assert_eq!(res.status(), 400);
     assert_eq!(res.json::<Value>().await.unwrap()["error"], "Bad Request");
-    let res = app
-        .client
-        .get(app.url("/v1/applications/token"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.get("/v1/applications/token").await;
     assert_eq!(res.status(), 405);
     assert_eq!(res.headers()["allow"], "POST");
     assert_eq!(
@@ -750,7 +649,7 @@ async fn discovery_documents_advertise_what_works() {
         oauth["grant_types_supported"],
         json!(["client_credentials"])
     );
-    let set = jwks(&app).await;
+    let set = app.jwks().await;
     assert_eq!(set.keys.len(), 1);
     let raw: Value = app.get_json("/.well-known/jwks.json").await;
     assert!(raw["keys"][0].get("d").is_none(), "no private key material");
@@ -759,26 +658,29 @@ async fn discovery_documents_advertise_what_works() {
 
 #[tokio::test]
 async fn key_rotation_publishes_first_then_signs_and_old_tokens_keep_verifying() {
-    let app = spawn_app().await;
+    // The servers' clock moves when the test says: the lead time passes without a wait.
+    let clock = ManualClock::at_system_time();
+    let app = spawn_app_with_clock(clock.clone()).await;
     let sibling = app.spawn_sibling().await;
     let c = orders_client(&app).await;
     let audience = default_audience(&app, &c);
-    let before = access_token(token_for(&app, &c).await).await;
+    let before = access_token(app.token_for(&c).await).await;
     let old_kid = jsonwebtoken::decode_header(&before).unwrap().kid.unwrap();
 
-    let rotation = keys::rotate_keys(&app.db, app::domain::jwt::Alg::Es256, 3, unix_now())
+    let lead_secs = 60;
+    let rotation = keys::rotate_keys(&app.db, Alg::Es256, lead_secs, clock.now())
         .await
         .unwrap();
     assert_eq!(rotation.retired, vec![old_kid.clone()]);
     tokio::time::sleep(oauth::POLL_INTERVAL + Duration::from_millis(200)).await;
     for instance in [&app, &sibling] {
-        let set = jwks(instance).await;
+        let set = instance.jwks().await;
         assert!(
             set.find(&rotation.new_kid).is_some(),
             "the new key is published at once"
         );
         assert!(set.find(&old_kid).is_some());
-        let during = access_token(token_for(instance, &c).await).await;
+        let during = access_token(instance.token_for(&c).await).await;
         assert_eq!(
             jsonwebtoken::decode_header(&during).unwrap().kid.unwrap(),
             old_kid,
@@ -786,9 +688,16 @@ async fn key_rotation_publishes_first_then_signs_and_old_tokens_keep_verifying()
         );
     }
 
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    clock.advance(lead_secs - 1);
+    let almost = access_token(sibling.token_for(&c).await).await;
+    assert_eq!(
+        kid(&almost),
+        old_kid,
+        "not signing until the lead time has passed"
+    );
+    clock.advance(1);
     for instance in [&app, &sibling] {
-        let after = access_token(token_for(instance, &c).await).await;
+        let after = access_token(instance.token_for(&c).await).await;
         assert_eq!(
             jsonwebtoken::decode_header(&after).unwrap().kid.unwrap(),
             rotation.new_kid
@@ -810,20 +719,16 @@ async fn on_postgresql_another_process_s_key_rotation_holds_at_once() {
     };
     let app = spawn_app_polling_every(db, Duration::from_secs(3600)).await;
     let c = orders_client(&app).await;
-    let old_kid = kid(&access_token(token_for(&app, &c).await).await);
+    let old_kid = kid(&access_token(app.token_for(&c).await).await);
 
     let out = keyport(&app.db_url, &["keys", "rotate", "--lead-secs", "0"], "");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_succeeded(&out);
 
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {
-        let new_kid = kid(&access_token(token_for(&app, &c).await).await);
+        let new_kid = kid(&access_token(app.token_for(&c).await).await);
         if new_kid != old_kid {
-            assert!(jwks(&app).await.find(&new_kid).is_some());
+            assert!(app.jwks().await.find(&new_kid).is_some());
             break;
         }
         assert!(
@@ -843,7 +748,7 @@ async fn secret_use_is_recorded_in_batches() {
     let app = spawn_app().await;
     let c = orders_client(&app).await;
     for _ in 0..3 {
-        assert_eq!(token_for(&app, &c).await.status(), 200);
+        assert_eq!(app.token_for(&c).await.status(), 200);
     }
     let stored = app::store::secrets::list(&app.db, &c.client_id)
         .await

@@ -6,7 +6,7 @@ use crate::helpers::{spawn_app, spawn_apps};
 #[tokio::test]
 async fn landing_page_is_rendered_on_the_server() {
     let app = spawn_app().await;
-    let res = app.client.get(app.url("/")).send().await.unwrap();
+    let res = app.get("/").await;
     assert_eq!(res.status(), 200);
     assert!(
         res.headers()["content-type"]
@@ -27,12 +27,7 @@ async fn landing_page_is_rendered_on_the_server() {
 #[tokio::test]
 async fn unknown_path_is_a_404_page() {
     let app = spawn_app().await;
-    let res = app
-        .client
-        .get(app.url("/no/such/page"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.get("/no/such/page").await;
     assert_eq!(res.status(), 404);
     let html = res.text().await.unwrap();
     assert!(html.contains("Page not found"));

@@ -1,0 +1,85 @@
+//! Fixtures shared by the services' unit tests: a fixed clock and hashing key, people signed
+//! up (each the admin of a tenant of their own) and added to another tenant, and an app draft.
+//! The databases themselves come from `store::testkit`.
+
+use super::{
+    accounts::{self, Principal, SignUp, SignedIn, principal},
+    apps::AppDraft,
+};
+use crate::{
+    domain::{credentials::SecretHasher, membership::Role},
+    model::apps::{ClientType, Visibility},
+    store::Database,
+};
+
+/// The tests' clock, for those that do not count from an earlier time of their own.
+pub const NOW: i64 = 1_800_000_000;
+
+/// A password every sign-up and sign-in in the tests uses.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A secret hasher under a fixed key.
+pub fn hasher() -> SecretHasher {
+    SecretHasher::new([3u8; 32])
+}
+
+/// A private, confidential, non-tool app with a callback URL and nothing else; tests change
+/// what they need with `AppDraft { field, ..draft(name) }`.
+pub fn draft(name: &str) -> AppDraft {
+    AppDraft {
+        name: name.into(),
+        description: String::new(),
+        visibility: Visibility::Private,
+        client_type: ClientType::Confidential,
+        tool: false,
+        callback_url: Some("https://app.example.com/callback".into()),
+        scopes: vec![],
+        roles: vec![],
+        token_lifetime_secs: 3600,
+        audiences: vec![],
+    }
+}
+
+/// Signs `email` up at `now`, with [`PASSWORD`]: a new user, admin of a new tenant.
+pub async fn signed_up(db: &Database, email: &str, now: i64) -> SignedIn {
+    accounts::sign_up(
+        db,
+        SignUp {
+            email,
+            name: "",
+            password: PASSWORD,
+            ip: None,
+        },
+        now,
+    )
+    .await
+    .unwrap()
+}
+
+/// Signs `email` up at `now` and acts as them in their own new tenant, where they are admin.
+pub async fn admin(db: &Database, email: &str, now: i64) -> Principal {
+    let s = signed_up(db, email, now).await;
+    principal(db, &s.user_id, &s.tenant_id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// `by` adds the user `user_id` (who signed up as `email`) to `by`'s tenant with `role`; the
+/// user as they act there.
+pub async fn added(
+    db: &Database,
+    by: &Principal,
+    email: &str,
+    user_id: &str,
+    role: Role,
+    now: i64,
+) -> Principal {
+    accounts::add_member(db, by, email, role, None, now)
+        .await
+        .unwrap();
+    principal(db, user_id, &by.tenant_id)
+        .await
+        .unwrap()
+        .unwrap()
+}

@@ -1,0 +1,271 @@
+//! The real application on 127.0.0.1:0 with a fresh database, and the requests tests send it.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use app::{
+    domain::jwt::Alg,
+    model::accounts::PortalContext,
+    services::oauth::{Clock, ManualClock, SystemClock},
+    store::{Database, testkit::TestDb},
+};
+use reqwest::{Response, header::HeaderMap};
+use server::startup::{Application, Settings};
+use server_fn::ServerFn;
+use tokio::{sync::oneshot, task::JoinHandle};
+
+use super::fixtures::PASSWORD;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: Database,
+    pub db_url: String,
+    /// The OAuth service's time; siblings share it.
+    clock: Arc<dyn Clock>,
+    guard: Option<TestDb>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// An unauthenticated GET of `path`.
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// The JSON document an unauthenticated GET of `path` answers with.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        self.get(path).await.json().await.unwrap()
+    }
+
+    /// A form POST as OAuth clients send it, with an `Authorization` header when given.
+    pub async fn post_form(&self, path: &str, auth: Option<&str>, body: &str) -> Response {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_string());
+        if let Some(auth) = auth {
+            req = req.header("authorization", auth);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub fn engine(&self) -> app::store::Engine {
+        self.db.engine()
+    }
+
+    /// Calls a server function as the portal's own client does (errors keep their status; a
+    /// redirect is a `Location` header), with the session cookie when given.
+    pub async fn call(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Response {
+        let mut req = self.client.post(self.url(path)).form(form);
+        if let Some(cookie) = cookie {
+            req = req.header("cookie", cookie);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Signs up and returns the session cookie (`name=value`).
+    pub async fn sign_up(&self, email: &str) -> String {
+        use app::server_fns::auth::SignUp;
+        let res = self
+            .call(
+                SignUp::PATH,
+                &[("email", email), ("name", ""), ("password", PASSWORD)],
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), 200, "sign-up failed");
+        session_cookie(res.headers()).expect("sign-up sets a session cookie")
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Response {
+        use app::server_fns::auth::SignIn;
+        self.call(
+            SignIn::PATH,
+            &[("email", email), ("password", password)],
+            None,
+        )
+        .await
+    }
+
+    /// Who the portal sees behind `cookie` (nobody without one), and whether it is a first run.
+    pub async fn portal_context(&self, cookie: Option<&str>) -> PortalContext {
+        use app::server_fns::auth::GetPortalContext;
+        let res = self.call(GetPortalContext::PATH, &[], cookie).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    /// Another server process on the same database, as behind a load balancer.
+    pub async fn spawn_sibling(&self) -> TestApp {
+        let tuning = Tuning {
+            clock: self.clock.clone(),
+            ..Tuning::default()
+        };
+        start_with(self.db_url.clone(), None, None, tuning).await
+    }
+
+    /// Stops this server and starts a new one on the same database.
+    pub async fn restart(mut self) -> TestApp {
+        let guard = self.guard.take();
+        let url = self.db_url.clone();
+        self.stop().await;
+        start(url, guard, None).await
+    }
+
+    async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// `name=value` of the session cookie a response sets, if any.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("keyport_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+}
+
+async fn start(db_url: String, guard: Option<TestDb>, issuer: Option<String>) -> TestApp {
+    start_with(db_url, guard, issuer, Tuning::default()).await
+}
+
+/// What a few tests set differently from `keyport serve`'s defaults.
+struct Tuning {
+    change_poll_interval: Duration,
+    signing_alg: Alg,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            change_poll_interval: app::services::oauth::POLL_INTERVAL,
+            signing_alg: Alg::Es256,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+async fn start_with(
+    db_url: String,
+    guard: Option<TestDb>,
+    issuer: Option<String>,
+    tuning: Tuning,
+) -> TestApp {
+    let settings = Settings {
+        database_url: db_url.clone(),
+        addr: "127.0.0.1:0".parse().unwrap(),
+        issuer,
+        site_root: "target/site".into(),
+        secret_hash_key: None,
+        signing_alg: tuning.signing_alg,
+        change_poll_interval: tuning.change_poll_interval,
+        clock: tuning.clock.clone(),
+    };
+    let app = Application::build(settings)
+        .await
+        .expect("application starts");
+    let addr = app.local_addr();
+    let db = app.database().clone();
+    let (tx, rx) = oneshot::channel();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        addr,
+        client,
+        db,
+        db_url,
+        clock: tuning.clock,
+        guard,
+        shutdown: Some(tx),
+        server: Some(server),
+    }
+}
+
+/// The application on a fresh SQLite database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(TestDb::sqlite().await).await
+}
+
+/// The application on the given fresh database.
+pub async fn spawn_app_on(db: TestDb) -> TestApp {
+    start(db.url.clone(), Some(db), None).await
+}
+
+/// The application behind an https issuer, as in production.
+pub async fn spawn_https_app() -> TestApp {
+    let db = TestDb::sqlite().await;
+    start(
+        db.url.clone(),
+        Some(db),
+        Some("https://id.example.com".into()),
+    )
+    .await
+}
+
+/// The application on the given fresh database, reading the change counter only this often:
+/// it learns of other processes' changes from their announcements or not for a long while.
+pub async fn spawn_app_polling_every(db: TestDb, interval: Duration) -> TestApp {
+    let tuning = Tuning {
+        change_poll_interval: interval,
+        ..Tuning::default()
+    };
+    start_with(db.url.clone(), Some(db), None, tuning).await
+}
+
+/// The application on a fresh SQLite database, its OAuth service reading `clock`, which the
+/// test moves instead of sleeping (its siblings read the same clock).
+pub async fn spawn_app_with_clock(clock: ManualClock) -> TestApp {
+    let db = TestDb::sqlite().await;
+    let tuning = Tuning {
+        clock: Arc::new(clock),
+        ..Tuning::default()
+    };
+    start_with(db.url.clone(), Some(db), None, tuning).await
+}
+
+/// The application on a fresh SQLite database whose first signing key is of `alg`.
+pub async fn spawn_app_signing_with(alg: Alg) -> TestApp {
+    let db = TestDb::sqlite().await;
+    let tuning = Tuning {
+        signing_alg: alg,
+        ..Tuning::default()
+    };
+    start_with(db.url.clone(), Some(db), None, tuning).await
+}
+
+/// The application once per configured engine: SQLite, and PostgreSQL when configured.
+pub async fn spawn_apps() -> Vec<TestApp> {
+    let mut apps = Vec::new();
+    for db in TestDb::all().await {
+        apps.push(spawn_app_on(db).await);
+    }
+    apps
+}
