@@ -48,24 +48,21 @@ mod tests {
 
     use crate::{
         domain::{
-            credentials::SecretHasher,
             jwt::Alg,
             oauth::{ErrorCode, FormParams},
         },
-        model::apps::{ClientType, Visibility},
         services::{
-            accounts::{self, Principal, SignUp, principal},
+            accounts::Principal,
             apps::{self, AppDraft, Expiry},
             keys::rotate_keys,
             oauth::{
                 FAILURE_WINDOW_SECS, FAILURES_PER_CLIENT_AND_ADDRESS, IssuedToken, ManualClock,
                 OAuthService, TokenError, TokenRequest,
             },
+            testkit::{NOW, admin, draft, hasher},
         },
         store::{Database, testkit::for_each_migrated_engine},
     };
-
-    const NOW: i64 = 1_800_000_000;
     const IP: &str = "10.0.0.7";
 
     /// A service whose time only moves when the test says, and one confidential client.
@@ -80,11 +77,10 @@ mod tests {
 
     impl Fixture {
         async fn new(db: Database) -> Fixture {
-            let hasher = SecretHasher::new([5u8; 32]);
             let clock = ManualClock::at(NOW);
             let oauth = OAuthService::start(
                 db.clone(),
-                hasher.clone(),
+                hasher(),
                 "https://id.example.com".into(),
                 Alg::Es256,
                 Duration::from_secs(3600),
@@ -92,30 +88,13 @@ mod tests {
             )
             .await
             .unwrap();
-            let form = SignUp {
-                email: "ann@example.com",
-                name: "",
-                password: "correct horse battery",
-                ip: None,
-            };
-            let ann = accounts::sign_up(&db, form, NOW).await.unwrap();
-            let by = principal(&db, &ann.user_id, &ann.tenant_id)
-                .await
-                .unwrap()
-                .unwrap();
+            let by = admin(&db, "ann@example.com", NOW).await;
             let draft = AppDraft {
-                name: "Orders".into(),
-                description: String::new(),
-                visibility: Visibility::Private,
-                client_type: ClientType::Confidential,
-                tool: false,
                 callback_url: None,
-                scopes: vec![],
-                roles: vec![],
                 token_lifetime_secs: 600,
-                audiences: vec![],
+                ..draft("Orders")
             };
-            let created = apps::create_app_for_tenant(&db, &hasher, &ann.tenant_id, draft, NOW)
+            let created = apps::create_app(&db, &hasher(), &by, draft, None, NOW)
                 .await
                 .unwrap();
             Fixture {
@@ -187,7 +166,7 @@ mod tests {
             let f = Fixture::new(db).await;
             let short = apps::add_secret(
                 &f.db,
-                &SecretHasher::new([5u8; 32]),
+                &hasher(),
                 &f.by,
                 &f.client_id,
                 "short-lived",
