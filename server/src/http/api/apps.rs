@@ -1,0 +1,330 @@
+//! `/apps`: registering, reading, changing and deleting apps.
+
+use axum::{
+    Json, Router,
+    extract::{Query, State, rejection::QueryRejection},
+    http::StatusCode,
+    routing::get,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use app::{
+    model::apps::{AppView, ClientType, Visibility},
+    services::apps::{self as service, AppDraft},
+    state::AppState,
+    store::unix_now,
+};
+
+use super::{
+    ErrorResponses,
+    extractors::{ApiPath, Caller, JsonBody},
+    paging::{PageQuery, decode_cursor, page, page_limit},
+    wire::{nullable, rfc3339},
+};
+use crate::http::error::ApiError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/apps", get(list_apps).post(create_app))
+        .route(
+            "/apps/{client_id}",
+            get(get_app).patch(update_app).delete(delete_app),
+        )
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(list_apps, create_app, get_app, update_app, delete_app))]
+pub struct Doc;
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum VisibilityDto {
+    Private,
+    Public,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum ClientTypeDto {
+    Confidential,
+    Public,
+}
+
+impl From<VisibilityDto> for Visibility {
+    fn from(v: VisibilityDto) -> Self {
+        match v {
+            VisibilityDto::Private => Visibility::Private,
+            VisibilityDto::Public => Visibility::Public,
+        }
+    }
+}
+
+impl From<Visibility> for VisibilityDto {
+    fn from(v: Visibility) -> Self {
+        match v {
+            Visibility::Private => VisibilityDto::Private,
+            Visibility::Public => VisibilityDto::Public,
+        }
+    }
+}
+
+impl From<ClientTypeDto> for ClientType {
+    fn from(v: ClientTypeDto) -> Self {
+        match v {
+            ClientTypeDto::Confidential => ClientType::Confidential,
+            ClientTypeDto::Public => ClientType::Public,
+        }
+    }
+}
+
+impl From<ClientType> for ClientTypeDto {
+    fn from(v: ClientType) -> Self {
+        match v {
+            ClientType::Confidential => ClientTypeDto::Confidential,
+            ClientType::Public => ClientTypeDto::Public,
+        }
+    }
+}
+
+/// A registered client.
+#[derive(Debug, Serialize, ToSchema)]
+struct App {
+    client_id: String,
+    name: String,
+    description: String,
+    visibility: VisibilityDto,
+    client_type: ClientTypeDto,
+    tool: bool,
+    callback_url: Option<String>,
+    scopes: Vec<String>,
+    roles: Vec<String>,
+    audiences: Vec<String>,
+    token_lifetime_secs: i64,
+    disabled: bool,
+    created_at: String,
+}
+
+impl From<AppView> for App {
+    fn from(a: AppView) -> Self {
+        App {
+            client_id: a.client_id,
+            name: a.name,
+            description: a.description,
+            visibility: a.visibility.into(),
+            client_type: a.client_type.into(),
+            tool: a.tool,
+            callback_url: a.callback_url,
+            scopes: a.scopes,
+            roles: a.roles,
+            audiences: a.audiences,
+            token_lifetime_secs: a.token_lifetime_secs,
+            disabled: a.disabled,
+            created_at: rfc3339(a.created_at),
+        }
+    }
+}
+
+/// The answer to creating an app: a confidential app's first secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+struct CreatedApp {
+    #[serde(flatten)]
+    app: App,
+    client_secret: Option<String>,
+    secret_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewApp {
+    #[schema(min_length = 1, max_length = 100)]
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    visibility: Option<VisibilityDto>,
+    #[serde(default)]
+    client_type: Option<ClientTypeDto>,
+    #[serde(default)]
+    tool: Option<bool>,
+    #[serde(default)]
+    callback_url: Option<String>,
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+    #[serde(default)]
+    roles: Option<Vec<String>>,
+    #[serde(default)]
+    audiences: Option<Vec<String>>,
+    #[serde(default)]
+    #[schema(minimum = 60, maximum = 3600)]
+    token_lifetime_secs: Option<i64>,
+}
+
+/// Fields to change; the others keep their values.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct AppPatch {
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 100)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    visibility: Option<VisibilityDto>,
+    /// `null` removes the callback URL.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    callback_url: Option<Option<String>>,
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+    #[serde(default)]
+    roles: Option<Vec<String>>,
+    #[serde(default)]
+    audiences: Option<Vec<String>>,
+    #[serde(default)]
+    #[schema(minimum = 60, maximum = 3600)]
+    token_lifetime_secs: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct AppPage {
+    items: Vec<App>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    next_cursor: Option<String>,
+}
+
+/// List the tenant's apps (a developer's session: their own), newest first.
+#[utoipa::path(get, path = "/api/v1/apps", params(PageQuery), security(("bearer" = [])),
+    responses((status = 200, body = AppPage), ErrorResponses))]
+async fn list_apps(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<AppPage>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let limit = page_limit(q.limit)?;
+    let start = decode_cursor(q.cursor.as_deref())?;
+    let apps = service::list_apps(&state.db, &caller.principal).await?;
+    let (items, next_cursor) = page(apps, start, limit);
+    Ok(Json(AppPage {
+        items: items.into_iter().map(App::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Register an app; a confidential app's answer holds its first secret, once.
+#[utoipa::path(post, path = "/api/v1/apps", request_body = NewApp, security(("bearer" = [])),
+    responses((status = 201, body = CreatedApp), ErrorResponses))]
+async fn create_app(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<NewApp>,
+) -> Result<(StatusCode, Json<CreatedApp>), ApiError> {
+    let draft = AppDraft {
+        name: body.name,
+        description: body.description.unwrap_or_default(),
+        visibility: body.visibility.map_or(Visibility::Private, Into::into),
+        client_type: body
+            .client_type
+            .map_or(ClientType::Confidential, Into::into),
+        tool: body.tool.unwrap_or(false),
+        callback_url: body.callback_url,
+        scopes: body.scopes.unwrap_or_default(),
+        roles: body.roles.unwrap_or_default(),
+        token_lifetime_secs: body
+            .token_lifetime_secs
+            .unwrap_or(app::domain::app_rules::DEFAULT_TOKEN_LIFETIME_SECS),
+        audiences: body.audiences.unwrap_or_default(),
+    };
+    let created = service::create_app(
+        &state.db,
+        &state.hasher,
+        &caller.principal,
+        draft,
+        caller.ip.as_deref(),
+        unix_now(),
+    )
+    .await?;
+    let (client_secret, secret_id) = match created.first_secret {
+        Some(s) => (Some(s.plaintext), Some(s.secret.id)),
+        None => (None, None),
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApp {
+            app: created.app.into(),
+            client_secret,
+            secret_id,
+        }),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/apps/{client_id}", params(("client_id" = String, Path)),
+    security(("bearer" = [])), responses((status = 200, body = App), ErrorResponses))]
+async fn get_app(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(client_id): ApiPath<String>,
+) -> Result<Json<App>, ApiError> {
+    Ok(Json(
+        service::get_app(&state.db, &caller.principal, &client_id)
+            .await?
+            .into(),
+    ))
+}
+
+/// Change name, description, visibility, callback URL, scopes, roles, audiences, lifetime.
+#[utoipa::path(patch, path = "/api/v1/apps/{client_id}", params(("client_id" = String, Path)),
+    request_body = AppPatch, security(("bearer" = [])),
+    responses((status = 200, body = App), ErrorResponses))]
+async fn update_app(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(client_id): ApiPath<String>,
+    JsonBody(patch): JsonBody<AppPatch>,
+) -> Result<Json<App>, ApiError> {
+    let current = service::get_app(&state.db, &caller.principal, &client_id).await?;
+    let draft = AppDraft {
+        name: patch.name.unwrap_or(current.name),
+        description: patch.description.unwrap_or(current.description),
+        visibility: patch.visibility.map_or(current.visibility, Into::into),
+        client_type: current.client_type,
+        tool: current.tool,
+        callback_url: patch.callback_url.unwrap_or(current.callback_url),
+        scopes: patch.scopes.unwrap_or(current.scopes),
+        roles: patch.roles.unwrap_or(current.roles),
+        token_lifetime_secs: patch
+            .token_lifetime_secs
+            .unwrap_or(current.token_lifetime_secs),
+        audiences: patch.audiences.unwrap_or(current.audiences),
+    };
+    let updated = service::update_app(
+        &state.db,
+        &caller.principal,
+        &client_id,
+        draft,
+        caller.ip.as_deref(),
+        unix_now(),
+    )
+    .await?;
+    Ok(Json(updated.into()))
+}
+
+/// Delete an app: its client id and secrets stop working at once.
+#[utoipa::path(delete, path = "/api/v1/apps/{client_id}", params(("client_id" = String, Path)),
+    security(("bearer" = [])), responses((status = 204), ErrorResponses))]
+async fn delete_app(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(client_id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    service::delete_app(
+        &state.db,
+        &caller.principal,
+        &client_id,
+        caller.ip.as_deref(),
+        unix_now(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
