@@ -71,8 +71,6 @@ pub async fn create_app(
     use ssr::*;
     let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
     let draft = service::AppDraft {
-        name,
-        description: String::new(),
         visibility: parse_choice(
             &visibility,
             Visibility::parse,
@@ -87,10 +85,7 @@ pub async fn create_app(
         )?,
         tool: ticked(&tool),
         callback_url: Some(callback_url),
-        scopes: Vec::new(),
-        roles: Vec::new(),
-        token_lifetime_secs: crate::domain::app_rules::DEFAULT_TOKEN_LIFETIME_SECS,
-        audiences: Vec::new(),
+        ..service::AppDraft::new(name)
     };
     let created = service::create_app(
         &state.db,

@@ -13,8 +13,9 @@ use crate::{
     domain::{
         FieldError,
         app_rules::{
-            AppName, DEFAULT_SECRET_LIFETIME_SECS, EXPIRY_WARNING_SECS, SecretStatus, check_grace,
-            check_secret_expiry, check_token_lifetime, secret_works_at,
+            AppName, DEFAULT_SECRET_LIFETIME_SECS, DEFAULT_TOKEN_LIFETIME_SECS,
+            EXPIRY_WARNING_SECS, SecretStatus, check_grace, check_secret_expiry,
+            check_token_lifetime, secret_works_at,
         },
         callback::CallbackUrl,
         credentials::{SecretHasher, generate_client_id, generate_secret},
@@ -47,6 +48,27 @@ pub struct AppDraft {
     pub token_lifetime_secs: i64,
     /// Audiences the app may ask tokens for besides its tenant's default.
     pub audiences: Vec<String>,
+}
+
+impl AppDraft {
+    /// An app with nothing chosen but its name: private, confidential (so it gets a first
+    /// secret), not a tool client, no callback URL, scopes, roles or extra audiences, and
+    /// tokens that live the default hour. The portal, the REST API and the command line all
+    /// start from here, so an app's defaults do not depend on where it was made.
+    pub fn new(name: impl Into<String>) -> AppDraft {
+        AppDraft {
+            name: name.into(),
+            description: String::new(),
+            visibility: Visibility::Private,
+            client_type: ClientType::Confidential,
+            tool: false,
+            callback_url: None,
+            scopes: Vec::new(),
+            roles: Vec::new(),
+            token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
+            audiences: Vec::new(),
+        }
+    }
 }
 
 /// When a new secret expires: a year from now by default, a chosen time, or never.
@@ -730,16 +752,8 @@ mod tests {
 
     fn draft(name: &str) -> AppDraft {
         AppDraft {
-            name: name.into(),
-            description: String::new(),
-            visibility: Visibility::Private,
-            client_type: ClientType::Confidential,
-            tool: false,
             callback_url: Some("https://app.example.com/callback".into()),
-            scopes: vec![],
-            roles: vec![],
-            token_lifetime_secs: 3600,
-            audiences: vec![],
+            ..AppDraft::new(name)
         }
     }
 
@@ -760,6 +774,29 @@ mod tests {
             .await
             .unwrap()
             .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_app_given_only_a_name_gets_the_defaults() {
+        for_each_migrated_engine(|db| async move {
+            let ann = admin(&db, "ann@example.com").await;
+            let created = create_app(&db, &hasher(), &ann, AppDraft::new("Billing"), None, NOW)
+                .await
+                .unwrap();
+            let app = created.app;
+            assert_eq!(
+                (app.visibility, app.client_type, app.tool),
+                (Visibility::Private, ClientType::Confidential, false)
+            );
+            assert_eq!(app.callback_url, None);
+            assert_eq!(app.token_lifetime_secs, DEFAULT_TOKEN_LIFETIME_SECS);
+            assert!(app.scopes.is_empty() && app.roles.is_empty() && app.audiences.is_empty());
+            assert!(
+                created.first_secret.is_some(),
+                "a confidential app's first secret"
+            );
+        })
+        .await;
     }
 
     #[tokio::test]

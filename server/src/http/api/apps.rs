@@ -160,6 +160,27 @@ struct NewApp {
     token_lifetime_secs: Option<i64>,
 }
 
+impl From<NewApp> for AppDraft {
+    /// What the body leaves out keeps [`AppDraft::new`]'s default.
+    fn from(body: NewApp) -> AppDraft {
+        let default = AppDraft::new(body.name);
+        AppDraft {
+            name: default.name,
+            description: body.description.unwrap_or(default.description),
+            visibility: body.visibility.map_or(default.visibility, Into::into),
+            client_type: body.client_type.map_or(default.client_type, Into::into),
+            tool: body.tool.unwrap_or(default.tool),
+            callback_url: body.callback_url.or(default.callback_url),
+            scopes: body.scopes.unwrap_or(default.scopes),
+            roles: body.roles.unwrap_or(default.roles),
+            token_lifetime_secs: body
+                .token_lifetime_secs
+                .unwrap_or(default.token_lifetime_secs),
+            audiences: body.audiences.unwrap_or(default.audiences),
+        }
+    }
+}
+
 /// Fields to change; the others keep their values.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -220,27 +241,11 @@ async fn create_app(
     caller: Caller,
     JsonBody(body): JsonBody<NewApp>,
 ) -> Result<(StatusCode, Json<CreatedApp>), ApiError> {
-    let draft = AppDraft {
-        name: body.name,
-        description: body.description.unwrap_or_default(),
-        visibility: body.visibility.map_or(Visibility::Private, Into::into),
-        client_type: body
-            .client_type
-            .map_or(ClientType::Confidential, Into::into),
-        tool: body.tool.unwrap_or(false),
-        callback_url: body.callback_url,
-        scopes: body.scopes.unwrap_or_default(),
-        roles: body.roles.unwrap_or_default(),
-        token_lifetime_secs: body
-            .token_lifetime_secs
-            .unwrap_or(app::domain::app_rules::DEFAULT_TOKEN_LIFETIME_SECS),
-        audiences: body.audiences.unwrap_or_default(),
-    };
     let created = service::create_app(
         &state.db,
         &state.hasher,
         &caller.principal,
-        draft,
+        body.into(),
         caller.ip.as_deref(),
         unix_now(),
     )
