@@ -20,6 +20,7 @@ use crate::{
         callback::CallbackUrl,
         credentials::{SecretHasher, generate_client_id, generate_secret},
         membership::Role,
+        paging::{Page, PageRequest},
         scopes::check_scope_name,
     },
     model::apps::{
@@ -417,6 +418,15 @@ pub async fn list_apps(db: &Database, by: &Principal) -> Result<Vec<AppView>, Se
         .into_iter()
         .map(view)
         .collect()
+}
+
+/// One page of [`list_apps`].
+pub async fn list_apps_page(
+    db: &Database,
+    by: &Principal,
+    page: PageRequest,
+) -> Result<Page<AppView>, ServiceError> {
+    Ok(page.slice(list_apps(db, by).await?))
 }
 
 pub async fn get_app(

@@ -1,15 +1,11 @@
 //! `/apps`: registering, reading, changing and deleting apps.
 
-use axum::{
-    Json, Router,
-    extract::{Query, State, rejection::QueryRejection},
-    http::StatusCode,
-    routing::get,
-};
+use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use app::{
+    domain::paging::PageRequest,
     model::apps::{AppView, ClientType, Visibility},
     services::apps::{self as service, AppDraft},
     state::AppState,
@@ -18,8 +14,8 @@ use app::{
 
 use super::{
     ErrorResponses,
-    extractors::{ApiPath, Caller, JsonBody},
-    paging::{PageQuery, decode_cursor, page, page_limit},
+    extractors::{ApiPath, ApiQuery, Caller, JsonBody},
+    paging::PageQuery,
     wire::{nullable, rfc3339},
 };
 use crate::http::error::ApiError;
@@ -220,16 +216,13 @@ struct AppPage {
 async fn list_apps(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<PageQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<AppPage>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let limit = page_limit(q.limit)?;
-    let start = decode_cursor(q.cursor.as_deref())?;
-    let apps = service::list_apps(&state.db, &caller.principal).await?;
-    let (items, next_cursor) = page(apps, start, limit);
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let apps = service::list_apps_page(&state.db, &caller.principal, page).await?;
     Ok(Json(AppPage {
-        items: items.into_iter().map(App::from).collect(),
-        next_cursor,
+        items: apps.items.into_iter().map(App::from).collect(),
+        next_cursor: apps.next_cursor,
     }))
 }
 

@@ -1,19 +1,14 @@
 //! `/audit`: the audit log, a page at a time.
 
-use axum::{
-    Json, Router,
-    extract::{Query, State, rejection::QueryRejection},
-    routing::get,
-};
+use axum::{Json, Router, extract::State, routing::get};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use app::{services::apps as service, state::AppState, store::audit};
+use app::{domain::paging::PageRequest, services::apps as service, state::AppState, store::audit};
 
 use super::{
     ErrorResponses,
-    extractors::Caller,
-    paging::{decode_cursor, page, page_limit},
+    extractors::{ApiQuery, Caller},
     wire::rfc3339,
 };
 use crate::http::error::ApiError;
@@ -61,14 +56,12 @@ struct AuditQuery {
 async fn list_audit(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<AuditQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let limit = page_limit(q.limit)?;
-    let start = decode_cursor(q.cursor.as_deref())?;
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let by = &caller.principal;
     // Read enough rows to serve the page; the store keeps newest first.
-    let wanted = (start + limit + 1) as i64;
+    let wanted = i64::try_from(page.items_needed()).unwrap_or(i64::MAX);
     let rows = match q.app.as_deref().filter(|a| !a.is_empty()) {
         Some(client_id) => {
             // Admins may read the history of a deleted app of their tenant too; others only
@@ -87,9 +80,11 @@ async fn list_audit(
         }
     }
     .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let (rows, next_cursor) = page(rows, start, limit);
+    let rows = page.slice(rows);
     Ok(Json(AuditPage {
+        next_cursor: rows.next_cursor,
         items: rows
+            .items
             .into_iter()
             .map(|e| AuditEvent {
                 id: e.id,
@@ -102,6 +97,5 @@ async fn list_audit(
                 ip: e.ip,
             })
             .collect(),
-        next_cursor,
     }))
 }
