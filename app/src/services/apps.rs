@@ -747,27 +747,28 @@ pub async fn delete_secret(
 }
 
 #[cfg(test)]
-mod tests {
+// Its helpers (a signed-up admin, a draft, a hasher) serve the other services' tests too.
+pub(super) mod tests {
     use super::*;
     use crate::{
         services::accounts::{self, SignUp, principal},
         store::testkit::for_each_migrated_engine,
     };
 
-    const NOW: i64 = 1_800_000_000;
+    pub(crate) const NOW: i64 = 1_800_000_000;
 
-    fn hasher() -> SecretHasher {
+    pub(crate) fn hasher() -> SecretHasher {
         SecretHasher::new([3u8; 32])
     }
 
-    fn draft(name: &str) -> AppDraft {
+    pub(crate) fn draft(name: &str) -> AppDraft {
         AppDraft {
             callback_url: Some("https://app.example.com/callback".into()),
             ..AppDraft::new(name)
         }
     }
 
-    async fn admin(db: &Database, email: &str) -> Principal {
+    pub(crate) async fn admin(db: &Database, email: &str) -> Principal {
         let s = accounts::sign_up(
             db,
             SignUp {
