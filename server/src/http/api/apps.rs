@@ -7,7 +7,7 @@ use utoipa::{OpenApi, ToSchema};
 use app::{
     domain::paging::PageRequest,
     model::apps::{AppView, ClientType, Visibility},
-    services::apps::{self as service, AppDraft},
+    services::apps::{self as service, AppChanges, AppDraft},
     state::AppState,
     store::unix_now,
 };
@@ -203,6 +203,21 @@ struct AppPatch {
     token_lifetime_secs: Option<i64>,
 }
 
+impl From<AppPatch> for AppChanges {
+    fn from(patch: AppPatch) -> AppChanges {
+        AppChanges {
+            name: patch.name,
+            description: patch.description,
+            visibility: patch.visibility.map(Into::into),
+            callback_url: patch.callback_url,
+            scopes: patch.scopes,
+            roles: patch.roles,
+            audiences: patch.audiences,
+            token_lifetime_secs: patch.token_lifetime_secs,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 struct AppPage {
     items: Vec<App>,
@@ -281,26 +296,11 @@ async fn update_app(
     ApiPath(client_id): ApiPath<String>,
     JsonBody(patch): JsonBody<AppPatch>,
 ) -> Result<Json<App>, ApiError> {
-    let current = service::get_app(&state.db, &caller.principal, &client_id).await?;
-    let draft = AppDraft {
-        name: patch.name.unwrap_or(current.name),
-        description: patch.description.unwrap_or(current.description),
-        visibility: patch.visibility.map_or(current.visibility, Into::into),
-        client_type: current.client_type,
-        tool: current.tool,
-        callback_url: patch.callback_url.unwrap_or(current.callback_url),
-        scopes: patch.scopes.unwrap_or(current.scopes),
-        roles: patch.roles.unwrap_or(current.roles),
-        token_lifetime_secs: patch
-            .token_lifetime_secs
-            .unwrap_or(current.token_lifetime_secs),
-        audiences: patch.audiences.unwrap_or(current.audiences),
-    };
     let updated = service::update_app(
         &state.db,
         &caller.principal,
         &client_id,
-        draft,
+        patch.into(),
         caller.ip.as_deref(),
         unix_now(),
     )
