@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use app::{
-    model::tenant::TenantView, services::tenant as tenant_service, state::AppState, store::unix_now,
+    model::tenant::TenantView,
+    services::tenant::{self as tenant_service, TenantChanges},
+    state::AppState,
+    store::unix_now,
 };
 
 use super::{
@@ -73,19 +76,14 @@ async fn update_tenant(
     caller: Caller,
     JsonBody(patch): JsonBody<TenantPatch>,
 ) -> Result<Json<Tenant>, ApiError> {
-    let current = tenant_service::get_tenant(&state.db, &state.issuer, &caller.principal).await?;
-    let name = patch.name.unwrap_or(current.name);
-    let audience = match patch.audience {
-        None if current.audience_is_default => String::new(),
-        None => current.audience,
-        Some(audience) => audience.unwrap_or_default(),
-    };
     let updated = tenant_service::update_tenant(
         &state.db,
         &state.issuer,
         &caller.principal,
-        &name,
-        &audience,
+        TenantChanges {
+            name: patch.name,
+            audience: patch.audience,
+        },
         caller.ip.as_deref(),
         unix_now(),
     )
