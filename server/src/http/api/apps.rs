@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use app::{
-    domain::paging::PageRequest,
+    domain::paging::{Page, PageRequest},
     model::apps::{AppView, ClientType, Visibility},
     services::apps::{self as service, AppChanges, AppDraft},
     state::AppState,
@@ -130,6 +130,20 @@ struct CreatedApp {
     secret_id: Option<String>,
 }
 
+impl From<service::CreatedApp> for CreatedApp {
+    fn from(created: service::CreatedApp) -> Self {
+        let (client_secret, secret_id) = match created.first_secret {
+            Some(s) => (Some(s.plaintext), Some(s.secret.id)),
+            None => (None, None),
+        };
+        CreatedApp {
+            app: created.app.into(),
+            client_secret,
+            secret_id,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewApp {
@@ -225,6 +239,15 @@ struct AppPage {
     next_cursor: Option<String>,
 }
 
+impl From<Page<AppView>> for AppPage {
+    fn from(page: Page<AppView>) -> Self {
+        AppPage {
+            items: page.items.into_iter().map(App::from).collect(),
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
 /// List the tenant's apps (a developer's session: their own), newest first.
 #[utoipa::path(get, path = "/api/v1/apps", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = AppPage), ErrorResponses))]
@@ -235,10 +258,7 @@ async fn list_apps(
 ) -> Result<Json<AppPage>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let apps = service::list_apps_page(&state.db, &caller.principal, page).await?;
-    Ok(Json(AppPage {
-        items: apps.items.into_iter().map(App::from).collect(),
-        next_cursor: apps.next_cursor,
-    }))
+    Ok(Json(apps.into()))
 }
 
 /// Register an app; a confidential app's answer holds its first secret, once.
@@ -258,18 +278,7 @@ async fn create_app(
         unix_now(),
     )
     .await?;
-    let (client_secret, secret_id) = match created.first_secret {
-        Some(s) => (Some(s.plaintext), Some(s.secret.id)),
-        None => (None, None),
-    };
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedApp {
-            app: created.app.into(),
-            client_secret,
-            secret_id,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 #[utoipa::path(get, path = "/api/v1/apps/{client_id}", params(("client_id" = String, Path)),
