@@ -148,11 +148,7 @@ fn one_line(error: app::services::ServiceError) -> String {
 }
 
 async fn create_client(database_url: &str, args: ClientCreateArgs) -> Result<(), String> {
-    use app::{
-        domain::app_rules::DEFAULT_TOKEN_LIFETIME_SECS,
-        model::apps::{ClientType, Visibility},
-        services::{accounts, apps, keys},
-    };
+    use app::services::{accounts, apps, keys};
     let db = app::store::Database::connect(database_url)
         .await
         .map_err(|e| e.to_string())?;
@@ -162,16 +158,10 @@ async fn create_client(database_url: &str, args: ClientCreateArgs) -> Result<(),
         let now = app::store::unix_now();
         let tenant_id = accounts::find_or_create_tenant(&db, &args.tenant, now).await?;
         let draft = apps::AppDraft {
-            name: args.name,
-            description: String::new(),
-            visibility: Visibility::Private,
-            client_type: ClientType::Confidential,
             tool: args.tool,
-            callback_url: None,
             scopes: args.scopes,
             roles: args.roles,
-            token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
-            audiences: Vec::new(),
+            ..apps::AppDraft::new(args.name)
         };
         let created = apps::create_app_for_tenant(&db, &hasher, &tenant_id, draft, now).await?;
         Ok::<_, app::services::ServiceError>((tenant_id, created))

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod jwt;
 pub mod membership;
 pub mod oauth;
+pub mod paging;
 pub mod password;
 pub mod scopes;
 

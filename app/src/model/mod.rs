@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod apps;
+pub mod audit;
 pub mod keys;
 pub mod status;
 pub mod tenant;

@@ -71,8 +71,6 @@ pub async fn create_app(
     use ssr::*;
     let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
     let draft = service::AppDraft {
-        name,
-        description: String::new(),
         visibility: parse_choice(
             &visibility,
             Visibility::parse,
@@ -87,10 +85,7 @@ pub async fn create_app(
         )?,
         tool: ticked(&tool),
         callback_url: Some(callback_url),
-        scopes: Vec::new(),
-        roles: Vec::new(),
-        token_lifetime_secs: crate::domain::app_rules::DEFAULT_TOKEN_LIFETIME_SECS,
-        audiences: Vec::new(),
+        ..service::AppDraft::new(name)
     };
     let created = service::create_app(
         &state.db,
@@ -126,24 +121,31 @@ pub async fn update_app(
 ) -> Result<AppView, AppError> {
     use ssr::*;
     let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
-    let draft = service::AppDraft {
-        name,
-        description,
-        visibility: parse_choice(
+    // The form holds every field, so each one is set.
+    let changes = service::AppChanges {
+        name: Some(name),
+        description: Some(description),
+        visibility: Some(parse_choice(
             &visibility,
             Visibility::parse,
             "visibility",
             "Choose private or public.",
-        )?,
-        client_type: ClientType::Confidential, // fixed at creation; the service keeps the stored one
-        tool: false,
-        callback_url: Some(callback_url),
-        scopes: scopes.split_whitespace().map(str::to_string).collect(),
-        roles: roles.split_whitespace().map(str::to_string).collect(),
-        token_lifetime_secs: parse_number(&token_lifetime_secs, "token_lifetime_secs")?,
-        audiences: audiences.split_whitespace().map(str::to_string).collect(),
+        )?),
+        callback_url: Some(Some(callback_url)),
+        scopes: Some(scopes.split_whitespace().map(str::to_string).collect()),
+        roles: Some(roles.split_whitespace().map(str::to_string).collect()),
+        audiences: Some(audiences.split_whitespace().map(str::to_string).collect()),
+        token_lifetime_secs: Some(parse_number(&token_lifetime_secs, "token_lifetime_secs")?),
     };
-    Ok(service::update_app(&state.db, &by, &client_id, draft, ip.as_deref(), unix_now()).await?)
+    Ok(service::update_app(
+        &state.db,
+        &by,
+        &client_id,
+        changes,
+        ip.as_deref(),
+        unix_now(),
+    )
+    .await?)
 }
 
 #[server]

@@ -15,12 +15,16 @@ pub async fn get_tenant() -> Result<TenantView, AppError> {
 pub async fn update_tenant(name: String, audience: String) -> Result<TenantView, AppError> {
     let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
     let now = crate::store::unix_now();
+    // The form holds both settings; an empty audience means the default one.
+    let changes = crate::services::tenant::TenantChanges {
+        name: Some(name),
+        audience: Some(Some(audience)),
+    };
     Ok(crate::services::tenant::update_tenant(
         &state.db,
         &state.issuer,
         &by,
-        &name,
-        &audience,
+        changes,
         ip.as_deref(),
         now,
     )

@@ -13,12 +13,14 @@ use crate::{
     domain::{
         FieldError,
         app_rules::{
-            AppName, DEFAULT_SECRET_LIFETIME_SECS, EXPIRY_WARNING_SECS, SecretStatus, check_grace,
-            check_secret_expiry, check_token_lifetime, secret_works_at,
+            AppName, DEFAULT_SECRET_LIFETIME_SECS, DEFAULT_TOKEN_LIFETIME_SECS,
+            EXPIRY_WARNING_SECS, SecretStatus, check_grace, check_secret_expiry,
+            check_token_lifetime, secret_works_at,
         },
         callback::CallbackUrl,
         credentials::{SecretHasher, generate_client_id, generate_secret},
         membership::Role,
+        paging::{Page, PageRequest},
         scopes::check_scope_name,
     },
     model::apps::{
@@ -47,6 +49,60 @@ pub struct AppDraft {
     pub token_lifetime_secs: i64,
     /// Audiences the app may ask tokens for besides its tenant's default.
     pub audiences: Vec<String>,
+}
+
+impl AppDraft {
+    /// An app with nothing chosen but its name: private, confidential (so it gets a first
+    /// secret), not a tool client, no callback URL, scopes, roles or extra audiences, and
+    /// tokens that live the default hour. The portal, the REST API and the command line all
+    /// start from here, so an app's defaults do not depend on where it was made.
+    pub fn new(name: impl Into<String>) -> AppDraft {
+        AppDraft {
+            name: name.into(),
+            description: String::new(),
+            visibility: Visibility::Private,
+            client_type: ClientType::Confidential,
+            tool: false,
+            callback_url: None,
+            scopes: Vec::new(),
+            roles: Vec::new(),
+            token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
+            audiences: Vec::new(),
+        }
+    }
+}
+
+/// What a change of an app changes; a field left `None` keeps its value. The client id,
+/// client type, tool flag and owner are fixed when the app is made.
+#[derive(Debug, Clone, Default)]
+pub struct AppChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub visibility: Option<Visibility>,
+    /// `Some(None)` removes the callback URL.
+    pub callback_url: Option<Option<String>>,
+    pub scopes: Option<Vec<String>>,
+    pub roles: Option<Vec<String>>,
+    pub audiences: Option<Vec<String>>,
+    pub token_lifetime_secs: Option<i64>,
+}
+
+impl AppChanges {
+    fn apply_to(self, current: AppDraft) -> AppDraft {
+        AppDraft {
+            name: self.name.unwrap_or(current.name),
+            description: self.description.unwrap_or(current.description),
+            visibility: self.visibility.unwrap_or(current.visibility),
+            callback_url: self.callback_url.unwrap_or(current.callback_url),
+            scopes: self.scopes.unwrap_or(current.scopes),
+            roles: self.roles.unwrap_or(current.roles),
+            audiences: self.audiences.unwrap_or(current.audiences),
+            token_lifetime_secs: self
+                .token_lifetime_secs
+                .unwrap_or(current.token_lifetime_secs),
+            ..current
+        }
+    }
 }
 
 /// When a new secret expires: a year from now by default, a chosen time, or never.
@@ -80,6 +136,22 @@ fn view(row: AppRow) -> Result<AppView, ServiceError> {
         owner_id: row.owner_id,
         created_at: row.created_at,
     })
+}
+
+/// The draft that would make `app` as it is now.
+fn draft_of(app: AppView) -> AppDraft {
+    AppDraft {
+        name: app.name,
+        description: app.description,
+        visibility: app.visibility,
+        client_type: app.client_type,
+        tool: app.tool,
+        callback_url: app.callback_url,
+        scopes: app.scopes,
+        roles: app.roles,
+        token_lifetime_secs: app.token_lifetime_secs,
+        audiences: app.audiences,
+    }
 }
 
 fn secret_view(row: &SecretRow, now: i64) -> SecretView {
@@ -397,6 +469,15 @@ pub async fn list_apps(db: &Database, by: &Principal) -> Result<Vec<AppView>, Se
         .collect()
 }
 
+/// One page of [`list_apps`].
+pub async fn list_apps_page(
+    db: &Database,
+    by: &Principal,
+    page: PageRequest,
+) -> Result<Page<AppView>, ServiceError> {
+    Ok(page.slice(list_apps(db, by).await?))
+}
+
 pub async fn get_app(
     db: &Database,
     by: &Principal,
@@ -420,22 +501,21 @@ async fn app_for_change(
     }
 }
 
-/// Changes an app's editable settings; the client id, type and owner never change.
+/// Changes an app as `changes` says. The app is read, merged with the changes, checked and
+/// written in one transaction with its audit event, holding the app's row meanwhile, so a
+/// concurrent change of another field is neither lost nor undone.
 pub async fn update_app(
     db: &Database,
     by: &Principal,
     client_id: &str,
-    draft: AppDraft,
+    changes: AppChanges,
     ip: Option<&str>,
     now: i64,
 ) -> Result<AppView, ServiceError> {
     let mut tx = db.begin().await?;
+    apps::lock(&mut tx, &by.tenant_id, client_id).await?;
     let mut row = app_for_change(&mut tx, by, client_id).await?;
-    let draft = AppDraft {
-        client_type: ClientType::parse(&row.client_type).unwrap_or(ClientType::Confidential),
-        tool: row.tool,
-        ..draft
-    };
+    let draft = changes.apply_to(draft_of(view(row.clone())?));
     let (name, callback) = validate(&draft)?;
     check_catalogue(db, &by.tenant_id, &draft.scopes).await?;
     row.name = name.as_str().to_string();
@@ -724,6 +804,178 @@ mod tests {
         },
         store::testkit::for_each_migrated_engine,
     };
+
+    #[tokio::test]
+    async fn an_app_given_only_a_name_gets_the_defaults() {
+        for_each_migrated_engine(|db| async move {
+            let ann = admin(&db, "ann@example.com", NOW).await;
+            let created = create_app(&db, &hasher(), &ann, AppDraft::new("Billing"), None, NOW)
+                .await
+                .unwrap();
+            let app = created.app;
+            assert_eq!(
+                (app.visibility, app.client_type, app.tool),
+                (Visibility::Private, ClientType::Confidential, false)
+            );
+            assert_eq!(app.callback_url, None);
+            assert_eq!(app.token_lifetime_secs, DEFAULT_TOKEN_LIFETIME_SECS);
+            assert!(app.scopes.is_empty() && app.roles.is_empty() && app.audiences.is_empty());
+            assert!(
+                created.first_secret.is_some(),
+                "a confidential app's first secret"
+            );
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_change_keeps_what_it_does_not_name_and_commits_with_its_event() {
+        for_each_migrated_engine(|db| async move {
+            let ann = admin(&db, "ann@example.com", NOW).await;
+            let made = AppDraft {
+                description: "Invoices".into(),
+                roles: vec!["reader".into()],
+                audiences: vec!["https://api.example.com".into()],
+                token_lifetime_secs: 900,
+                ..draft("Billing")
+            };
+            let before = create_app(&db, &hasher(), &ann, made, None, NOW)
+                .await
+                .unwrap()
+                .app;
+            let id = before.client_id.clone();
+            let changes = AppChanges {
+                name: Some("Billing v2".into()),
+                callback_url: Some(None),
+                ..AppChanges::default()
+            };
+            let after = update_app(&db, &ann, &id, changes, Some("192.0.2.1"), NOW + 5)
+                .await
+                .unwrap();
+            assert_eq!(
+                after,
+                AppView {
+                    name: "Billing v2".into(),
+                    callback_url: None,
+                    ..before.clone()
+                },
+                "only the named fields change"
+            );
+            assert_eq!(get_app(&db, &ann, &id).await.unwrap(), after);
+            let logged = audit::list_for_target(&db, &ann.tenant_id, &id, 100)
+                .await
+                .unwrap();
+            assert_eq!(logged.len(), 3);
+            let event = &logged[0];
+            assert_eq!(
+                (event.action.as_str(), event.created_at, event.ip.as_deref()),
+                ("app.updated", NOW + 5, Some("192.0.2.1"))
+            );
+            assert_eq!(event.actor_id.as_deref(), Some(ann.user_id.as_str()));
+            assert_eq!(event.detail.as_deref(), Some(r#"{"name":"Billing v2"}"#));
+
+            // A change that breaks a rule leaves the app and the log as they were.
+            let invalid = AppChanges {
+                description: Some("changed".into()),
+                token_lifetime_secs: Some(59),
+                ..AppChanges::default()
+            };
+            let err = update_app(&db, &ann, &id, invalid, None, NOW + 6)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, ServiceError::Invalid(ref f) if f.field == "token_lifetime_secs")
+            );
+            assert_eq!(get_app(&db, &ann, &id).await.unwrap(), after);
+            let logged = audit::list_for_target(&db, &ann.tenant_id, &id, 100)
+                .await
+                .unwrap();
+            assert_eq!(logged.len(), 3, "no event for a change that did not happen");
+
+            // The stored client type is the one checked: a public client keeps needing a URL.
+            let public = AppDraft {
+                client_type: ClientType::Public,
+                ..draft("Mobile")
+            };
+            let public = create_app(&db, &hasher(), &ann, public, None, NOW)
+                .await
+                .unwrap()
+                .app;
+            let no_url = AppChanges {
+                callback_url: Some(None),
+                ..AppChanges::default()
+            };
+            let err = update_app(&db, &ann, &public.client_id, no_url, None, NOW + 7)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, ServiceError::Invalid(ref f) if f.field == "callback_url"));
+
+            let other = admin(&db, "bob@example.com", NOW).await;
+            assert!(matches!(
+                update_app(&db, &other, &id, AppChanges::default(), None, NOW + 8).await,
+                Err(ServiceError::NotFound(_))
+            ));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn concurrent_changes_of_different_fields_all_stay() {
+        for_each_migrated_engine(|db| async move {
+            let ann = admin(&db, "ann@example.com", NOW).await;
+            let id = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
+                .await
+                .unwrap()
+                .app
+                .client_id;
+            let changes = [
+                AppChanges {
+                    description: Some("Invoices".into()),
+                    ..AppChanges::default()
+                },
+                AppChanges {
+                    roles: Some(vec!["reader".into()]),
+                    ..AppChanges::default()
+                },
+                AppChanges {
+                    audiences: Some(vec!["https://api.example.com".into()]),
+                    ..AppChanges::default()
+                },
+                AppChanges {
+                    token_lifetime_secs: Some(600),
+                    ..AppChanges::default()
+                },
+                AppChanges {
+                    visibility: Some(Visibility::Public),
+                    ..AppChanges::default()
+                },
+            ];
+            let attempts = changes
+                .into_iter()
+                .map(|c| update_app(&db, &ann, &id, c, None, NOW + 1));
+            for result in futures::future::join_all(attempts).await {
+                result.unwrap();
+            }
+            let app = get_app(&db, &ann, &id).await.unwrap();
+            assert_eq!(
+                (
+                    app.description.as_str(),
+                    app.roles,
+                    app.audiences,
+                    app.token_lifetime_secs,
+                    app.visibility
+                ),
+                (
+                    "Invoices",
+                    vec!["reader".to_string()],
+                    vec!["https://api.example.com".to_string()],
+                    600,
+                    Visibility::Public
+                )
+            );
+        })
+        .await;
+    }
 
     #[tokio::test]
     async fn activity_names_people_and_clients() {

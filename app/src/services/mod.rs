@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod apps;
+pub mod audit;
 mod error;
 pub mod health;
 pub mod keys;

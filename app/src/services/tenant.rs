@@ -6,12 +6,38 @@ use super::{ServiceError, accounts::Principal};
 use crate::{
     domain::{FieldError, scopes::check_scope_name},
     model::tenant::{ScopeView, TenantView},
-    store::{Database, audit, scopes, tenants},
+    store::{
+        Database, audit, scopes,
+        tenants::{self, TenantRow},
+    },
 };
 
 /// The audience of a tenant that has not chosen one: unique per tenant, under the issuer.
 pub fn default_audience(issuer: &str, tenant_id: &str) -> String {
     format!("{issuer}/tenants/{tenant_id}")
+}
+
+/// What a change of the tenant's settings changes; a field left `None` keeps its value.
+#[derive(Debug, Clone, Default)]
+pub struct TenantChanges {
+    pub name: Option<String>,
+    /// `Some(None)`, or empty: back to the derived default audience.
+    pub audience: Option<Option<String>>,
+}
+
+fn not_found() -> ServiceError {
+    ServiceError::NotFound("No such tenant.".into())
+}
+
+fn view(issuer: &str, tenant: TenantRow) -> TenantView {
+    TenantView {
+        audience_is_default: tenant.audience.is_none(),
+        audience: tenant
+            .audience
+            .unwrap_or_else(|| default_audience(issuer, &tenant.id)),
+        id: tenant.id,
+        name: tenant.name,
+    }
 }
 
 pub async fn get_tenant(
@@ -21,30 +47,33 @@ pub async fn get_tenant(
 ) -> Result<TenantView, ServiceError> {
     let tenant = tenants::get(db, &by.tenant_id)
         .await?
-        .ok_or_else(|| ServiceError::NotFound("No such tenant.".into()))?;
-    let audience_is_default = tenant.audience.is_none();
-    Ok(TenantView {
-        audience: tenant
-            .audience
-            .unwrap_or_else(|| default_audience(issuer, &tenant.id)),
-        audience_is_default,
-        id: tenant.id,
-        name: tenant.name,
-    })
+        .ok_or_else(not_found)?;
+    Ok(view(issuer, tenant))
 }
 
-/// Renames the tenant and sets its default audience (empty: back to the derived one).
-#[allow(clippy::too_many_arguments)]
+/// Renames the tenant and sets its default audience (empty: back to the derived one), as
+/// `changes` says. The settings are read, merged, checked and written in one transaction
+/// with the audit event, holding the tenant's row meanwhile, so a concurrent change of the
+/// other setting is not undone.
 pub async fn update_tenant(
     db: &Database,
     issuer: &str,
     by: &Principal,
-    name: &str,
-    audience: &str,
+    changes: TenantChanges,
     ip: Option<&str>,
     now: i64,
 ) -> Result<TenantView, ServiceError> {
     by.require_admin()?;
+    let mut tx = db.begin().await?;
+    tenants::lock(&mut tx, &by.tenant_id).await?;
+    let current = tenants::get_in(&mut tx, &by.tenant_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let name = changes.name.unwrap_or_else(|| current.name.clone());
+    let audience = changes
+        .audience
+        .unwrap_or_else(|| current.audience.clone())
+        .unwrap_or_default();
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(FieldError::new("name", "Tenant names are 1 to 100 characters.").into());
@@ -63,7 +92,6 @@ pub async fn update_tenant(
     }
     let audience = (!audience.is_empty() && audience != default_audience(issuer, &by.tenant_id))
         .then_some(audience);
-    let mut tx = db.begin().await?;
     tenants::update(&mut tx, &by.tenant_id, name, audience).await?;
     let detail = json!({ "name": name, "audience": audience });
     let event = by
@@ -71,7 +99,14 @@ pub async fn update_tenant(
         .target("tenant", &by.tenant_id);
     audit::record(&mut tx, &event.detail(detail).ip(ip)).await?;
     tx.commit().await?;
-    get_tenant(db, issuer, by).await
+    Ok(view(
+        issuer,
+        TenantRow {
+            name: name.to_string(),
+            audience: audience.map(str::to_string),
+            ..current
+        },
+    ))
 }
 
 pub async fn list_scopes(db: &Database, by: &Principal) -> Result<Vec<ScopeView>, ServiceError> {
@@ -142,9 +177,20 @@ pub async fn delete_scope(
 mod tests {
     use super::*;
     use crate::{
-        domain::membership::Role, services::testkit::admin,
+        domain::membership::Role,
+        services::testkit::{NOW, admin},
         store::testkit::for_each_migrated_engine,
     };
+
+    const ISSUER: &str = "https://id.example.com";
+
+    /// A change of both settings, as the portal's form makes.
+    fn both(name: &str, audience: &str) -> TenantChanges {
+        TenantChanges {
+            name: Some(name.into()),
+            audience: Some(Some(audience.into())),
+        }
+    }
 
     #[tokio::test]
     async fn admins_curate_scopes_and_the_audience() {
@@ -159,8 +205,7 @@ mod tests {
                 &db,
                 issuer,
                 &ann,
-                "Acme",
-                "https://api.acme.example",
+                both("Acme", "https://api.acme.example"),
                 None,
                 2,
             )
@@ -170,7 +215,7 @@ mod tests {
                 (t.name.as_str(), t.audience.as_str(), t.audience_is_default),
                 ("Acme", "https://api.acme.example", false)
             );
-            let t = update_tenant(&db, issuer, &ann, "Acme", "", None, 3)
+            let t = update_tenant(&db, issuer, &ann, both("Acme", ""), None, 3)
                 .await
                 .unwrap();
             assert!(t.audience_is_default);
@@ -197,7 +242,7 @@ mod tests {
                 Err(ServiceError::Forbidden(_))
             ));
             assert!(matches!(
-                update_tenant(&db, issuer, &dev, "X", "", None, 6).await,
+                update_tenant(&db, issuer, &dev, both("X", ""), None, 6).await,
                 Err(ServiceError::Forbidden(_))
             ));
 
@@ -205,6 +250,108 @@ mod tests {
                 .await
                 .unwrap();
             assert!(list_scopes(&db, &ann).await.unwrap().is_empty());
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_change_keeps_the_setting_it_does_not_name_and_commits_with_its_event() {
+        for_each_migrated_engine(|db| async move {
+            let ann = admin(&db, "ann@example.com", NOW).await;
+            let audience = TenantChanges {
+                audience: Some(Some("https://api.acme.example".into())),
+                ..TenantChanges::default()
+            };
+            let before = update_tenant(&db, ISSUER, &ann, audience, None, NOW)
+                .await
+                .unwrap();
+
+            let rename = TenantChanges {
+                name: Some(" Acme ".into()),
+                ..TenantChanges::default()
+            };
+            let renamed = update_tenant(&db, ISSUER, &ann, rename, Some("192.0.2.1"), NOW + 1)
+                .await
+                .unwrap();
+            assert_eq!(
+                renamed,
+                TenantView {
+                    name: "Acme".into(),
+                    ..before.clone()
+                },
+                "the chosen audience stays"
+            );
+            assert_eq!(get_tenant(&db, ISSUER, &ann).await.unwrap(), renamed);
+            let logged = audit::list_for_target(&db, &ann.tenant_id, &ann.tenant_id, 10)
+                .await
+                .unwrap();
+            assert_eq!(logged.len(), 2);
+            assert_eq!(
+                (
+                    logged[0].action.as_str(),
+                    logged[0].created_at,
+                    logged[0].ip.as_deref()
+                ),
+                ("tenant.updated", NOW + 1, Some("192.0.2.1"))
+            );
+            assert_eq!(
+                logged[0].detail.as_deref(),
+                Some(r#"{"audience":"https://api.acme.example","name":"Acme"}"#)
+            );
+
+            let back = TenantChanges {
+                audience: Some(None),
+                ..TenantChanges::default()
+            };
+            let t = update_tenant(&db, ISSUER, &ann, back, None, NOW + 2)
+                .await
+                .unwrap();
+            assert_eq!((t.name.as_str(), t.audience_is_default), ("Acme", true));
+            assert_eq!(t.audience, default_audience(ISSUER, &ann.tenant_id));
+
+            let blank = TenantChanges {
+                name: Some("  ".into()),
+                audience: Some(Some("https://elsewhere.example".into())),
+            };
+            let err = update_tenant(&db, ISSUER, &ann, blank, None, NOW + 3)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, ServiceError::Invalid(ref f) if f.field == "name"));
+            assert_eq!(get_tenant(&db, ISSUER, &ann).await.unwrap(), t);
+            let logged = audit::list_for_target(&db, &ann.tenant_id, &ann.tenant_id, 10)
+                .await
+                .unwrap();
+            assert_eq!(logged.len(), 3, "no event for a refused change");
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn concurrent_changes_of_the_name_and_the_audience_both_stay() {
+        for_each_migrated_engine(|db| async move {
+            let ann = admin(&db, "ann@example.com", NOW).await;
+            // Several rounds: the first may open the pool's connections slowly enough that
+            // the two changes do not overlap.
+            for round in 0..5 {
+                let name = format!("Acme {round}");
+                let audience = format!("https://api{round}.acme.example");
+                let rename = TenantChanges {
+                    name: Some(name.clone()),
+                    ..TenantChanges::default()
+                };
+                let new_audience = TenantChanges {
+                    audience: Some(Some(audience.clone())),
+                    ..TenantChanges::default()
+                };
+                let (a, b) = futures::join!(
+                    update_tenant(&db, ISSUER, &ann, rename, None, NOW),
+                    update_tenant(&db, ISSUER, &ann, new_audience, None, NOW),
+                );
+                a.unwrap();
+                b.unwrap();
+                let t = get_tenant(&db, ISSUER, &ann).await.unwrap();
+                assert_eq!((t.name, t.audience), (name, audience), "round {round}");
+            }
         })
         .await;
     }

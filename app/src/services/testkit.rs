@@ -8,7 +8,6 @@ use super::{
 };
 use crate::{
     domain::{credentials::SecretHasher, membership::Role},
-    model::apps::{ClientType, Visibility},
     store::Database,
 };
 
@@ -23,20 +22,12 @@ pub fn hasher() -> SecretHasher {
     SecretHasher::new([3u8; 32])
 }
 
-/// A private, confidential, non-tool app with a callback URL and nothing else; tests change
-/// what they need with `AppDraft { field, ..draft(name) }`.
+/// A new app's defaults (private, confidential, not a tool, hour-long tokens) with a callback
+/// URL; tests change what they need with `AppDraft { field, ..draft(name) }`.
 pub fn draft(name: &str) -> AppDraft {
     AppDraft {
-        name: name.into(),
-        description: String::new(),
-        visibility: Visibility::Private,
-        client_type: ClientType::Confidential,
-        tool: false,
         callback_url: Some("https://app.example.com/callback".into()),
-        scopes: vec![],
-        roles: vec![],
-        token_lifetime_secs: 3600,
-        audiences: vec![],
+        ..AppDraft::new(name)
     }
 }
 

@@ -80,6 +80,17 @@ pub async fn update(tx: &mut Tx, app: &AppRow) -> Result<(), StoreError> {
     super::changes::bump(tx).await
 }
 
+/// Holds the app's row until `tx` ends, so a change that reads the app, merges and writes it
+/// back cannot interleave with another (portable stand-in for `SELECT … FOR UPDATE`, as
+/// [`super::tenants::lock`]). SQLite's `BEGIN IMMEDIATE` serialises writers already.
+pub async fn lock(tx: &mut Tx, tenant_id: &str, client_id: &str) -> Result<(), StoreError> {
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE apps SET updated_at = updated_at WHERE tenant_id = $1 AND client_id = $2")
+            .bind(tenant_id).bind(client_id).execute(conn).await?;
+    });
+    Ok(())
+}
+
 pub async fn set_disabled(
     tx: &mut Tx,
     client_id: &str,

@@ -28,6 +28,13 @@ pub async fn get(db: &Database, id: &str) -> Result<Option<TenantRow>, StoreErro
     ).bind(id).fetch_optional(pool).await?))
 }
 
+/// As [`get`], inside a transaction that is about to change the tenant.
+pub async fn get_in(tx: &mut Tx, id: &str) -> Result<Option<TenantRow>, StoreError> {
+    Ok(on_tx!(tx, conn => sqlx::query_as(
+        "SELECT id, name, audience, created_at FROM tenants WHERE id = $1"
+    ).bind(id).fetch_optional(conn).await?))
+}
+
 /// Looks a tenant up by id or, failing that, by exact name (for the CLI's `--tenant`).
 pub async fn find_by_id_or_name(db: &Database, key: &str) -> Result<Option<TenantRow>, StoreError> {
     Ok(on_pool!(db, pool => sqlx::query_as(
@@ -36,9 +43,10 @@ pub async fn find_by_id_or_name(db: &Database, key: &str) -> Result<Option<Tenan
     ).bind(key).fetch_optional(pool).await?))
 }
 
-/// Serialises concurrent membership changes of one tenant (portable stand-in for
-/// `SELECT … FOR UPDATE`, which SQLite lacks): without it two admins demoting each other at
-/// once could both see "two admins" and leave none.
+/// Serialises concurrent membership and settings changes of one tenant (portable stand-in
+/// for `SELECT … FOR UPDATE`, which SQLite lacks): without it two admins demoting each other
+/// at once could both see "two admins" and leave none, and two partial changes of the
+/// settings could each write back the other's field as it was.
 pub async fn lock(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
     on_tx!(tx, conn => {
         sqlx::query("UPDATE tenants SET name = name WHERE id = $1").bind(id).execute(conn).await?;
