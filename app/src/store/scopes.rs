@@ -35,6 +35,14 @@ pub async fn list(db: &Database, tenant_id: &str) -> Result<Vec<ScopeRow>, Store
     ).bind(tenant_id).fetch_all(pool).await?))
 }
 
+/// [`list`] inside `tx`, for a check made while `tx` holds a lock: a second connection could
+/// wait on others that wait on that lock.
+pub async fn list_in(tx: &mut Tx, tenant_id: &str) -> Result<Vec<ScopeRow>, StoreError> {
+    Ok(on_tx!(tx, conn => sqlx::query_as(
+        "SELECT name, description, created_at FROM tenant_scopes WHERE tenant_id = $1 ORDER BY name"
+    ).bind(tenant_id).fetch_all(conn).await?))
+}
+
 /// Adds `name` to the catalogue unless it is there already.
 pub async fn ensure(tx: &mut Tx, tenant_id: &str, name: &str, now: i64) -> Result<(), StoreError> {
     on_tx!(tx, conn => {

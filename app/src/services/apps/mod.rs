@@ -1,6 +1,16 @@
 //! Apps and the lifecycle of their secrets. Every change commits together with its audit
 //! event, and a refresh replaces a secret atomically: never neither, never two successors.
 
+mod activity;
+mod drafts;
+mod secrets;
+
+pub use activity::app_activity;
+pub use drafts::{AppChanges, AppDraft};
+use drafts::{draft_of, validate};
+pub use secrets::{Expiry, add_secret, delete_secret, list_secrets, refresh_secret};
+use secrets::{new_secret_row, secret_view};
+
 use std::collections::HashMap;
 
 use serde_json::json;
@@ -12,106 +22,20 @@ use super::{
 use crate::{
     domain::{
         FieldError,
-        app_rules::{
-            AppName, DEFAULT_SECRET_LIFETIME_SECS, DEFAULT_TOKEN_LIFETIME_SECS,
-            EXPIRY_WARNING_SECS, SecretStatus, check_grace, check_secret_expiry,
-            check_token_lifetime, secret_works_at,
-        },
-        callback::CallbackUrl,
-        credentials::{SecretHasher, generate_client_id, generate_secret},
+        app_rules::{DEFAULT_SECRET_LIFETIME_SECS, EXPIRY_WARNING_SECS, secret_works_at},
+        credentials::{SecretHasher, generate_client_id},
         membership::Role,
         paging::{Page, PageRequest},
         scopes::check_scope_name,
     },
-    model::apps::{
-        ActivityView, AppSummary, AppView, ClientType, NewSecret, SecretView, Visibility,
-    },
+    model::apps::{AppSummary, AppView, ClientType, NewSecret, SecretView, Visibility},
     store::{
         Database, StoreError, Tx,
         apps::{self, AppRow},
         audit::{self, Actor, NewEvent},
-        new_id,
-        secrets::{self, SecretRow},
+        secrets::{self as secret_store},
     },
 };
-
-/// What creating an app takes (the portal's Basic info, the API's body).
-#[derive(Debug, Clone)]
-pub struct AppDraft {
-    pub name: String,
-    pub description: String,
-    pub visibility: Visibility,
-    pub client_type: ClientType,
-    pub tool: bool,
-    pub callback_url: Option<String>,
-    pub scopes: Vec<String>,
-    pub roles: Vec<String>,
-    pub token_lifetime_secs: i64,
-    /// Audiences the app may ask tokens for besides its tenant's default.
-    pub audiences: Vec<String>,
-}
-
-impl AppDraft {
-    /// An app with nothing chosen but its name: private, confidential (so it gets a first
-    /// secret), not a tool client, no callback URL, scopes, roles or extra audiences, and
-    /// tokens that live the default hour. The portal, the REST API and the command line all
-    /// start from here, so an app's defaults do not depend on where it was made.
-    pub fn new(name: impl Into<String>) -> AppDraft {
-        AppDraft {
-            name: name.into(),
-            description: String::new(),
-            visibility: Visibility::Private,
-            client_type: ClientType::Confidential,
-            tool: false,
-            callback_url: None,
-            scopes: Vec::new(),
-            roles: Vec::new(),
-            token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
-            audiences: Vec::new(),
-        }
-    }
-}
-
-/// What a change of an app changes; a field left `None` keeps its value. The client id,
-/// client type, tool flag and owner are fixed when the app is made.
-#[derive(Debug, Clone, Default)]
-pub struct AppChanges {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub visibility: Option<Visibility>,
-    /// `Some(None)` removes the callback URL.
-    pub callback_url: Option<Option<String>>,
-    pub scopes: Option<Vec<String>>,
-    pub roles: Option<Vec<String>>,
-    pub audiences: Option<Vec<String>>,
-    pub token_lifetime_secs: Option<i64>,
-}
-
-impl AppChanges {
-    fn apply_to(self, current: AppDraft) -> AppDraft {
-        AppDraft {
-            name: self.name.unwrap_or(current.name),
-            description: self.description.unwrap_or(current.description),
-            visibility: self.visibility.unwrap_or(current.visibility),
-            callback_url: self.callback_url.unwrap_or(current.callback_url),
-            scopes: self.scopes.unwrap_or(current.scopes),
-            roles: self.roles.unwrap_or(current.roles),
-            audiences: self.audiences.unwrap_or(current.audiences),
-            token_lifetime_secs: self
-                .token_lifetime_secs
-                .unwrap_or(current.token_lifetime_secs),
-            ..current
-        }
-    }
-}
-
-/// When a new secret expires: a year from now by default, a chosen time, or never.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expiry {
-    Default,
-    At(i64),
-    Never,
-}
 
 pub struct CreatedApp {
     pub app: AppView,
@@ -138,36 +62,6 @@ fn view(row: AppRow) -> Result<AppView, ServiceError> {
     })
 }
 
-/// The draft that would make `app` as it is now.
-fn draft_of(app: AppView) -> AppDraft {
-    AppDraft {
-        name: app.name,
-        description: app.description,
-        visibility: app.visibility,
-        client_type: app.client_type,
-        tool: app.tool,
-        callback_url: app.callback_url,
-        scopes: app.scopes,
-        roles: app.roles,
-        token_lifetime_secs: app.token_lifetime_secs,
-        audiences: app.audiences,
-    }
-}
-
-fn secret_view(row: &SecretRow, now: i64) -> SecretView {
-    SecretView {
-        id: row.id.clone(),
-        description: row.description.clone(),
-        prefix: row.prefix.clone(),
-        created_at: row.created_at,
-        expires_at: row.expires_at,
-        last_used_at: row.last_used_at,
-        revoked_at: row.revoked_at,
-        grace_until: row.grace_until,
-        status: SecretStatus::at(row.revoked_at, row.grace_until, row.expires_at, now),
-    }
-}
-
 fn split_list(value: &str) -> Vec<String> {
     value.split_whitespace().map(str::to_string).collect()
 }
@@ -179,61 +73,9 @@ fn not_found() -> ServiceError {
 /// Admins manage every app of their tenant; developers only their own, and not tool clients,
 /// which act for the tenant (the tool clients of an admin who became a developer stay with
 /// the admins). To anyone else an app does not exist, so probing ids reveals nothing.
-/// `apps::list` and `secrets::list_for_apps_of` filter by the same rule.
+/// `apps::list` and `secret_store::list_for_apps_of` filter by the same rule.
 fn may_manage(by: &Principal, app: &AppRow) -> bool {
     by.role == Role::Admin || (!app.tool && app.owner_id.as_deref() == Some(by.user_id.as_str()))
-}
-
-fn validate(draft: &AppDraft) -> Result<(AppName, Option<CallbackUrl>), ServiceError> {
-    let name = AppName::parse(&draft.name)?;
-    if draft.description.chars().count() > 1000 {
-        return Err(
-            FieldError::new("description", "Descriptions are at most 1000 characters.").into(),
-        );
-    }
-    let callback = match draft.callback_url.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(url) => Some(CallbackUrl::parse(url)?),
-    };
-    check_token_lifetime(draft.token_lifetime_secs)?;
-    if draft.tool && draft.client_type == ClientType::Public {
-        return Err(FieldError::new(
-            "tool",
-            "A tool client must be confidential: it authenticates with a secret.",
-        )
-        .into());
-    }
-    if draft.client_type == ClientType::Public && callback.is_none() {
-        return Err(FieldError::new(
-            "callback_url",
-            "A public client needs a callback URL: it can only use the code flow.",
-        )
-        .into());
-    }
-    for (field, list) in [("scopes", &draft.scopes), ("roles", &draft.roles)] {
-        if let Some(bad) = list.iter().find(|s| {
-            s.is_empty()
-                || s.chars()
-                    .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\')
-        }) {
-            return Err(FieldError::new(
-                field,
-                format!("{bad:?} is not a valid name: no spaces or quotes."),
-            )
-            .into());
-        }
-    }
-    for audience in &draft.audiences {
-        let ok = url::Url::parse(audience).is_ok_and(|u| u.fragment().is_none());
-        if !ok {
-            return Err(FieldError::new(
-                "audiences",
-                format!("{audience:?} is not an absolute URI such as https://api.example.com."),
-            )
-            .into());
-        }
-    }
-    Ok((name, callback))
 }
 
 /// Records an event about app `target` as part of `tx`.
@@ -248,42 +90,16 @@ async fn record(
     Ok(())
 }
 
-fn new_secret_row(
-    hasher: &SecretHasher,
-    client_id: &str,
-    description: &str,
-    expires_at: Option<i64>,
-    created_by: Option<&str>,
-    now: i64,
-) -> (SecretRow, String) {
-    let plain = generate_secret();
-    let row = SecretRow {
-        id: new_id(),
-        client_id: client_id.to_string(),
-        description: description.trim().to_string(),
-        prefix: plain.display_prefix().to_string(),
-        hash: hasher.hash(plain.expose()),
-        created_at: now,
-        created_by: created_by.map(str::to_string),
-        expires_at,
-        last_used_at: None,
-        revoked_at: None,
-        grace_until: None,
-        replaced_by: None,
-    };
-    (row, plain.expose().to_string())
-}
-
 /// An app may be allowed only scopes from its tenant's catalogue.
 async fn check_catalogue(
-    db: &Database,
+    tx: &mut Tx,
     tenant_id: &str,
     wanted: &[String],
 ) -> Result<(), ServiceError> {
     if wanted.is_empty() {
         return Ok(());
     }
-    let catalogue = crate::store::scopes::list(db, tenant_id).await?;
+    let catalogue = crate::store::scopes::list_in(tx, tenant_id).await?;
     if let Some(missing) = wanted
         .iter()
         .find(|w| !catalogue.iter().any(|c| &c.name == *w))
@@ -295,14 +111,6 @@ async fn check_catalogue(
         .into());
     }
     Ok(())
-}
-
-fn resolve_expiry(expiry: Expiry, now: i64) -> Result<Option<i64>, ServiceError> {
-    Ok(match expiry {
-        Expiry::Default => Some(now + DEFAULT_SECRET_LIFETIME_SECS),
-        Expiry::Never => None,
-        Expiry::At(at) => check_secret_expiry(Some(at), now)?,
-    })
 }
 
 /// Registers an app owned by `by`; a confidential app gets its first secret, shown once.
@@ -354,8 +162,6 @@ async fn create(
         for scope in &draft.scopes {
             check_scope_name(scope).map_err(|e| FieldError::new("scopes", e.message))?;
         }
-    } else {
-        check_catalogue(db, tenant_id, &draft.scopes).await?;
     }
     let row = AppRow {
         client_id: generate_client_id(),
@@ -381,6 +187,8 @@ async fn create(
         for scope in &draft.scopes {
             crate::store::scopes::ensure(&mut tx, tenant_id, scope, now).await?;
         }
+    } else {
+        check_catalogue(&mut tx, tenant_id, &draft.scopes).await?;
     }
     apps::insert(&mut tx, &row).await?;
     let detail = json!({ "name": row.name });
@@ -396,7 +204,7 @@ async fn create(
         let expires_at = Some(now + DEFAULT_SECRET_LIFETIME_SECS);
         let (secret, plaintext) =
             new_secret_row(hasher, &client_id, "First secret", expires_at, owner, now);
-        secrets::insert(&mut tx, &secret).await?;
+        secret_store::insert(&mut tx, &secret).await?;
         let detail = json!({ "secret_id": secret.id, "prefix": secret.prefix });
         record(
             &mut tx,
@@ -429,7 +237,7 @@ pub async fn list_app_summaries(
 ) -> Result<Vec<AppSummary>, ServiceError> {
     let apps = list_apps(db, by).await?;
     let mut secrets_of: HashMap<String, Vec<SecretView>> = HashMap::new();
-    for row in secrets::list_for_apps_of(db, &by.tenant_id, managed_owner(by)).await? {
+    for row in secret_store::list_for_apps_of(db, &by.tenant_id, managed_owner(by)).await? {
         secrets_of
             .entry(row.client_id.clone())
             .or_default()
@@ -517,7 +325,7 @@ pub async fn update_app(
     let mut row = app_for_change(&mut tx, by, client_id).await?;
     let draft = changes.apply_to(draft_of(view(row.clone())?));
     let (name, callback) = validate(&draft)?;
-    check_catalogue(db, &by.tenant_id, &draft.scopes).await?;
+    check_catalogue(&mut tx, &by.tenant_id, &draft.scopes).await?;
     row.name = name.as_str().to_string();
     row.description = draft.description.trim().to_string();
     row.visibility = draft.visibility.as_str().to_string();
@@ -586,218 +394,11 @@ pub async fn set_app_disabled(
     view(row)
 }
 
-/// An app's audit events, newest first, with who did each named as a person would name them:
-/// a user by name and email, a client by its app's name.
-pub async fn app_activity(
-    db: &Database,
-    by: &Principal,
-    client_id: &str,
-) -> Result<Vec<ActivityView>, ServiceError> {
-    get_app(db, by, client_id).await?;
-    let events = audit::list_for_target(db, &by.tenant_id, client_id, 100).await?;
-    let mut names: HashMap<String, String> = HashMap::new();
-    let mut activity = Vec::with_capacity(events.len());
-    for e in events {
-        let actor = match (e.actor_type.as_str(), e.actor_id) {
-            ("user", Some(id)) => match names.get(&id) {
-                Some(name) => name.clone(),
-                None => {
-                    let name = match crate::store::users::get(db, &id).await? {
-                        Some(u) if u.display_name.is_empty() => u.email,
-                        Some(u) => format!("{} <{}>", u.display_name, u.email),
-                        None => "a deleted user".to_string(),
-                    };
-                    names.insert(id, name.clone());
-                    name
-                }
-            },
-            ("client", Some(id)) => match names.get(&id) {
-                Some(name) => name.clone(),
-                None => {
-                    let name = match apps::get(db, &by.tenant_id, &id).await? {
-                        Some(app) => format!("{} (client {id})", app.name),
-                        None => format!("client {id}"),
-                    };
-                    names.insert(id, name.clone());
-                    name
-                }
-            },
-            ("anonymous", _) => "someone not signed in".to_string(),
-            ("system", _) => "the command line".to_string(),
-            (other, _) => other.to_string(),
-        };
-        activity.push(ActivityView {
-            at: e.created_at,
-            action: e.action,
-            actor,
-        });
-    }
-    Ok(activity)
-}
-
-pub async fn list_secrets(
-    db: &Database,
-    by: &Principal,
-    client_id: &str,
-    now: i64,
-) -> Result<Vec<SecretView>, ServiceError> {
-    get_app(db, by, client_id).await?;
-    Ok(secrets::list(db, client_id)
-        .await?
-        .iter()
-        .map(|row| secret_view(row, now))
-        .collect())
-}
-
-fn require_confidential(app: &AppRow) -> Result<(), ServiceError> {
-    if app.client_type == ClientType::Public.as_str() {
-        return Err(ServiceError::Rule(
-            "A public client has no secrets: it uses PKCE instead.".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// Adds a secret beside the existing ones (for a rotation by hand); shown once.
-#[allow(clippy::too_many_arguments)]
-pub async fn add_secret(
-    db: &Database,
-    hasher: &SecretHasher,
-    by: &Principal,
-    client_id: &str,
-    description: &str,
-    expiry: Expiry,
-    ip: Option<&str>,
-    now: i64,
-) -> Result<NewSecret, ServiceError> {
-    if description.chars().count() > 200 {
-        return Err(
-            FieldError::new("description", "Descriptions are at most 200 characters.").into(),
-        );
-    }
-    let expires_at = resolve_expiry(expiry, now)?;
-    let mut tx = db.begin().await?;
-    let app = app_for_change(&mut tx, by, client_id).await?;
-    require_confidential(&app)?;
-    let (secret, plaintext) = new_secret_row(
-        hasher,
-        client_id,
-        description,
-        expires_at,
-        Some(&by.user_id),
-        now,
-    );
-    secrets::insert(&mut tx, &secret).await?;
-    record(
-        &mut tx,
-        by.event("secret.created", now),
-        client_id,
-        json!({ "secret_id": secret.id, "prefix": secret.prefix }),
-        ip,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(NewSecret {
-        secret: secret_view(&secret, now),
-        plaintext,
-    })
-}
-
-/// Replaces a secret by a new one with the same description and expiry policy. The old one
-/// stops at once (`grace_secs` = 0) or keeps working for the grace period. Exactly one of two
-/// concurrent refreshes of the same secret succeeds; the other gets a conflict.
-#[allow(clippy::too_many_arguments)]
-pub async fn refresh_secret(
-    db: &Database,
-    hasher: &SecretHasher,
-    by: &Principal,
-    client_id: &str,
-    secret_id: &str,
-    grace_secs: i64,
-    ip: Option<&str>,
-    now: i64,
-) -> Result<NewSecret, ServiceError> {
-    let grace = check_grace(grace_secs)?;
-    let mut tx = db.begin().await?;
-    app_for_change(&mut tx, by, client_id).await?;
-    let Some(old) = secrets::get_in(&mut tx, client_id, secret_id).await? else {
-        return Err(ServiceError::NotFound("No such secret.".into()));
-    };
-    // Keep the old secret's lifetime policy: a secret that never expired stays that way.
-    let expires_at = old.expires_at.map(|_| now + DEFAULT_SECRET_LIFETIME_SECS);
-    let (secret, plaintext) = new_secret_row(
-        hasher,
-        client_id,
-        &old.description,
-        expires_at,
-        Some(&by.user_id),
-        now,
-    );
-    secrets::insert(&mut tx, &secret).await?;
-    let (revoked_at, grace_until) = if grace == 0 {
-        (Some(now), None)
-    } else {
-        (None, Some(now + grace))
-    };
-    if !secrets::retire(
-        &mut tx,
-        client_id,
-        secret_id,
-        &secret.id,
-        revoked_at,
-        grace_until,
-    )
-    .await?
-    {
-        return Err(ServiceError::Rule(
-            "This secret was already refreshed or revoked. Reload to see its successor.".into(),
-        ));
-    }
-    record(
-        &mut tx,
-        by.event("secret.refreshed", now),
-        client_id,
-        json!({ "secret_id": secret_id, "new_secret_id": secret.id, "grace_seconds": grace }),
-        ip,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(NewSecret {
-        secret: secret_view(&secret, now),
-        plaintext,
-    })
-}
-
-/// Deletes a secret; it stops working at once.
-pub async fn delete_secret(
-    db: &Database,
-    by: &Principal,
-    client_id: &str,
-    secret_id: &str,
-    ip: Option<&str>,
-    now: i64,
-) -> Result<(), ServiceError> {
-    let mut tx = db.begin().await?;
-    app_for_change(&mut tx, by, client_id).await?;
-    if !secrets::delete(&mut tx, client_id, secret_id).await? {
-        return Err(ServiceError::NotFound("No such secret.".into()));
-    }
-    record(
-        &mut tx,
-        by.event("secret.deleted", now),
-        client_id,
-        json!({ "secret_id": secret_id }),
-        ip,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{
+        domain::app_rules::DEFAULT_TOKEN_LIFETIME_SECS,
         services::{
             accounts::{self, principal},
             testkit::{NOW, added, admin, draft, hasher},
@@ -1032,7 +633,9 @@ mod tests {
                 Some(NOW + DEFAULT_SECRET_LIFETIME_SECS)
             );
 
-            let stored = secrets::list(&db, &created.app.client_id).await.unwrap();
+            let stored = secret_store::list(&db, &created.app.client_id)
+                .await
+                .unwrap();
             assert_eq!(stored.len(), 1);
             assert_ne!(stored[0].hash, first.plaintext);
             assert!(!stored[0].hash.contains(&first.plaintext[4..20]));
@@ -1148,7 +751,7 @@ mod tests {
             )
             .await
             .unwrap();
-            let rows = secrets::list(&db, &id).await.unwrap();
+            let rows = secret_store::list(&db, &id).await.unwrap();
             let old = rows.iter().find(|r| r.id == first.secret.id).unwrap();
             assert_eq!(old.revoked_at, Some(NOW + 10));
             assert_eq!(old.replaced_by.as_deref(), Some(second.secret.id.as_str()));
@@ -1166,7 +769,7 @@ mod tests {
             )
             .await
             .unwrap();
-            let rows = secrets::list(&db, &id).await.unwrap();
+            let rows = secret_store::list(&db, &id).await.unwrap();
             let graced = rows.iter().find(|r| r.id == second.secret.id).unwrap();
             assert_eq!(graced.grace_until, Some(NOW + 20 + 3600));
             assert_eq!(graced.revoked_at, None);
@@ -1204,7 +807,7 @@ mod tests {
             .unwrap();
             assert!(matches!(too_long, ServiceError::Invalid(ref f) if f.field == "grace_seconds"));
             assert_eq!(
-                secrets::list(&db, &id).await.unwrap().len(),
+                secret_store::list(&db, &id).await.unwrap().len(),
                 3,
                 "failed refreshes leave nothing behind"
             );
@@ -1229,7 +832,7 @@ mod tests {
                 1,
                 "{results:?}"
             );
-            let rows = secrets::list(&db, &id).await.unwrap();
+            let rows = secret_store::list(&db, &id).await.unwrap();
             assert_eq!(rows.len(), 2, "the old secret and one successor");
             let winner = results.into_iter().find_map(Result::ok).unwrap();
             let old = rows.iter().find(|r| r.id == secret_id).unwrap();
@@ -1398,7 +1001,7 @@ mod tests {
                 .await
                 .unwrap();
             assert!(
-                secrets::list(&db, &bobs_app.client_id)
+                secret_store::list(&db, &bobs_app.client_id)
                     .await
                     .unwrap()
                     .is_empty(),
