@@ -263,8 +263,7 @@ pub async fn take_new_secret(client_id: String) -> Result<Option<String>, AppErr
     Ok(crate::handover::take(&client_id, state.is_https()))
 }
 
-/// One line of an app's Activity tab.
-
+/// One line per event of an app's Activity tab.
 #[server]
 pub async fn list_app_activity(client_id: String) -> Result<Vec<ActivityView>, AppError> {
     use ssr::*;

@@ -1,6 +1,7 @@
 //! Where the OAuth service reads the time. Expiry, throttle windows and key schedules all
 //! depend on it, so tests hand the service a clock they move instead of sleeping.
 
+#[cfg(any(test, feature = "testkit"))]
 use std::sync::{
     Arc,
     atomic::{AtomicI64, Ordering},
@@ -22,10 +23,13 @@ impl Clock for SystemClock {
 }
 
 /// A clock that stands still until told to move; clones share one time, so a test can keep
-/// one and give another to the service (or to several instances of it).
+/// one and give another to the service (or to several instances of it). Tests only: a
+/// release build cannot be handed one.
+#[cfg(any(test, feature = "testkit"))]
 #[derive(Debug, Clone)]
 pub struct ManualClock(Arc<AtomicI64>);
 
+#[cfg(any(test, feature = "testkit"))]
 impl ManualClock {
     pub fn at(now: i64) -> ManualClock {
         ManualClock(Arc::new(AtomicI64::new(now)))
@@ -45,6 +49,7 @@ impl ManualClock {
     }
 }
 
+#[cfg(any(test, feature = "testkit"))]
 impl Clock for ManualClock {
     fn now(&self) -> i64 {
         self.0.load(Ordering::SeqCst)

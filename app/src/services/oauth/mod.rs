@@ -30,7 +30,9 @@ use std::{
 
 pub use access_token::IssuedToken;
 pub use bearer::{BearerRejection, management_audience};
-pub use clock::{Clock, ManualClock, SystemClock};
+#[cfg(any(test, feature = "testkit"))]
+pub use clock::ManualClock;
+pub use clock::{Clock, SystemClock};
 pub use error::TokenError;
 pub use grants::{Grant, TokenRequest};
 pub use throttle::{FAILURE_WINDOW_SECS, FAILURES_PER_ADDRESS, FAILURES_PER_CLIENT_AND_ADDRESS};
