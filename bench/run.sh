@@ -376,7 +376,7 @@ fi
 
 # The cryptography alone, on one thread of the still idle machine: how much of a token's cost
 # is its signature (bench/signing.rs).
-declare -A CRYPTO_US
+declare -A CRYPTO_US=()
 measure_crypto() {
   local out line op us
   say "crypto: cargo bench -p server --bench signing"

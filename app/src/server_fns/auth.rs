@@ -1,9 +1,8 @@
 //! Signing up, in and out, and who the portal is showing itself to.
 
-use crate::model::accounts::PortalContext;
 use leptos::prelude::*;
 
-use crate::error::AppError;
+use crate::{error::AppError, model::accounts::PortalContext};
 
 #[server]
 pub async fn get_portal_context() -> Result<PortalContext, AppError> {

@@ -2,10 +2,9 @@
 //! only: they are shared by every tenant of the server, so the operator rotates them with
 //! `keyport keys rotate`.
 
-use crate::model::keys::SigningKeyView;
 use leptos::prelude::*;
 
-use crate::error::AppError;
+use crate::{error::AppError, model::keys::SigningKeyView};
 
 #[server]
 pub async fn list_signing_keys() -> Result<Vec<SigningKeyView>, AppError> {

@@ -1,9 +1,8 @@
 //! Settings → Members: admins manage who is in their tenant.
 
-use crate::model::accounts::MemberView;
 use leptos::prelude::*;
 
-use crate::{domain::membership::Role, error::AppError};
+use crate::{domain::membership::Role, error::AppError, model::accounts::MemberView};
 
 /// Parses a role from a form field, refusing anything else with a field error.
 pub fn parse_role_field(value: &str) -> Result<Role, AppError> {

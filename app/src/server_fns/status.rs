@@ -1,7 +1,6 @@
-use crate::model::status::StatusReport;
 use leptos::prelude::*;
 
-use crate::error::AppError;
+use crate::{error::AppError, model::status::StatusReport};
 
 /// What the server and its database say about themselves right now.
 #[server]

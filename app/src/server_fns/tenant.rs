@@ -1,9 +1,11 @@
 //! Settings → Tenant and Scopes (admins).
 
-use crate::model::tenant::{ScopeView, TenantView};
 use leptos::prelude::*;
 
-use crate::error::AppError;
+use crate::{
+    error::AppError,
+    model::tenant::{ScopeView, TenantView},
+};
 
 #[server]
 pub async fn get_tenant() -> Result<TenantView, AppError> {
