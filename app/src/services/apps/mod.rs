@@ -321,6 +321,9 @@ pub async fn update_app(
     now: i64,
 ) -> Result<AppView, ServiceError> {
     let mut tx = db.begin().await?;
+    // Who may change the app is settled before its row is held, so a member who may not
+    // manage it cannot hold up those who may; the row is read again once held.
+    app_for_change(&mut tx, by, client_id).await?;
     apps::lock(&mut tx, &by.tenant_id, client_id).await?;
     let mut row = app_for_change(&mut tx, by, client_id).await?;
     let draft = changes.apply_to(draft_of(view(row.clone())?));
