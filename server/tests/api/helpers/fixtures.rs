@@ -3,7 +3,7 @@
 
 use app::{
     domain::credentials::SecretHasher,
-    model::apps::{ClientType, Visibility},
+    model::apps::ClientType,
     services::{
         accounts::{self, Principal, SignedIn},
         apps::{self, AppDraft, CreatedApp},
@@ -25,18 +25,7 @@ pub struct Client {
 /// An app as `keyport client create` makes it unless told otherwise: private, confidential,
 /// not a tool client, with no callback, scopes, roles or extra audiences, and hour-long tokens.
 pub fn draft(name: &str) -> AppDraftBuilder {
-    AppDraftBuilder(AppDraft {
-        name: name.into(),
-        description: String::new(),
-        visibility: Visibility::Private,
-        client_type: ClientType::Confidential,
-        tool: false,
-        callback_url: None,
-        scopes: vec![],
-        roles: vec![],
-        token_lifetime_secs: 3600,
-        audiences: vec![],
-    })
+    AppDraftBuilder(AppDraft::new(name))
 }
 
 /// An [`AppDraft`] with what a test sets differently from [`draft`]'s.

@@ -42,6 +42,11 @@ impl Grant {
         }
     }
 
+    /// The `grant_type` values of [`Grant::REGISTERED`].
+    fn names() -> Vec<&'static str> {
+        Grant::REGISTERED.iter().map(|g| g.as_str()).collect()
+    }
+
     fn parse(grant_type: &str) -> Option<Grant> {
         Grant::REGISTERED
             .iter()
@@ -69,7 +74,7 @@ impl OAuthService {
 
     /// The `grant_type` values the token endpoint answers, for discovery metadata.
     pub fn grant_types_supported(&self) -> Vec<&'static str> {
-        Grant::REGISTERED.iter().map(|g| g.as_str()).collect()
+        Grant::names()
     }
 
     /// The `response_type` values of the registered grants, for discovery metadata.
@@ -82,12 +87,11 @@ impl OAuthService {
 }
 
 fn unsupported(name: &str) -> OAuthError {
-    let known: Vec<&str> = Grant::REGISTERED.iter().map(|g| g.as_str()).collect();
     OAuthError::new(
         ErrorCode::UnsupportedGrantType,
         format!(
             "The grant type {name} is not supported; use {}.",
-            known.join(" or ")
+            Grant::names().join(" or ")
         ),
     )
 }
