@@ -11,15 +11,16 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Database,
     pub hasher: SecretHasher,
-    /// This server's public base URL (`iss` of its tokens).
-    pub issuer: String,
+    /// This server's public base URL; each tenant's issuer is `{public_url}/t/{tenant_id}`
+    /// ([`crate::domain::issuer`]).
+    pub public_url: String,
     pub oauth: crate::services::oauth::OAuthService,
 }
 
 impl AppState {
     /// Whether browsers reach this server over https, so cookies it sets must be `Secure`.
     pub fn is_https(&self) -> bool {
-        self.issuer.starts_with("https://")
+        self.public_url.starts_with("https://")
     }
 }
 

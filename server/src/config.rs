@@ -165,9 +165,10 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYPORT_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
 
-    /// Public base URL of this server, used as the token issuer [default: http://<addr>].
-    #[arg(long, env = "KEYPORT_ISSUER", value_parser = parse_issuer)]
-    pub issuer: Option<String>,
+    /// Public base URL of this server; each tenant's issuer is `{public URL}/t/{tenant id}`
+    /// [default: http://<addr>; KEYPORT_ISSUER is accepted as its older name].
+    #[arg(long, alias = "issuer", env = "KEYPORT_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
 
     /// Key (base64 of 32 bytes) for hashing client secrets [default: generated once, stored
     /// in the database].
@@ -181,6 +182,22 @@ pub struct ServeArgs {
     /// Directory holding the built portal assets (`pkg/`, favicon, …).
     #[arg(long, env = "KEYPORT_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+}
+
+impl ServeArgs {
+    /// `--public-url` / `KEYPORT_PUBLIC_URL`, else the older name `KEYPORT_ISSUER`, which
+    /// deployments made before per-tenant issuers still set.
+    pub fn public_url_or_older_name(&self) -> Result<Option<String>, String> {
+        if self.public_url.is_some() {
+            return Ok(self.public_url.clone());
+        }
+        match std::env::var("KEYPORT_ISSUER") {
+            Ok(value) if !value.is_empty() => parse_public_url(&value)
+                .map(Some)
+                .map_err(|e| format!("KEYPORT_ISSUER {e}")),
+            _ => Ok(None),
+        }
+    }
 }
 
 impl Cli {
@@ -258,9 +275,10 @@ fn one_line(rendered: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// An issuer is an absolute http(s) URL without query or fragment (RFC 8414 §2); a trailing
-/// slash is dropped so `iss` claims compare equal however it was typed.
-fn parse_issuer(value: &str) -> Result<String, String> {
+/// The public URL is an absolute http(s) URL without query or fragment, as issuers derived
+/// from it must be (RFC 8414 §2); a trailing slash is dropped so `iss` claims compare equal
+/// however it was typed.
+pub fn parse_public_url(value: &str) -> Result<String, String> {
     let rest = value
         .strip_prefix("https://")
         .or_else(|| value.strip_prefix("http://"))
@@ -288,20 +306,20 @@ mod tests {
     }
 
     #[test]
-    fn issuer_rules() {
+    fn public_url_rules() {
         assert_eq!(
-            parse_issuer("https://id.example.com/").unwrap(),
+            parse_public_url("https://id.example.com/").unwrap(),
             "https://id.example.com"
         );
         assert_eq!(
-            parse_issuer("http://127.0.0.1:3000").unwrap(),
+            parse_public_url("http://127.0.0.1:3000").unwrap(),
             "http://127.0.0.1:3000"
         );
-        assert!(parse_issuer("id.example.com").is_err());
-        assert!(parse_issuer("https://").is_err());
-        assert!(parse_issuer("https://x.example/?a=b").is_err());
-        assert!(parse_issuer("https://x.example/#top").is_err());
-        assert!(parse_issuer("ftp://x.example").is_err());
+        assert!(parse_public_url("id.example.com").is_err());
+        assert!(parse_public_url("https://").is_err());
+        assert!(parse_public_url("https://x.example/?a=b").is_err());
+        assert!(parse_public_url("https://x.example/#top").is_err());
+        assert!(parse_public_url("ftp://x.example").is_err());
     }
 
     #[test]

@@ -43,7 +43,7 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
     let settings = Settings {
         database_url,
         addr: args.addr,
-        issuer: args.issuer,
+        public_url: args.public_url_or_older_name()?,
         site_root: args.site_root,
         secret_hash_key: args.secret_hash_key,
         signing_alg: args.signing_alg.alg(),
@@ -53,7 +53,7 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
     let app = Application::build(settings)
         .await
         .map_err(|e| e.to_string())?;
-    tracing::info!(addr = %app.local_addr(), issuer = app.issuer(), "keyport listening");
+    tracing::info!(addr = %app.local_addr(), public_url = app.public_url(), "keyport listening");
     app.run_until(shutdown_signal())
         .await
         .map_err(|e| e.to_string())

@@ -44,7 +44,8 @@ pub enum StartupError {
 pub struct Settings {
     pub database_url: String,
     pub addr: SocketAddr,
-    pub issuer: Option<String>,
+    /// The public base URL ([`crate::config::ServeArgs::public_url`]).
+    pub public_url: Option<String>,
     pub site_root: std::path::PathBuf,
     pub secret_hash_key: Option<String>,
     /// The algorithm of signing keys this server creates.
@@ -59,7 +60,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
-    issuer: String,
+    public_url: String,
     feed: Option<ChangeFeed>,
 }
 
@@ -79,8 +80,8 @@ impl Application {
             addr: settings.addr,
             source,
         })?;
-        let issuer = settings
-            .issuer
+        let public_url = settings
+            .public_url
             .unwrap_or_else(|| format!("http://{local_addr}"));
 
         let leptos_options = leptos_options(&settings.site_root, local_addr)?;
@@ -100,7 +101,7 @@ impl Application {
         let oauth = OAuthService::start(
             db.clone(),
             hasher.clone(),
-            issuer.clone(),
+            public_url.clone(),
             settings.signing_alg,
             settings.change_poll_interval,
             settings.clock,
@@ -111,15 +112,15 @@ impl Application {
             leptos_options,
             db,
             hasher,
-            issuer: issuer.clone(),
+            public_url: public_url.clone(),
             oauth,
         };
-        let router = router(state.clone(), session_layer(sessions, &issuer));
+        let router = router(state.clone(), session_layer(sessions, &public_url));
         Ok(Application {
             listener,
             router,
             state,
-            issuer,
+            public_url,
             feed,
         })
     }
@@ -135,8 +136,8 @@ impl Application {
         &self.state.db
     }
 
-    pub fn issuer(&self) -> &str {
-        &self.issuer
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests and closes the pool.
@@ -177,10 +178,10 @@ fn leptos_options(site_root: &Path, addr: SocketAddr) -> Result<LeptosOptions, S
         .build())
 }
 
-/// The session cookie: HttpOnly and SameSite=Lax always; behind an https issuer also Secure
-/// with the `__Host-` prefix, which pins it to this exact origin.
-fn session_layer(sessions: SessionBackend, issuer: &str) -> SessionManagerLayer<SessionBackend> {
-    let https = issuer.starts_with("https://");
+/// The session cookie: HttpOnly and SameSite=Lax always; behind an https public URL also
+/// Secure with the `__Host-` prefix, which pins it to this exact origin.
+fn session_layer(sessions: SessionBackend, public_url: &str) -> SessionManagerLayer<SessionBackend> {
+    let https = public_url.starts_with("https://");
     SessionManagerLayer::new(sessions)
         .with_name(if https {
             "__Host-keyport_session"

@@ -7,6 +7,7 @@ pub mod callback;
 pub mod credentials;
 #[cfg(feature = "ssr")]
 pub mod jwt;
+pub mod issuer;
 pub mod membership;
 pub mod oauth;
 pub mod paging;

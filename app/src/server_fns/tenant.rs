@@ -10,7 +10,7 @@ use crate::{
 #[server]
 pub async fn get_tenant() -> Result<TenantView, AppError> {
     let crate::auth::SignedInRequest { state, by, ip: _ } = crate::auth::signed_in().await?;
-    Ok(crate::services::tenant::get_tenant(&state.db, &state.issuer, &by).await?)
+    Ok(crate::services::tenant::get_tenant(&state.db, &state.public_url, &by).await?)
 }
 
 #[server]
@@ -24,7 +24,7 @@ pub async fn update_tenant(name: String, audience: String) -> Result<TenantView,
     };
     Ok(crate::services::tenant::update_tenant(
         &state.db,
-        &state.issuer,
+        &state.public_url,
         &by,
         changes,
         ip.as_deref(),

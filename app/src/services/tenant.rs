@@ -12,10 +12,7 @@ use crate::{
     },
 };
 
-/// The audience of a tenant that has not chosen one: unique per tenant, under the issuer.
-pub fn default_audience(issuer: &str, tenant_id: &str) -> String {
-    format!("{issuer}/tenants/{tenant_id}")
-}
+pub use crate::domain::issuer::derived_audience as default_audience;
 
 /// What a change of the tenant's settings changes; a field left `None` keeps its value.
 #[derive(Debug, Clone, Default)]

@@ -31,7 +31,7 @@ impl OAuthService {
             &client.audiences,
         )?;
         let claims = AccessClaims {
-            iss: self.inner.issuer.clone(),
+            iss: self.inner.public_url.clone(),
             sub: client.client_id.clone(),
             aud: audience,
             client_id: client.client_id.clone(),

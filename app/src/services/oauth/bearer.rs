@@ -3,11 +3,7 @@
 use super::{OAuthService, TokenError};
 use crate::services::accounts::Principal;
 
-/// The `aud` of tokens for the management API (RFC 8707 resource `{issuer}/api/v1`), which
-/// tool clients with the `admin` role may ask for.
-pub fn management_audience(issuer: &str) -> String {
-    format!("{issuer}/api/v1")
-}
+pub use crate::domain::issuer::management_audience;
 
 /// Why a bearer token does not open the management API.
 #[derive(Debug)]
@@ -38,7 +34,7 @@ impl OAuthService {
             .await
             .map_err(BearerRejection::from)?
             .ok_or(BearerRejection::InvalidToken)?;
-        if claims.aud != management_audience(&self.inner.issuer) {
+        if claims.aud != management_audience(&self.inner.public_url) {
             return Err(BearerRejection::InvalidToken);
         }
         let client = self

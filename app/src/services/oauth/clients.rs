@@ -125,11 +125,11 @@ impl OAuthService {
         let roles = split(&app.roles);
         let mut audiences = split(&app.audiences);
         if app.tool && roles.iter().any(|r| r == "admin") {
-            audiences.push(management_audience(&self.inner.issuer));
+            audiences.push(management_audience(&self.inner.public_url));
         }
         Ok(Some(CachedClient {
             default_audience: tenant.audience.clone().unwrap_or_else(|| {
-                crate::services::tenant::default_audience(&self.inner.issuer, &tenant.id)
+                crate::services::tenant::default_audience(&self.inner.public_url, &tenant.id)
             }),
             client_id: app.client_id,
             tenant_id: app.tenant_id,

@@ -16,7 +16,7 @@ impl OAuthService {
         let Ok(claims) = jwt::verify::<AccessClaims>(token, &keys.verifiers) else {
             return Ok(None);
         };
-        if claims.iss != self.inner.issuer || claims.exp <= now {
+        if claims.iss != self.inner.public_url || claims.exp <= now {
             return Ok(None);
         }
         if revoked::is_revoked(&self.inner.db, &claims.jti).await? {

@@ -56,7 +56,7 @@ pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
 struct Inner {
     db: Database,
     hasher: SecretHasher,
-    issuer: String,
+    public_url: String,
     alg: Alg,
     clients: RwLock<clients::ClientCache>,
     remote_generation: AtomicI64,
@@ -88,7 +88,7 @@ impl OAuthService {
     pub async fn start(
         db: Database,
         hasher: SecretHasher,
-        issuer: String,
+        public_url: String,
         alg: Alg,
         poll_interval: Duration,
         clock: Arc<dyn Clock>,
@@ -99,7 +99,7 @@ impl OAuthService {
                 remote_generation: AtomicI64::new(changes::current(&db).await?),
                 db,
                 hasher,
-                issuer,
+                public_url,
                 alg,
                 clients: RwLock::default(),
                 keys: RwLock::default(),
@@ -119,8 +119,8 @@ impl OAuthService {
         self.inner.clock.now()
     }
 
-    pub fn issuer(&self) -> &str {
-        &self.inner.issuer
+    pub fn public_url(&self) -> &str {
+        &self.inner.public_url
     }
 
     /// Runs until the process ends: follows the shared change counter, as `feed` announces

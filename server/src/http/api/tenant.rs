@@ -62,7 +62,7 @@ async fn get_tenant(
     caller: Caller,
 ) -> Result<Json<Tenant>, ApiError> {
     Ok(Json(
-        tenant_service::get_tenant(&state.db, &state.issuer, &caller.principal)
+        tenant_service::get_tenant(&state.db, &state.public_url, &caller.principal)
             .await?
             .into(),
     ))
@@ -78,7 +78,7 @@ async fn update_tenant(
 ) -> Result<Json<Tenant>, ApiError> {
     let updated = tenant_service::update_tenant(
         &state.db,
-        &state.issuer,
+        &state.public_url,
         &caller.principal,
         TenantChanges {
             name: patch.name,

@@ -27,7 +27,7 @@ pub async fn jwks(State(oauth): State<OAuthService>) -> Response {
 /// what works today, nothing more: the grant and response types come from the registered
 /// grants ([`app::services::oauth::Grant::REGISTERED`]).
 pub async fn metadata(State(oauth): State<OAuthService>) -> Response {
-    let issuer = oauth.issuer();
+    let issuer = oauth.public_url();
     let auth_methods = ["client_secret_basic", "client_secret_post"];
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],

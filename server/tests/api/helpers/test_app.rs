@@ -147,8 +147,8 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn start(db_url: String, guard: Option<TestDb>, issuer: Option<String>) -> TestApp {
-    start_with(db_url, guard, issuer, Tuning::default()).await
+async fn start(db_url: String, guard: Option<TestDb>, public_url: Option<String>) -> TestApp {
+    start_with(db_url, guard, public_url, Tuning::default()).await
 }
 
 /// What a few tests set differently from `keyport serve`'s defaults.
@@ -171,13 +171,13 @@ impl Default for Tuning {
 async fn start_with(
     db_url: String,
     guard: Option<TestDb>,
-    issuer: Option<String>,
+    public_url: Option<String>,
     tuning: Tuning,
 ) -> TestApp {
     let settings = Settings {
         database_url: db_url.clone(),
         addr: "127.0.0.1:0".parse().unwrap(),
-        issuer,
+        public_url,
         site_root: "target/site".into(),
         secret_hash_key: None,
         signing_alg: tuning.signing_alg,
@@ -219,7 +219,7 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
     start(db.url.clone(), Some(db), None).await
 }
 
-/// The application behind an https issuer, as in production.
+/// The application behind an https public URL, as in production.
 pub async fn spawn_https_app() -> TestApp {
     let db = TestDb::sqlite().await;
     start(
