@@ -5,9 +5,9 @@ pub mod account;
 pub mod app_rules;
 pub mod callback;
 pub mod credentials;
+pub mod issuer;
 #[cfg(feature = "ssr")]
 pub mod jwt;
-pub mod issuer;
 pub mod membership;
 pub mod oauth;
 pub mod paging;
