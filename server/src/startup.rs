@@ -180,7 +180,10 @@ fn leptos_options(site_root: &Path, addr: SocketAddr) -> Result<LeptosOptions, S
 
 /// The session cookie: HttpOnly and SameSite=Lax always; behind an https public URL also
 /// Secure with the `__Host-` prefix, which pins it to this exact origin.
-fn session_layer(sessions: SessionBackend, public_url: &str) -> SessionManagerLayer<SessionBackend> {
+fn session_layer(
+    sessions: SessionBackend,
+    public_url: &str,
+) -> SessionManagerLayer<SessionBackend> {
     let https = public_url.starts_with("https://");
     SessionManagerLayer::new(sessions)
         .with_name(if https {
@@ -236,6 +239,7 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SessionBackend>) ->
 
     oauth_endpoints
         .merge(portal)
+        .layer(from_fn(middleware::security_headers))
         .layer(from_fn(middleware::log_request))
 }
 

@@ -9,6 +9,10 @@ pub struct TenantView {
     /// The audience tokens get by default: the one an admin set, or the derived one.
     pub audience: String,
     pub audience_is_default: bool,
+    /// The `iss` of the tenant's tokens, and where its discovery document is: what a
+    /// resource server is configured with.
+    pub issuer: String,
+    pub discovery_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

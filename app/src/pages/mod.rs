@@ -46,6 +46,8 @@ pub use sign_up::SignUpPage;
 
 /// The document around every server-rendered page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::csp::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::{ServiceError, accounts::Principal};
 use crate::{
-    domain::{FieldError, scopes::check_scope_name},
+    domain::{FieldError, issuer, scopes::check_scope_name},
     model::tenant::{ScopeView, TenantView},
     store::{
         Database, audit, scopes,
@@ -26,12 +26,14 @@ fn not_found() -> ServiceError {
     ServiceError::NotFound("No such tenant.".into())
 }
 
-fn view(issuer: &str, tenant: TenantRow) -> TenantView {
+fn view(public_url: &str, tenant: TenantRow) -> TenantView {
     TenantView {
         audience_is_default: tenant.audience.is_none(),
         audience: tenant
             .audience
-            .unwrap_or_else(|| default_audience(issuer, &tenant.id)),
+            .unwrap_or_else(|| default_audience(public_url, &tenant.id)),
+        issuer: issuer::tenant_issuer(public_url, &tenant.id),
+        discovery_url: issuer::discovery_url(public_url, &tenant.id),
         id: tenant.id,
         name: tenant.name,
     }
@@ -39,13 +41,13 @@ fn view(issuer: &str, tenant: TenantRow) -> TenantView {
 
 pub async fn get_tenant(
     db: &Database,
-    issuer: &str,
+    public_url: &str,
     by: &Principal,
 ) -> Result<TenantView, ServiceError> {
     let tenant = tenants::get(db, &by.tenant_id)
         .await?
         .ok_or_else(not_found)?;
-    Ok(view(issuer, tenant))
+    Ok(view(public_url, tenant))
 }
 
 /// Renames the tenant and sets its default audience (empty: back to the derived one), as
@@ -54,7 +56,7 @@ pub async fn get_tenant(
 /// other setting is not undone.
 pub async fn update_tenant(
     db: &Database,
-    issuer: &str,
+    public_url: &str,
     by: &Principal,
     changes: TenantChanges,
     ip: Option<&str>,
@@ -87,8 +89,9 @@ pub async fn update_tenant(
         )
         .into());
     }
-    let audience = (!audience.is_empty() && audience != default_audience(issuer, &by.tenant_id))
-        .then_some(audience);
+    let audience = (!audience.is_empty()
+        && audience != default_audience(public_url, &by.tenant_id))
+    .then_some(audience);
     tenants::update(&mut tx, &by.tenant_id, name, audience).await?;
     let detail = json!({ "name": name, "audience": audience });
     let event = by
@@ -97,7 +100,7 @@ pub async fn update_tenant(
     audit::record(&mut tx, &event.detail(detail).ip(ip)).await?;
     tx.commit().await?;
     Ok(view(
-        issuer,
+        public_url,
         TenantRow {
             name: name.to_string(),
             audience: audience.map(str::to_string),
@@ -197,6 +200,12 @@ mod tests {
             let t = get_tenant(&db, issuer, &ann).await.unwrap();
             assert_eq!(t.audience, format!("{issuer}/tenants/{}", ann.tenant_id));
             assert!(t.audience_is_default);
+            let own_issuer = format!("{issuer}/t/{}", ann.tenant_id);
+            assert_eq!(t.issuer, own_issuer);
+            assert_eq!(
+                t.discovery_url,
+                format!("{own_issuer}/.well-known/openid-configuration")
+            );
 
             let t = update_tenant(
                 &db,

@@ -1,6 +1,6 @@
 use std::time::Instant;
 
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, HeaderValue, Method};
 
 use axum::{
     body::{Body, to_bytes},
@@ -36,6 +36,44 @@ pub async fn log_request(req: Request, next: Next) -> Response {
         "request"
     );
     response
+}
+
+/// Headers every response carries: no other site may frame it (the portal pages add their
+/// full Content-Security-Policy themselves, see `app::csp`), no content sniffing, no
+/// referrer, and `no-store` for any document or JSON answer that did not choose its own
+/// caching, since those carry sessions' data, secrets handed over once, and tokens.
+/// Static assets (CSS, JS, WASM, images) keep whatever their server says.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        );
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) && is_dynamic(headers) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// A page, a JSON answer or a body-less answer (a redirect, a 204), as opposed to a file.
+fn is_dynamic(headers: &HeaderMap) -> bool {
+    let Some(content_type) = headers.get(header::CONTENT_TYPE) else {
+        return true;
+    };
+    let media = content_type.as_bytes().to_ascii_lowercase();
+    media.starts_with(b"text/html") || media.starts_with(b"application/json")
 }
 
 /// Refuses bodies over [`MAX_BODY_BYTES`]: at once when `Content-Length` says so, otherwise

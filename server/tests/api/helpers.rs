@@ -12,7 +12,7 @@ pub use fixtures::{
     AppDraftBuilder, Client, PASSWORD, admin_of, admin_tool, client, create_app, draft, hasher,
     tenant, user,
 };
-pub use oauth::{access_token, basic};
+pub use oauth::{access_token, basic, check_as_resource_server};
 pub use test_app::{
     TestApp, session_cookie, spawn_app, spawn_app_polling_every, spawn_app_signing_with,
     spawn_app_with_clock, spawn_apps, spawn_https_app,

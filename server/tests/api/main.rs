@@ -5,6 +5,7 @@ mod helpers;
 mod accounts;
 mod cli;
 mod health;
+mod issuers;
 mod management;
 mod oauth;
 mod portal;

@@ -1,5 +1,6 @@
 //! The OAuth endpoints: every row of the token endpoint's error table, introspection,
-//! revocation, the JSON variant, discovery, the JWKS and key rotation.
+//! revocation, the JSON variant, the JWKS and key rotation (each tenant's issuer and
+//! discovery documents are in `issuers.rs`).
 
 use std::time::Duration;
 
@@ -16,14 +17,13 @@ use app::{
     },
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
-use jsonwebtoken::{DecodingKey, Validation};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    AppDraftBuilder, Client, TestApp, access_token, admin_of, assert_succeeded, basic, client,
-    create_app, draft, hasher, keyport, spawn_app, spawn_app_polling_every, spawn_app_signing_with,
-    spawn_app_with_clock, spawn_apps, tenant,
+    AppDraftBuilder, Client, TestApp, access_token, admin_of, assert_succeeded, basic,
+    check_as_resource_server, client, create_app, draft, hasher, keyport, spawn_app,
+    spawn_app_polling_every, spawn_app_signing_with, spawn_app_with_clock, spawn_apps, tenant,
 };
 
 /// This module's apps: tokens that live ten minutes, for the tenant's default audience or
@@ -69,25 +69,23 @@ async fn expect_invalid_client(res: Response, challenge: bool) {
     expect_error(res, StatusCode::UNAUTHORIZED, "invalid_client").await;
 }
 
-/// Verifies a token the way a resource server would, with an independent JWT library.
-async fn verify(app: &TestApp, token: &str, audience: &str) -> Value {
-    verify_at(app, app, token, audience).await
+/// Verifies a token of `c`'s tenant the way that tenant's resource server would, with an
+/// independent JWT library.
+async fn verify(app: &TestApp, c: &Client, token: &str, audience: &str) -> Value {
+    verify_at(app, app, c, token, audience).await
 }
 
 /// As [`verify`], with the keys published by `keys_from` (another instance, say).
-async fn verify_at(keys_from: &TestApp, app: &TestApp, token: &str, audience: &str) -> Value {
-    let header = jsonwebtoken::decode_header(token).unwrap();
-    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
-    let set = keys_from.jwks().await;
-    let jwk = set
-        .find(header.kid.as_deref().unwrap())
-        .expect("the token's key is published");
-    let mut validation = Validation::new(header.alg);
-    validation.set_audience(&[audience]);
-    validation.set_issuer(&[app.url("")]);
-    jsonwebtoken::decode::<Value>(token, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
+async fn verify_at(
+    keys_from: &TestApp,
+    app: &TestApp,
+    c: &Client,
+    token: &str,
+    audience: &str,
+) -> Value {
+    let keys = keys_from.tenant_jwks(&c.tenant_id).await;
+    check_as_resource_server(&keys, &app.issuer(&c.tenant_id), audience, token)
         .expect("the token verifies")
-        .claims
 }
 
 fn default_audience(app: &TestApp, c: &Client) -> String {
@@ -105,10 +103,13 @@ async fn eddsa_and_rs256_servers_issue_tokens_that_verify_through_the_jwks() {
         let c = orders_client(&app).await;
         let token = access_token(app.token_for(&c).await).await;
         assert_eq!(jsonwebtoken::decode_header(&token).unwrap().alg, expected);
-        let claims = verify(&app, &token, &default_audience(&app, &c)).await;
+        let claims = verify(&app, &c, &token, &default_audience(&app, &c)).await;
         assert_eq!(claims["client_id"], c.client_id.as_str());
         let metadata: Value = app
-            .get_json("/.well-known/oauth-authorization-server")
+            .get_json(&format!(
+                "/.well-known/oauth-authorization-server/t/{}",
+                c.tenant_id
+            ))
             .await;
         assert_eq!(
             metadata["access_token_signing_alg_values_supported"],
@@ -130,6 +131,7 @@ async fn basic_and_post_authentication_issue_tokens_that_verify_through_the_jwks
         assert_eq!(body["scope"], "orders:read orders:write");
         let claims = verify(
             &app,
+            &c,
             body["access_token"].as_str().unwrap(),
             &default_audience(&app, &c),
         )
@@ -154,6 +156,7 @@ async fn basic_and_post_authentication_issue_tokens_that_verify_through_the_jwks
         assert_eq!(body["scope"], "orders:read");
         let claims = verify(
             &app,
+            &c,
             body["access_token"].as_str().unwrap(),
             "https://api.example.com",
         )
@@ -580,6 +583,46 @@ async fn introspection_and_revocation() {
     }
 }
 
+/// `token`'s introspection by `auth`'s client.
+async fn introspect(app: &TestApp, auth: &str, token: &str) -> Value {
+    let res = app
+        .post_form("/oauth/introspect", Some(auth), &format!("token={token}"))
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+/// A token is checked against its client as the client is now: once an admin disables or
+/// deletes the app, its tokens are inactive to the tenant's resource servers.
+#[tokio::test]
+async fn introspection_answers_inactive_once_the_client_is_disabled_or_deleted() {
+    for app in spawn_apps().await {
+        let resource_server = client(&app.db, "acme", oauth_draft("orders api")).await;
+        let auth = basic(&resource_server.client_id, &resource_server.secret);
+        let admin = admin_of(&app.db, "acme").await;
+        for delete in [false, true] {
+            let c = client(&app.db, "acme", oauth_draft("batch")).await;
+            let token = access_token(app.token_for(&c).await).await;
+            assert_eq!(introspect(&app, &auth, &token).await["active"], true);
+            if delete {
+                apps::delete_app(&app.db, &admin, &c.client_id, None, unix_now())
+                    .await
+                    .unwrap();
+            } else {
+                apps::set_app_disabled(&app.db, &admin, &c.client_id, true, None, unix_now())
+                    .await
+                    .unwrap();
+            }
+            assert_eq!(
+                introspect(&app, &auth, &token).await,
+                json!({ "active": false }),
+                "a {} app's token",
+                if delete { "deleted" } else { "disabled" }
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_json_variant_of_seed_003() {
     let app = spawn_app().await;
@@ -596,6 +639,7 @@ async fn the_json_variant_of_seed_003() {
     assert_eq!(body["expiresIn"], 600);
     verify(
         &app,
+        &c,
         body["accessToken"].as_str().unwrap(),
         &default_audience(&app, &c),
     )
@@ -632,28 +676,6 @@ async fn the_json_variant_of_seed_003() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "Too Many Requests");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
-}
-
-#[tokio::test]
-async fn discovery_documents_advertise_what_works() {
-    let app = spawn_app().await;
-    let oauth: Value = app
-        .get_json("/.well-known/oauth-authorization-server")
-        .await;
-    let oidc: Value = app.get_json("/.well-known/openid-configuration").await;
-    assert_eq!(oauth, oidc);
-    assert_eq!(oauth["issuer"], app.url(""));
-    assert_eq!(oauth["token_endpoint"], app.url("/oauth/token"));
-    assert_eq!(oauth["jwks_uri"], app.url("/.well-known/jwks.json"));
-    assert_eq!(
-        oauth["grant_types_supported"],
-        json!(["client_credentials"])
-    );
-    let set = app.jwks().await;
-    assert_eq!(set.keys.len(), 1);
-    let raw: Value = app.get_json("/.well-known/jwks.json").await;
-    assert!(raw["keys"][0].get("d").is_none(), "no private key material");
-    assert_eq!(raw["keys"][0]["alg"], "ES256");
 }
 
 #[tokio::test]
@@ -703,8 +725,8 @@ async fn key_rotation_publishes_first_then_signs_and_old_tokens_keep_verifying()
             rotation.new_kid
         );
         // (Each test instance is its own issuer; behind a load balancer they would share one.)
-        verify(instance, &after, &default_audience(instance, &c)).await;
-        verify_at(instance, &app, &before, &audience).await;
+        verify(instance, &c, &after, &default_audience(instance, &c)).await;
+        verify_at(instance, &app, &c, &before, &audience).await;
     }
 }
 

@@ -14,8 +14,7 @@ pub(super) fn SigningKeys(keys: Resource<Result<Vec<SigningKeyView>, AppError>>)
     view! {
         <h2 id="keys-heading">"Signing keys"</h2>
         <p class="hint">
-            "Every tenant on this server shares these keys; resource servers find them at "
-            <a href="/.well-known/jwks.json" class="mono">"/.well-known/jwks.json"</a>
+            "These keys sign the tokens of every tenant on this server, each under its own issuer; resource servers find them through the tenant's discovery document (Tenant, above)"
             ". The server's operator rotates them with "<code>"keyport keys rotate"</code>
             ": the new key is published first and signs after a lead time, and a retired key stays published until the tokens it signed have expired."
         </p>

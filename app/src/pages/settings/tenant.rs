@@ -3,7 +3,10 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::forms::{FieldMessage, FormMessage, SavedMessage, invalid, last_error, last_saved},
+    components::{
+        copy::CopyButton,
+        forms::{FieldMessage, FormMessage, SavedMessage, invalid, last_error, last_saved},
+    },
     error::AppError,
     model::tenant::TenantView,
     server_fns::tenant::{UpdateTenant, get_tenant},
@@ -46,15 +49,46 @@ pub(super) fn Tenant(state: TenantState) -> impl IntoView {
                             <div class="field">
                                 <label for="tenant-audience">"Default audience"</label>
                                 <input id="tenant-audience" name="audience" value=t.audience.clone() class="mono" aria-invalid=invalid(error, "audience")/>
-                                <p class="hint">{if t.audience_is_default { "Derived from the issuer and this tenant. Set your API's identifier instead, or leave empty for the default." } else { "Leave empty to return to the derived default." }}</p>
+                                <p class="hint">{if t.audience_is_default { "Derived from the public URL and this tenant. Set your API's identifier instead, or leave empty for the default." } else { "Leave empty to return to the derived default." }}</p>
                                 <FieldMessage error field="audience"/>
                             </div>
                             <button type="submit" class="button">"Save tenant"</button>
                         </ActionForm>
+                        <Issuer issuer=t.issuer discovery_url=t.discovery_url/>
                     }.into_any(),
                     Err(e) => view! { <p class="alert alert-error">{e.to_string()}</p> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// What a resource server of this tenant is configured with: tokens whose `iss` is anything
+/// else are not this tenant's, and the discovery document leads to the keys.
+#[component]
+fn Issuer(issuer: String, discovery_url: String) -> impl IntoView {
+    view! {
+        <div class="card" role="group" aria-labelledby="issuer-heading">
+            <h3 id="issuer-heading">"Issuer"</h3>
+            <p class="hint">
+                "Configure your APIs with these: accept a token only if its "<code>"iss"</code>
+                " is this issuer, its signature checks against the keys the discovery document lists, and its "
+                <code>"aud"</code>" is your API's audience."
+            </p>
+            <div class="field">
+                <label for="tenant-issuer">"Issuer"</label>
+                <div class="copy-row">
+                    <input id="tenant-issuer" readonly value=issuer.clone() class="mono" data-testid="tenant-issuer"/>
+                    <CopyButton value=issuer label="Copy issuer"/>
+                </div>
+            </div>
+            <div class="field">
+                <label for="tenant-discovery">"Discovery URL"</label>
+                <div class="copy-row">
+                    <input id="tenant-discovery" readonly value=discovery_url.clone() class="mono" data-testid="tenant-discovery-url"/>
+                    <CopyButton value=discovery_url label="Copy discovery URL"/>
+                </div>
+            </div>
+        </div>
     }
 }

@@ -3,7 +3,10 @@
 
 use super::{OAuthService, TokenError, clients::CachedClient};
 use crate::{
-    domain::oauth::{self, AccessClaims, FormParams},
+    domain::{
+        issuer,
+        oauth::{self, AccessClaims, FormParams},
+    },
     store::new_id,
 };
 
@@ -31,7 +34,7 @@ impl OAuthService {
             &client.audiences,
         )?;
         let claims = AccessClaims {
-            iss: self.inner.public_url.clone(),
+            iss: issuer::tenant_issuer(&self.inner.public_url, &client.tenant_id),
             sub: client.client_id.clone(),
             aud: audience,
             client_id: client.client_id.clone(),

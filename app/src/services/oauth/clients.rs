@@ -9,11 +9,11 @@ use std::{
 
 use subtle::ConstantTimeEq;
 
-use super::{OAuthService, TokenError, bearer::management_audience};
+use super::{OAuthService, TokenError, TokenRequest};
 use crate::{
     domain::{
-        app_rules,
-        oauth::{self, ClientCredentials, FormParams, OAuthError},
+        app_rules, issuer,
+        oauth::{self, ClientCredentials, OAuthError},
     },
     store::{StoreError, apps, audit, changes, secrets, tenants},
 };
@@ -123,14 +123,20 @@ impl OAuthService {
             .collect();
         let split = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
         let roles = split(&app.roles);
-        let mut audiences = split(&app.audiences);
+        // Audiences stored before they were reserved are dropped here, so no token names
+        // another tenant's audience (or the management API's) whatever the database holds.
+        let public_url = &self.inner.public_url;
+        let own = |audience: &String| issuer::may_use_audience(public_url, &tenant.id, audience);
+        let mut audiences: Vec<String> = split(&app.audiences).into_iter().filter(own).collect();
         if app.tool && roles.iter().any(|r| r == "admin") {
-            audiences.push(management_audience(&self.inner.public_url));
+            audiences.push(issuer::management_audience(public_url));
         }
         Ok(Some(CachedClient {
-            default_audience: tenant.audience.clone().unwrap_or_else(|| {
-                crate::services::tenant::default_audience(&self.inner.public_url, &tenant.id)
-            }),
+            default_audience: tenant
+                .audience
+                .clone()
+                .filter(own)
+                .unwrap_or_else(|| issuer::derived_audience(public_url, &tenant.id)),
             client_id: app.client_id,
             tenant_id: app.tenant_id,
             confidential: app.client_type == "confidential",
@@ -219,16 +225,26 @@ impl OAuthService {
         }
     }
 
-    /// The authenticated client of a token, introspection or revocation request.
+    /// The authenticated client of a token, introspection or revocation request. At a
+    /// tenant's own endpoints the client must be that tenant's: its credentials are right,
+    /// but it is talking to the wrong issuer.
     pub(super) async fn caller(
         &self,
-        authorization: Option<&[u8]>,
-        form: &FormParams,
-        ip: Option<&str>,
+        request: &TokenRequest<'_>,
         now: i64,
     ) -> Result<Arc<CachedClient>, TokenError> {
-        let basic = oauth::parse_basic(authorization)?;
-        let credentials = oauth::client_credentials(basic, form)?;
-        self.authenticate(&credentials, ip, now).await
+        let basic = oauth::parse_basic(request.authorization)?;
+        let credentials = oauth::client_credentials(basic, request.form)?;
+        let client = self.authenticate(&credentials, request.ip, now).await?;
+        match request.tenant {
+            Some(tenant) if tenant != client.tenant_id => Err(OAuthError {
+                description: "This client is registered with another issuer; use the endpoints \
+                              of its own tenant's discovery document."
+                    .into(),
+                ..OAuthError::invalid_client(credentials.via_basic)
+            }
+            .into()),
+            _ => Ok(client),
+        }
     }
 }

@@ -16,6 +16,7 @@ mod error;
 pub mod grants;
 mod introspection;
 mod keyset;
+mod metadata;
 mod revocation;
 mod throttle;
 

@@ -1,4 +1,4 @@
-//! `/tenant`: the caller's tenant, its name and default audience.
+//! `/tenant`: the caller's tenant, its name, default audience, issuer and discovery URL.
 
 use axum::{Json, Router, extract::State, routing::get};
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,10 @@ struct Tenant {
     id: String,
     name: String,
     audience: String,
+    /// The `iss` of this tenant's tokens.
+    issuer: String,
+    /// The tenant's OpenID / RFC 8414 discovery document.
+    discovery_url: String,
 }
 
 impl From<TenantView> for Tenant {
@@ -39,6 +43,8 @@ impl From<TenantView> for Tenant {
             id: t.id,
             name: t.name,
             audience: t.audience,
+            issuer: t.issuer,
+            discovery_url: t.discovery_url,
         }
     }
 }

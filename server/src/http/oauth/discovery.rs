@@ -1,16 +1,19 @@
-//! What a client reads before it calls: the signing keys and the metadata document.
+//! What a client or resource server reads before it calls: each tenant's discovery document
+//! and signing keys, under that tenant's issuer.
 
 use axum::{
     Json,
-    extract::State,
-    http::header,
+    extract::{Path, State},
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde_json::json;
 
 use app::services::oauth::OAuthService;
 
-/// `GET /.well-known/jwks.json`.
+use super::error::{OAuthResponseError, error_body};
+
+/// `GET {issuer}/jwks.json` (and the un-prefixed `/.well-known/jwks.json`): every tenant's
+/// tokens are signed by the server's keys, so each tenant's set is the same document.
 pub async fn jwks(State(oauth): State<OAuthService>) -> Response {
     (
         [
@@ -23,30 +26,50 @@ pub async fn jwks(State(oauth): State<OAuthService>) -> Response {
         .into_response()
 }
 
-/// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`:
-/// what works today, nothing more: the grant and response types come from the registered
-/// grants ([`app::services::oauth::Grant::REGISTERED`]).
-pub async fn metadata(State(oauth): State<OAuthService>) -> Response {
-    let issuer = oauth.public_url();
-    let auth_methods = ["client_secret_basic", "client_secret_post"];
-    (
-        [(header::CACHE_CONTROL, "public, max-age=300")],
-        Json(json!({
-            "issuer": issuer,
-            "token_endpoint": format!("{issuer}/oauth/token"),
-            "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
-            "introspection_endpoint": format!("{issuer}/oauth/introspect"),
-            "revocation_endpoint": format!("{issuer}/oauth/revoke"),
-            "grant_types_supported": oauth.grant_types_supported(),
-            "response_types_supported": oauth.response_types_supported(),
-            "token_endpoint_auth_methods_supported": auth_methods,
-            "introspection_endpoint_auth_methods_supported": auth_methods,
-            "revocation_endpoint_auth_methods_supported": auth_methods,
-            // Scopes belong to each tenant's catalogue; none are global.
-            "scopes_supported": [],
-            "token_endpoint_auth_signing_alg_values_supported": [],
-            "access_token_signing_alg_values_supported": [oauth.algorithm().as_str()],
-        })),
+/// `GET {issuer}/jwks.json`: the keys, for a tenant that exists.
+pub async fn tenant_jwks(
+    State(oauth): State<OAuthService>,
+    Path(tenant): Path<String>,
+) -> Response {
+    match oauth.tenant_exists(&tenant).await {
+        Ok(true) => jwks(State(oauth)).await,
+        Ok(false) => no_such_tenant(),
+        Err(e) => OAuthResponseError::from(e).into_response(),
+    }
+}
+
+/// `GET {issuer}/.well-known/openid-configuration`, `{issuer}/.well-known/oauth-authorization-server`
+/// and the RFC 8414 §3 form `/.well-known/oauth-authorization-server/t/{tenant}`.
+pub async fn metadata(State(oauth): State<OAuthService>, Path(tenant): Path<String>) -> Response {
+    match oauth.metadata(&tenant).await {
+        Ok(Some(document)) => (
+            [(header::CACHE_CONTROL, "public, max-age=300")],
+            Json(document),
+        )
+            .into_response(),
+        Ok(None) => no_such_tenant(),
+        Err(e) => OAuthResponseError::from(e).into_response(),
+    }
+}
+
+/// The root discovery documents: there is no server-wide issuer, so a client configured with
+/// the bare public URL is told where its tenant's document is.
+pub async fn root_metadata(State(oauth): State<OAuthService>) -> Response {
+    let public_url = oauth.public_url();
+    error_body(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        &format!(
+            "Each tenant is its own issuer: read {public_url}/t/{{tenant_id}}/.well-known/openid-configuration \
+             (Settings → Tenant in the portal shows your tenant's issuer and discovery URL)."
+        ),
     )
-        .into_response()
+}
+
+fn no_such_tenant() -> Response {
+    error_body(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "There is no such tenant on this server.",
+    )
 }

@@ -5,13 +5,13 @@ use std::net::SocketAddr;
 
 use axum::{
     body::{Body, Bytes},
-    extract::{ConnectInfo, FromRequest, Request},
+    extract::{ConnectInfo, FromRequest, OptionalFromRequestParts, Path, Request},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use app::domain::oauth::FormParams;
+use app::{domain::oauth::FormParams, services::oauth::TokenRequest};
 
 use super::error::{OAuthResponseError, error_body};
 
@@ -69,34 +69,49 @@ pub(super) async fn read_limited(body: Body) -> Result<Bytes, BodyError> {
 }
 
 /// What every form-posting OAuth endpoint reads: the strictly parsed form, the raw
-/// `Authorization` header and the caller's address. A malformed form is answered here.
+/// `Authorization` header, the caller's address and the tenant whose issuer's path was
+/// called. A malformed form is answered here.
 pub struct OAuthForm {
-    pub(super) form: FormParams,
+    form: FormParams,
     authorization: Option<HeaderValue>,
-    pub(super) ip: String,
+    ip: String,
+    tenant: Option<String>,
 }
 
 impl OAuthForm {
-    pub(super) fn authorization(&self) -> Option<&[u8]> {
-        self.authorization.as_ref().map(HeaderValue::as_bytes)
+    /// The request as the OAuth service takes it.
+    pub(super) fn request(&self) -> TokenRequest<'_> {
+        TokenRequest {
+            authorization: self.authorization.as_ref().map(HeaderValue::as_bytes),
+            form: &self.form,
+            ip: Some(&self.ip),
+            tenant: self.tenant.as_deref(),
+        }
     }
 }
 
 impl<S: Send + Sync> FromRequest<S> for OAuthForm {
     type Rejection = Response;
 
-    async fn from_request(req: Request, _state: &S) -> Result<Self, Response> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
         let ip = req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(peer)| peer.ip().to_string())
             .unwrap_or_default();
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
+        // `/t/{tenant}/oauth/…`: a String path parameter cannot fail to deserialise.
+        let tenant = Option::<Path<String>>::from_request_parts(&mut parts, state)
+            .await
+            .ok()
+            .flatten()
+            .map(|Path(tenant)| tenant);
         let form = read_form(&parts.headers, body).await?;
         Ok(OAuthForm {
             form,
             authorization: parts.headers.get(header::AUTHORIZATION).cloned(),
             ip,
+            tenant,
         })
     }
 }

@@ -11,9 +11,7 @@ use super::{NO_STORE, error::OAuthResponseError, form::OAuthForm};
 
 /// `POST /oauth/introspect` (RFC 7662).
 pub async fn introspect(State(oauth): State<OAuthService>, request: OAuthForm) -> Response {
-    let answer = oauth
-        .introspect(request.authorization(), &request.form, Some(&request.ip))
-        .await;
+    let answer = oauth.introspect(&request.request()).await;
     match answer {
         Ok(Some(claims)) => {
             let mut body = json!({

@@ -10,9 +10,7 @@ use super::{NO_STORE, error::OAuthResponseError, form::OAuthForm};
 
 /// `POST /oauth/revoke` (RFC 7009).
 pub async fn revoke(State(oauth): State<OAuthService>, request: OAuthForm) -> Response {
-    let answer = oauth
-        .revoke(request.authorization(), &request.form, Some(&request.ip))
-        .await;
+    let answer = oauth.revoke(&request.request()).await;
     match answer {
         Ok(()) => (StatusCode::OK, NO_STORE).into_response(),
         Err(e) => OAuthResponseError::from(e).into_response(),

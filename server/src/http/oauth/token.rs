@@ -7,7 +7,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use app::services::oauth::{OAuthService, TokenRequest};
+use app::services::oauth::OAuthService;
 
 use super::{NO_STORE, error::OAuthResponseError, form::OAuthForm};
 
@@ -21,14 +21,9 @@ struct TokenResponse<'a> {
     scope: &'a str,
 }
 
-/// `POST /oauth/token`.
+/// `POST /oauth/token` and `POST {issuer}/oauth/token`.
 pub async fn token(State(oauth): State<OAuthService>, request: OAuthForm) -> Response {
-    let token_request = TokenRequest {
-        authorization: request.authorization(),
-        form: &request.form,
-        ip: Some(&request.ip),
-    };
-    match oauth.token(token_request).await {
+    match oauth.token(request.request()).await {
         Ok(issued) => (
             NO_STORE,
             Json(TokenResponse {

@@ -16,6 +16,31 @@ pub fn basic(id: &str, secret: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
 }
 
+/// Checks a token as a resource server configured with one issuer, its keys and its audience
+/// would (RFC 9068 §4), with an independent JWT library; the claims, or why it is refused.
+pub fn check_as_resource_server(
+    keys: &JwkSet,
+    issuer: &str,
+    audience: &str,
+    token: &str,
+) -> Result<Value, String> {
+    use jsonwebtoken::{DecodingKey, Validation};
+    let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
+    if header.typ.as_deref() != Some("at+jwt") {
+        return Err(format!("typ is {:?}, not at+jwt", header.typ));
+    }
+    let kid = header.kid.as_deref().ok_or("no kid")?;
+    let jwk = keys.find(kid).ok_or("the token's key is not published")?;
+    let mut validation = Validation::new(header.alg);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[issuer]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
+    jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .map(|data| data.claims)
+        .map_err(|e| e.to_string())
+}
+
 /// The access token of a successful token response.
 pub async fn access_token(res: Response) -> String {
     assert_eq!(res.status(), 200);
@@ -60,6 +85,11 @@ impl TestApp {
     /// The signing keys this instance publishes.
     pub async fn jwks(&self) -> JwkSet {
         self.get_json("/.well-known/jwks.json").await
+    }
+
+    /// The signing keys under `tenant_id`'s issuer.
+    pub async fn tenant_jwks(&self, tenant_id: &str) -> JwkSet {
+        self.get_json(&format!("/t/{tenant_id}/jwks.json")).await
     }
 }
 

@@ -32,6 +32,11 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The issuer of `tenant_id`'s tokens on this instance (SPEC §1).
+    pub fn issuer(&self, tenant_id: &str) -> String {
+        self.url(&format!("/t/{tenant_id}"))
+    }
+
     /// An unauthenticated GET of `path`.
     pub async fn get(&self, path: &str) -> Response {
         self.client.get(self.url(path)).send().await.unwrap()

@@ -12,9 +12,7 @@ pub(super) async fn handle(
     request: &TokenRequest<'_>,
     now: i64,
 ) -> Result<IssuedToken, TokenError> {
-    let client = service
-        .caller(request.authorization, request.form, request.ip, now)
-        .await?;
+    let client = service.caller(request, now).await?;
     service.issue_access_token(&client, request.form, now)
 }
 
@@ -117,6 +115,7 @@ mod tests {
                 authorization: None,
                 form: &form,
                 ip: Some(IP),
+                tenant: None,
             };
             self.oauth.token(request).await
         }

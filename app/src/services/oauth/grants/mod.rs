@@ -8,12 +8,16 @@ pub mod client_credentials;
 use super::{IssuedToken, OAuthService, TokenError};
 use crate::domain::oauth::{ErrorCode, FormParams, OAuthError};
 
-/// A token request as the HTTP layer hands it over.
+/// A client-authenticated request to the token, introspection or revocation endpoint, as
+/// the HTTP layer hands it over.
 pub struct TokenRequest<'a> {
     /// The raw `Authorization` header, if any.
     pub authorization: Option<&'a [u8]>,
     pub form: &'a FormParams,
     pub ip: Option<&'a str>,
+    /// The tenant whose issuer's endpoint was called (`{public URL}/t/{tenant}/oauth/…`);
+    /// `None` at the un-prefixed paths, where the client id alone names the tenant.
+    pub tenant: Option<&'a str>,
 }
 
 /// A grant type the token endpoint answers.
