@@ -348,7 +348,7 @@ bench_keyport() { # target database-url
     return
   fi
   if ! out=$(KEYPORT_LOG=warn "$KEYPORT_BIN" --log-level warn --database-url "$db_url" \
-    client create --tenant bench --name bench --scope orders:read 2>"$dir/client.err"); then
+    client create --tenant bench --create-tenant --name bench --scope orders:read 2>"$dir/client.err"); then
     fail_target "$target" "keyport client create failed: $(tail -n 3 "$dir/client.err" | tr '\n' ' ')"
     return
   fi

@@ -115,10 +115,28 @@ pub async fn signed_in() -> Result<SignedInRequest, AppError> {
     })
 }
 
+/// The address a request came from, as the server's front middleware resolved it: the peer,
+/// or behind a trusted reverse proxy the client that proxy forwarded for
+/// (`KEYPORT_TRUSTED_PROXIES`). Rate limits and audit events use this, never a header read
+/// on their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
 /// The client's address, for audit events and throttling.
 pub async fn client_ip() -> Option<String> {
-    leptos_axum::extract::<ConnectInfo<SocketAddr>>()
-        .await
-        .ok()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
+    let parts = leptos_axum::extract::<http::request::Parts>().await.ok()?;
+    client_address_of(&parts.extensions)
+}
+
+/// The resolved [`ClientAddress`] among a request's extensions; the peer's address when the
+/// request did not pass the resolving middleware.
+pub fn client_address_of(extensions: &http::Extensions) -> Option<String> {
+    extensions
+        .get::<ClientAddress>()
+        .map(|ClientAddress(ip)| ip.to_string())
+        .or_else(|| {
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| peer.ip().to_string())
+        })
 }

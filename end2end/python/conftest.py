@@ -50,7 +50,8 @@ class Keyport:
     """A running `keyport serve`, its app (client), and what the tests must not see in its logs."""
 
     process: subprocess.Popen
-    issuer: str
+    # The server's public URL; each tenant's issuer is `{public_url}/t/{tenant_id}`.
+    public_url: str
     database_url: str
     tenant_id: str
     client_id: str
@@ -64,6 +65,11 @@ class Keyport:
     # (name, secret) of the other clients' secrets that tests created (e.g. a tool client's).
     other_secrets: list[tuple[str, str]] = field(default_factory=list)
     logs_checked: bool = False
+
+    @property
+    def issuer(self) -> str:
+        """The issuer of the test client's tenant: the `iss` of its tokens."""
+        return f"{self.public_url}/t/{self.tenant_id}"
 
     def log_text(self) -> str:
         return "\n".join(self.log_lines)
@@ -192,7 +198,7 @@ def start_server(database_url: str) -> tuple[subprocess.Popen, str, list[str], t
                 continue  # not JSON: a panic message or similar, kept for the failure report
             if isinstance(event, dict) and event.get("message") == "keyport listening":
                 found["addr"] = str(event.get("addr", ""))
-                found["issuer"] = str(event.get("issuer") or f"http://{found['addr']}")
+                found["public_url"] = str(event.get("public_url") or f"http://{found['addr']}")
                 listening.set()
         listening.set()  # stderr closed: wake the waiter, which sees no "addr"
 
@@ -208,7 +214,7 @@ def start_server(database_url: str) -> tuple[subprocess.Popen, str, list[str], t
         process.wait()
         reader.join(5)
         pytest.fail(f"keyport serve {why}:\n" + ("\n".join(lines) or "(no output)"))
-    return process, found["issuer"].rstrip("/"), lines, reader
+    return process, found["public_url"].rstrip("/"), lines, reader
 
 
 @pytest.fixture(scope="module")
@@ -220,10 +226,10 @@ def keyport(tmp_path_factory: pytest.TempPathFactory):
             "or point KEYPORT_BIN at it"
         )
     database_url = f"sqlite://{tmp_path_factory.mktemp('keyport-py')}/keyport.db"
-    process, issuer, lines, reader = start_server(database_url)
+    process, public_url, lines, reader = start_server(database_url)
     server = Keyport(
         process=process,
-        issuer=issuer,
+        public_url=public_url,
         database_url=database_url,
         tenant_id="",
         client_id="",
@@ -234,7 +240,7 @@ def keyport(tmp_path_factory: pytest.TempPathFactory):
     try:
         # Created while the server runs, as an operator would (it must not need a restart).
         client = create_client(
-            ["--tenant", "acme", "--name", "svc",
+            ["--tenant", "acme", "--create-tenant", "--name", "svc",
              *[arg for scope in SCOPES for arg in ("--scope", scope)]],
             database_url,
         )
@@ -255,8 +261,9 @@ def keyport(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def discovery(keyport: Keyport) -> dict:
-    """The RFC 8414 metadata document, checked enough for the other tests to rely on."""
-    url = f"{keyport.issuer}/.well-known/oauth-authorization-server"
+    """The test client's tenant's RFC 8414 metadata document (the path-inserted form of RFC 8414
+    §3), checked enough for the other tests to rely on."""
+    url = f"{keyport.public_url}/.well-known/oauth-authorization-server/t/{keyport.tenant_id}"
     resp = requests.get(url, timeout=HTTP_TIMEOUT_S)
     assert resp.status_code == 200, (
         f"GET {url} answered {resp.status_code} "

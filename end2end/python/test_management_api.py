@@ -1,6 +1,6 @@
 """Keyport's management API (SPEC section 4) against its own OpenAPI document, by Schemathesis.
 
-A tool client with role `admin` gets an access token for `{issuer}/api/v1`; Schemathesis loads
+A tool client with role `admin` gets an access token for `{public URL}/api/v1`; Schemathesis loads
 GET /api/v1/openapi.json and calls every operation in it with that token, with generated input
 (valid and invalid), and checks each answer: never a 5xx, a status code the operation documents,
 the documented content type, a body that matches the documented schema, documented headers.
@@ -88,7 +88,7 @@ HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "tra
 class Management:
     """The tool client the tests call the API as, its token, and the served OpenAPI document."""
 
-    issuer: str
+    public_url: str
     tool_client_id: str
     token: str
     target_app: str  # an app (not the tool client) that fuzzed cases may read, change, add secrets to
@@ -100,7 +100,7 @@ class Management:
         """A JSON answer of the API for setting up targets; None if it did not succeed."""
         try:
             resp = requests.request(
-                method, f"{self.issuer}/api/v1{path}", json=body, timeout=HTTP_TIMEOUT_S,
+                method, f"{self.public_url}/api/v1{path}", json=body, timeout=HTTP_TIMEOUT_S,
                 headers={"Authorization": f"Bearer {self.token}"},
             )
             return resp.json() if resp.ok else None
@@ -140,11 +140,11 @@ def management(keyport: Keyport) -> Management:
     keyport.other_secrets.append(("the tool client's secret", tool["client_secret"]))
     target = create_client(["--tenant", "acme", "--name", "fuzz-target"], keyport.database_url)
     keyport.other_secrets.append(("the fuzz target app's secret", target["client_secret"]))
-    token_url = f"{keyport.issuer}/oauth/token"
+    token_url = f"{keyport.public_url}/oauth/token"
     resp = requests.post(
         token_url,
         auth=(tool["client_id"], tool["client_secret"]),
-        data={"grant_type": "client_credentials", "resource": f"{keyport.issuer}/api/v1"},
+        data={"grant_type": "client_credentials", "resource": f"{keyport.public_url}/api/v1"},
         timeout=HTTP_TIMEOUT_S,
     )
     try:
@@ -152,12 +152,12 @@ def management(keyport: Keyport) -> Management:
     except (ValueError, KeyError, TypeError):
         pytest.fail(
             "the admin tool client got no management token (client_credentials, "
-            f"resource={keyport.issuer}/api/v1): {describe(resp)}",
+            f"resource={keyport.public_url}/api/v1): {describe(resp)}",
             pytrace=False,
         )
     keyport.issued_tokens.append(token)
 
-    url = f"{keyport.issuer}/api/v1/openapi.json"
+    url = f"{keyport.public_url}/api/v1/openapi.json"
     doc_resp = requests.get(url, timeout=HTTP_TIMEOUT_S)
     document, problem = None, None
     if doc_resp.status_code != 200:
@@ -175,7 +175,7 @@ def management(keyport: Keyport) -> Management:
                 problem = f"GET /api/v1/openapi.json is no OpenAPI document: {doc_resp.text[:500]!r}"
                 document = None
     return Management(
-        issuer=keyport.issuer,
+        public_url=keyport.public_url,
         tool_client_id=tool["client_id"],
         token=token,
         target_app=target["client_id"],
@@ -266,7 +266,7 @@ def api_schema(keyport: Keyport, management: Management):
     document = management.document
     # Paths are absolute (/api/v1/...) unless the document names a server to prefix them with.
     servers = document.get("servers") or [{"url": "/"}]
-    base_url = urljoin(f"{keyport.issuer}/", str(servers[0].get("url", "/"))).rstrip("/")
+    base_url = urljoin(f"{keyport.public_url}/", str(servers[0].get("url", "/"))).rstrip("/")
     config = schemathesis.Config.from_dict(
         {
             "seed": SEED,

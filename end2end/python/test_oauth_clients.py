@@ -137,7 +137,7 @@ def verify_access_token(keyport: Keyport, discovery: dict, jwks_client: jwt.PyJW
             f"{err}; the JWKS has kids {kids}"
         )
 
-    audience = f"{keyport.issuer}/tenants/{keyport.tenant_id}"
+    audience = f"{keyport.public_url}/tenants/{keyport.tenant_id}"
     try:
         claims = jwt.decode(
             token,
@@ -187,10 +187,11 @@ def http(keyport: Keyport):
 
 def test_discovery_document(keyport: Keyport, discovery: dict, http: requests.Session):
     issuer = keyport.issuer
+    assert issuer == f"{keyport.public_url}/t/{keyport.tenant_id}", issuer
     assert discovery["issuer"] == issuer, f"issuer should be {issuer!r}: {discovery}"
     expected = {
         "token_endpoint": f"{issuer}/oauth/token",
-        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "jwks_uri": f"{issuer}/jwks.json",
         "introspection_endpoint": f"{issuer}/oauth/introspect",
         "revocation_endpoint": f"{issuer}/oauth/revoke",
     }
@@ -202,6 +203,12 @@ def test_discovery_document(keyport: Keyport, discovery: dict, http: requests.Se
         f"token_endpoint_auth_methods_supported lacks basic/post: {sorted(methods)}"
     )
     assert "scopes_supported" in discovery, f"no scopes_supported: {discovery}"
+
+    # There is no server-wide issuer: the root documents say where the tenant's are.
+    for root in ("oauth-authorization-server", "openid-configuration"):
+        resp = http.get(f"{keyport.public_url}/.well-known/{root}", timeout=HTTP_TIMEOUT_S)
+        assert resp.status_code == 404, describe(resp)
+        assert "/t/{tenant_id}/.well-known/openid-configuration" in resp.json()["error_description"]
 
     oidc = http.get(f"{issuer}/.well-known/openid-configuration", timeout=HTTP_TIMEOUT_S)
     assert oidc.status_code == 200, describe(oidc)

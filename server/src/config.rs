@@ -107,16 +107,19 @@ impl SigningAlg {
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
-    /// Create a confidential app and print `{"tenant_id","client_id","client_secret"}` (the
-    /// secret is shown this once).
+    /// Create a confidential app in an existing tenant (or a new one with --create-tenant)
+    /// and print `{"tenant_id","client_id","client_secret"}` (the secret is shown this once).
     Create(ClientCreateArgs),
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ClientCreateArgs {
-    /// Tenant id or name (created when missing).
+    /// Tenant id or name; a tenant that does not exist is an error unless --create-tenant.
     #[arg(long)]
     pub tenant: String,
+    /// Create a tenant named --tenant when no tenant has that id or name.
+    #[arg(long)]
+    pub create_tenant: bool,
     /// The app's name.
     #[arg(long)]
     pub name: String,
@@ -178,6 +181,17 @@ pub struct ServeArgs {
     /// Algorithm of the signing key created on a fresh database (and by `keys rotate`).
     #[arg(long, env = "KEYPORT_SIGNING_ALG", value_enum, default_value_t = SigningAlg::Es256)]
     pub signing_alg: SigningAlg,
+
+    /// Reverse proxies (comma-separated CIDRs or addresses) whose `Forwarded` /
+    /// `X-Forwarded-For` header names the client's address for rate limits and audit
+    /// events; from any other peer those headers are ignored [default: none].
+    #[arg(
+        long,
+        env = "KEYPORT_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = crate::http::client_address::parse_network
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// Directory holding the built portal assets (`pkg/`, favicon, …).
     #[arg(long, env = "KEYPORT_SITE_ROOT", default_value = "target/site")]

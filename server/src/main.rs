@@ -5,6 +5,7 @@ use server::{
         Cli, ClientCommand, ClientCreateArgs, Command, KeysCommand, KeysRotateArgs, ServeArgs,
         UserCommand, UserCreateArgs,
     },
+    http::client_address::TrustedProxies,
     startup::{Application, Settings, shutdown_signal},
     telemetry,
 };
@@ -48,6 +49,7 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
         secret_hash_key: args.secret_hash_key,
         signing_alg: args.signing_alg.alg(),
         change_poll_interval: app::services::oauth::POLL_INTERVAL,
+        trusted_proxies: TrustedProxies::new(args.trusted_proxies),
         clock: std::sync::Arc::new(app::services::oauth::SystemClock),
     };
     let app = Application::build(settings)
@@ -156,7 +158,11 @@ async fn create_client(database_url: &str, args: ClientCreateArgs) -> Result<(),
     let result = async {
         let hasher = keys::secret_hasher(&db, args.secret_hash_key.as_deref()).await?;
         let now = app::store::unix_now();
-        let tenant_id = accounts::find_or_create_tenant(&db, &args.tenant, now).await?;
+        let tenant_id = if args.create_tenant {
+            accounts::find_or_create_tenant(&db, &args.tenant, now).await?
+        } else {
+            accounts::find_tenant(&db, &args.tenant).await?
+        };
         let draft = apps::AppDraft {
             tool: args.tool,
             scopes: args.scopes,

@@ -2,7 +2,11 @@
 
 use std::{net::SocketAddr, path::Path};
 
-use axum::{Router, middleware::from_fn, routing::get};
+use axum::{
+    Router,
+    middleware::{from_fn, from_fn_with_state},
+    routing::get,
+};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tokio::net::TcpListener;
@@ -20,7 +24,11 @@ use tower_sessions::{
     Expiry, SessionManagerLayer, cookie::SameSite, session_store::ExpiredDeletion,
 };
 
-use crate::http::{api, health, middleware, oauth};
+use crate::http::{
+    api,
+    client_address::{self, TrustedProxies},
+    health, middleware, oauth,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -52,6 +60,8 @@ pub struct Settings {
     pub signing_alg: Alg,
     /// How often to read the shared change counter ([`app::services::oauth::POLL_INTERVAL`]).
     pub change_poll_interval: std::time::Duration,
+    /// Reverse proxies whose forwarding headers name the client's address.
+    pub trusted_proxies: TrustedProxies,
     /// The token service's time ([`app::services::oauth::SystemClock`] but in tests).
     pub clock: std::sync::Arc<dyn Clock>,
 }
@@ -115,7 +125,11 @@ impl Application {
             public_url: public_url.clone(),
             oauth,
         };
-        let router = router(state.clone(), session_layer(sessions, &public_url));
+        let router = router(
+            state.clone(),
+            session_layer(sessions, &public_url),
+            settings.trusted_proxies,
+        );
         Ok(Application {
             listener,
             router,
@@ -210,7 +224,11 @@ async fn delete_expired_sessions(sessions: SessionBackend) {
     }
 }
 
-pub fn router(state: AppState, sessions: SessionManagerLayer<SessionBackend>) -> Router {
+pub fn router(
+    state: AppState,
+    sessions: SessionManagerLayer<SessionBackend>,
+    trusted_proxies: TrustedProxies,
+) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -240,6 +258,7 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SessionBackend>) ->
     oauth_endpoints
         .merge(portal)
         .layer(from_fn(middleware::security_headers))
+        .layer(from_fn_with_state(trusted_proxies, client_address::resolve))
         .layer(from_fn(middleware::log_request))
 }
 

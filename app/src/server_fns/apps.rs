@@ -90,6 +90,7 @@ pub async fn create_app(
     let created = service::create_app(
         &state.db,
         &state.hasher,
+        &state.public_url,
         &by,
         draft,
         ip.as_deref(),
@@ -139,6 +140,7 @@ pub async fn update_app(
     };
     Ok(service::update_app(
         &state.db,
+        &state.public_url,
         &by,
         &client_id,
         changes,

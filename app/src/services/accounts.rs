@@ -18,8 +18,9 @@ use crate::{
     },
 };
 
-/// Failed sign-ins counted per account and per address over this window.
+/// Failed sign-ins counted per (account, address) and per address over this window.
 pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
+/// Per account from one address.
 pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 
@@ -199,10 +200,18 @@ pub async fn sign_in(
     ip: Option<&str>,
     now: i64,
 ) -> Result<SignedIn, ServiceError> {
-    // An unparseable email still counts as a failed attempt, under what was typed.
+    // An unparseable email still counts as a failed attempt, under what was typed, cut to
+    // an email's longest length so a huge one cannot grow the audit log.
     let key = Email::parse(email)
         .map(|e| e.normalized().to_string())
-        .unwrap_or_else(|_| email.trim().to_lowercase());
+        .unwrap_or_else(|_| {
+            email
+                .trim()
+                .chars()
+                .take(254)
+                .collect::<String>()
+                .to_lowercase()
+        });
     check_throttle(db, &key, ip, now).await?;
 
     let user = users::find_by_email(db, &key).await?;
@@ -240,25 +249,28 @@ pub async fn sign_in(
     })
 }
 
+/// Failures count per (account, address) and per address, never per account alone: a
+/// stranger's wrong passwords for someone's email lock out only the stranger's address, and
+/// the owner typing the right password from an address that has not failed signs in.
 async fn check_throttle(
     db: &Database,
     key: &str,
     ip: Option<&str>,
     now: i64,
 ) -> Result<(), ServiceError> {
+    let Some(ip) = ip else {
+        return Ok(());
+    };
     let since = now - THROTTLE_WINDOW_SECS;
-    let (count, oldest) =
-        audit::recent(db, "login.failed", audit::Recent::Target(key), since).await?;
     let mut retry_at = None;
+    let from_here = audit::Recent::TargetFrom { target: key, ip };
+    let (count, oldest) = audit::recent(db, "login.failed", from_here, since).await?;
     if count >= MAX_FAILURES_PER_ACCOUNT {
         retry_at = oldest.map(|t| t + THROTTLE_WINDOW_SECS);
     }
-    if let Some(ip) = ip {
-        let (count, oldest) =
-            audit::recent(db, "login.failed", audit::Recent::Ip(ip), since).await?;
-        if count >= MAX_FAILURES_PER_ADDRESS {
-            retry_at = retry_at.max(oldest.map(|t| t + THROTTLE_WINDOW_SECS));
-        }
+    let (count, oldest) = audit::recent(db, "login.failed", audit::Recent::Ip(ip), since).await?;
+    if count >= MAX_FAILURES_PER_ADDRESS {
+        retry_at = retry_at.max(oldest.map(|t| t + THROTTLE_WINDOW_SECS));
     }
     match retry_at {
         Some(at) => Err(ServiceError::Throttled {
@@ -378,6 +390,18 @@ pub async fn create_user(
     .await?;
     tx.commit().await?;
     Ok(SignedIn { user_id, tenant_id })
+}
+
+/// The id of the tenant whose id or name is `key`; a typo is an error, not a new tenant.
+pub async fn find_tenant(db: &Database, key: &str) -> Result<String, ServiceError> {
+    match tenants::find_by_id_or_name(db, key).await? {
+        Some(tenant) => Ok(tenant.id),
+        None => Err(FieldError::new(
+            "tenant",
+            format!("no tenant has the id or name {key:?} (add --create-tenant to create it)"),
+        )
+        .into()),
+    }
 }
 
 /// The tenant found by id or name, or a new one named `key` when there is none.
@@ -577,7 +601,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn repeated_failures_are_throttled_per_account_and_per_address() {
+    async fn repeated_failures_are_throttled_per_account_and_address_and_per_address() {
         for_each_migrated_engine(|db| async move {
             signed_up(&db, "ann@example.com", 1_000).await;
             let now = 10_000;
@@ -587,7 +611,7 @@ mod tests {
                     .unwrap_err();
                 assert!(matches!(e, ServiceError::InvalidCredentials));
             }
-            // Even the right password waits now, so guessing cannot continue.
+            // From the failing address even the right password waits, so guessing stops.
             let e = sign_in(&db, "ann@example.com", PASSWORD, Some("10.0.0.9"), now + 60)
                 .await
                 .unwrap_err();
@@ -595,7 +619,11 @@ mod tests {
                 panic!("{e:?}")
             };
             assert_eq!(retry_after_secs, (THROTTLE_WINDOW_SECS - 60) as u64);
-            // After the window, the real password works again.
+            // The owner, from an address that has not failed, is not locked out.
+            sign_in(&db, "ann@example.com", PASSWORD, Some("10.0.0.1"), now + 60)
+                .await
+                .expect("a stranger's failures do not lock the owner out");
+            // After the window, the failing address may try again.
             sign_in(
                 &db,
                 "ann@example.com",

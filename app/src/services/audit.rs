@@ -66,7 +66,7 @@ mod tests {
         services::{
             accounts::{self, principal},
             apps::{create_app, delete_app},
-            testkit::{NOW, admin, draft, hasher},
+            testkit::{NOW, PUBLIC_URL, admin, draft, hasher},
         },
         store::testkit::for_each_migrated_engine,
     };
@@ -91,18 +91,34 @@ mod tests {
                 .await
                 .unwrap()
                 .unwrap();
-            let anns = create_app(&db, &hasher(), &ann, draft("Ann's"), None, NOW)
+            let anns = create_app(&db, &hasher(), PUBLIC_URL, &ann, draft("Ann's"), None, NOW)
                 .await
                 .unwrap()
                 .app;
-            let bobs = create_app(&db, &hasher(), &bob_in_ann, draft("Bob's"), None, NOW + 1)
-                .await
-                .unwrap()
-                .app;
-            let elsewhere = create_app(&db, &hasher(), &bob, draft("Elsewhere"), None, NOW)
-                .await
-                .unwrap()
-                .app;
+            let bobs = create_app(
+                &db,
+                &hasher(),
+                PUBLIC_URL,
+                &bob_in_ann,
+                draft("Bob's"),
+                None,
+                NOW + 1,
+            )
+            .await
+            .unwrap()
+            .app;
+            let elsewhere = create_app(
+                &db,
+                &hasher(),
+                PUBLIC_URL,
+                &bob,
+                draft("Elsewhere"),
+                None,
+                NOW,
+            )
+            .await
+            .unwrap()
+            .app;
 
             let all = list_events(&db, &ann, None, first_page()).await.unwrap();
             let targets: Vec<_> = all
@@ -176,9 +192,17 @@ mod tests {
         for_each_migrated_engine(|db| async move {
             let ann = admin(&db, "ann@example.com", NOW).await;
             for (n, name) in ["A", "B", "C"].into_iter().enumerate() {
-                create_app(&db, &hasher(), &ann, draft(name), None, NOW + n as i64)
-                    .await
-                    .unwrap();
+                create_app(
+                    &db,
+                    &hasher(),
+                    PUBLIC_URL,
+                    &ann,
+                    draft(name),
+                    None,
+                    NOW + n as i64,
+                )
+                .await
+                .unwrap();
             }
             let whole = list_events(&db, &ann, None, first_page()).await.unwrap();
             assert!(whole.items.len() >= 6 && whole.next_cursor.is_none());

@@ -89,6 +89,9 @@ pub async fn update_tenant(
         )
         .into());
     }
+    if let Some(reason) = issuer::reserved_audience_reason(public_url, &by.tenant_id, audience) {
+        return Err(FieldError::new("audience", reason).into());
+    }
     let audience = (!audience.is_empty()
         && audience != default_audience(public_url, &by.tenant_id))
     .then_some(audience);

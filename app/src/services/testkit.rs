@@ -14,6 +14,9 @@ use crate::{
 /// The tests' clock, for those that do not count from an earlier time of their own.
 pub const NOW: i64 = 1_800_000_000;
 
+/// The public URL the services' tests run under.
+pub const PUBLIC_URL: &str = "https://id.example.com";
+
 /// A password every sign-up and sign-in in the tests uses.
 pub const PASSWORD: &str = "correct horse battery";
 

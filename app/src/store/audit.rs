@@ -87,10 +87,11 @@ pub async fn record_alone(db: &Database, event: &NewEvent<'_>) -> Result<(), Sto
     Ok(())
 }
 
-/// Which events [`recent`] counts: those about one target, or those from one address.
+/// Which events [`recent`] counts: those about one target from one address, or all those
+/// from one address.
 #[derive(Debug, Clone, Copy)]
 pub enum Recent<'a> {
-    Target(&'a str),
+    TargetFrom { target: &'a str, ip: &'a str },
     Ip(&'a str),
 }
 
@@ -101,22 +102,29 @@ pub async fn recent(
     which: Recent<'_>,
     since: i64,
 ) -> Result<(i64, Option<i64>), StoreError> {
-    // The column cannot be a parameter; both texts are constants (and both indexed).
-    let (sql, value) = match which {
-        Recent::Target(id) => (
+    // Both texts are constants (and both indexed); the address is bound last in both.
+    let (sql, target, ip) = match which {
+        Recent::TargetFrom { target, ip } => (
             "SELECT COUNT(*), MIN(created_at) FROM audit_events \
-             WHERE action = $1 AND target_id = $2 AND created_at >= $3",
-            id,
+             WHERE action = $1 AND created_at >= $2 AND target_id = $3 AND ip = $4",
+            Some(target),
+            ip,
         ),
         Recent::Ip(ip) => (
             "SELECT COUNT(*), MIN(created_at) FROM audit_events \
-             WHERE action = $1 AND ip = $2 AND created_at >= $3",
+             WHERE action = $1 AND created_at >= $2 AND ip = $3",
+            None,
             ip,
         ),
     };
-    Ok(
-        on_pool!(db, pool => sqlx::query_as(sql).bind(action).bind(value).bind(since).fetch_one(pool).await?),
-    )
+    Ok(on_pool!(db, pool => {
+        let query = sqlx::query_as(sql).bind(action).bind(since);
+        let query = match target {
+            Some(target) => query.bind(target),
+            None => query,
+        };
+        query.bind(ip).fetch_one(pool).await?
+    }))
 }
 
 /// A tenant's events, newest first.

@@ -6,7 +6,10 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use server_fn::ServerFn;
 
-use crate::helpers::{PASSWORD, TestApp, session_cookie, spawn_app, spawn_apps, spawn_https_app};
+use crate::helpers::{
+    PASSWORD, TestApp, session_cookie, spawn_app, spawn_app_behind_proxy, spawn_apps,
+    spawn_https_app,
+};
 
 /// A plain HTML form post, as a browser sends before the WASM has loaded.
 async fn form_post(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
@@ -178,13 +181,65 @@ async fn repeated_failures_are_throttled_with_retry_after() {
     let failures = recent(
         &app.db,
         "login.failed",
-        Recent::Target("ann@example.com"),
+        Recent::TargetFrom {
+            target: "ann@example.com",
+            ip: "127.0.0.1",
+        },
         0,
     )
     .await
     .unwrap()
     .0;
     assert_eq!(failures, 5, "each failure is an audit event");
+}
+
+/// A stranger's wrong passwords for someone's email lock out the stranger's address, not
+/// the owner; a forwarding header counts only from a trusted proxy.
+#[tokio::test]
+async fn strangers_cannot_lock_a_person_out_of_sign_in() {
+    let behind_proxy = spawn_app_behind_proxy().await;
+    let direct = spawn_app().await;
+    for app in [&behind_proxy, &direct] {
+        app.sign_up("ann@example.com").await;
+        for _ in 0..app::services::accounts::MAX_FAILURES_PER_ACCOUNT {
+            let res = app
+                .sign_in_from("198.51.100.66", "ann@example.com", "wrong wrong")
+                .await;
+            assert_eq!(res.status(), 401);
+        }
+        let stranger = app
+            .sign_in_from("198.51.100.66", "ann@example.com", PASSWORD)
+            .await;
+        assert_eq!(stranger.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let owner = behind_proxy
+        .sign_in_from("203.0.113.5", "ann@example.com", PASSWORD)
+        .await;
+    assert_eq!(
+        owner.status(),
+        200,
+        "the owner's own address has not failed"
+    );
+    assert!(session_cookie(owner.headers()).is_some());
+    use app::store::audit::{Recent, recent};
+    let from_stranger = Recent::TargetFrom {
+        target: "ann@example.com",
+        ip: "198.51.100.66",
+    };
+    let audited = recent(&behind_proxy.db, "login.failed", from_stranger, 0).await;
+    assert_eq!(
+        audited.unwrap().0,
+        5,
+        "audit rows name the forwarded address"
+    );
+    let spoofed = direct
+        .sign_in_from("203.0.113.5", "ann@example.com", PASSWORD)
+        .await;
+    assert_eq!(
+        spoofed.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "without a trusted proxy the header is ignored: the peer failed"
+    );
 }
 
 #[tokio::test]

@@ -109,11 +109,30 @@ async fn user_create_refuses_bad_input_with_one_line() {
 #[tokio::test]
 async fn client_create_prints_the_ids_and_a_working_secret_once() {
     for test_db in TestDb::all().await {
+        // A tenant that does not exist is an error, not a new tenant made from a typo.
+        let typo = keyport(
+            &test_db.url,
+            &["client", "create", "--tenant", "Acme Typo", "--name", "x"],
+            "",
+        );
+        assert!(!typo.status.success());
+        let stderr = String::from_utf8_lossy(&typo.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("--create-tenant"), "{stderr}");
+        assert!(
+            app::store::tenants::find_by_id_or_name(&test_db.db, "Acme Typo")
+                .await
+                .unwrap()
+                .is_none(),
+            "no tenant was made"
+        );
+
         let args = [
             "client",
             "create",
             "--tenant",
             "acme",
+            "--create-tenant",
             "--name",
             "Deploy bot",
             "--tool",
@@ -199,7 +218,9 @@ fn help_lists_every_setting_with_its_variable_and_default() {
         "--addr",
         "KEYPORT_ADDR",
         "127.0.0.1:3000",
+        "KEYPORT_PUBLIC_URL",
         "KEYPORT_ISSUER",
+        "KEYPORT_TRUSTED_PROXIES",
         "KEYPORT_SECRET_HASH_KEY",
         "KEYPORT_SIGNING_ALG",
         "KEYPORT_SITE_ROOT",
@@ -218,8 +239,11 @@ fn help_lists_every_setting_with_its_variable_and_default() {
         "--addr",
         "KEYPORT_ADDR",
         "127.0.0.1:3000",
-        "--issuer",
+        "--public-url",
+        "KEYPORT_PUBLIC_URL",
         "KEYPORT_ISSUER",
+        "--trusted-proxies",
+        "KEYPORT_TRUSTED_PROXIES",
         "--site-root",
         "KEYPORT_SITE_ROOT",
         "target/site",

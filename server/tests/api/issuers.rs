@@ -291,6 +291,66 @@ async fn only_admin_tool_clients_get_tokens_for_the_management_api() {
     }
 }
 
+/// Through the management API no app and no tenant can be given an audience under the public
+/// URL but the tenant's own derived one.
+#[tokio::test]
+async fn reserved_audiences_are_refused_on_apps_and_the_tenant_default() {
+    for app in spawn_apps().await {
+        let v = service(&app, "victim").await;
+        let (m, token) = app.admin_token("mallory").await;
+        let own = derived_audience(&app, &m.tenant_id);
+        let bearer = format!("Bearer {token}");
+        let own = derived_audience(&app, &m.tenant_id);
+        for taken in [
+            derived_audience(&app, &v.tenant_id),
+            app.issuer(&v.tenant_id),
+            app.url(""),
+            app.url("/api/v1"),
+            app.url("/anything/else"),
+        ] {
+            let res = app
+                .client
+                .post(app.url("/api/v1/apps"))
+                .header("authorization", &bearer)
+                .json(&json!({ "name": "forger", "audiences": [taken] }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{taken}");
+            let body: Value = res.json().await.unwrap();
+            assert!(
+                body["message"].as_str().unwrap().contains("reserved")
+                    || body["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("admin tool clients"),
+                "{body}"
+            );
+            let res = app
+                .client
+                .patch(app.url("/api/v1/tenant"))
+                .header("authorization", &bearer)
+                .json(&json!({ "audience": taken }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{taken}");
+        }
+        // The tenant's own derived audience and its own APIs' are fine.
+        for fine in [own.as_str(), "https://api.mallory.example"] {
+            let res = app
+                .client
+                .post(app.url("/api/v1/apps"))
+                .header("authorization", &bearer)
+                .json(&json!({ "name": "fine", "audiences": [fine] }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::CREATED, "{fine}");
+        }
+    }
+}
+
 fn urlencoding(s: &str) -> String {
     s.replace(':', "%3A").replace('/', "%2F")
 }

@@ -444,7 +444,7 @@ async fn a_change_through_another_instance_is_seen_within_a_poll() {
 }
 
 #[tokio::test]
-async fn failed_authentications_are_throttled_per_address_and_audited_without_the_secret() {
+async fn failed_authentications_are_throttled_and_audited_without_the_secret() {
     let app = spawn_app().await;
     let c = orders_client(&app).await;
     let wrong = Client {
@@ -470,12 +470,9 @@ async fn failed_authentications_are_throttled_per_address_and_audited_without_th
         "temporarily_unavailable",
     )
     .await;
-    // The attacker's address is blocked for this client, even with the right secret...
-    assert_eq!(
-        app.token_for(&c).await.status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
-    // ...but the real client calling from its own address is not.
+    // Only failures are throttled: the right secret gets in from the failing address...
+    assert_eq!(app.token_for(&c).await.status(), 200);
+    // ...and from the real client's own address.
     let elsewhere = reqwest::Client::builder()
         .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
         .build()

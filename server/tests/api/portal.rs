@@ -104,6 +104,11 @@ async fn a_secret_made_by_a_plain_form_post_is_handed_to_the_next_page_once() {
         )
         .await;
     assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["cache-control"],
+        "no-store",
+        "it holds the secret"
+    );
     let created: serde_json::Value = res.json().await.unwrap();
     let client_id = created["app"]["client_id"].as_str().unwrap().to_string();
 
@@ -123,6 +128,7 @@ async fn a_secret_made_by_a_plain_form_post_is_handed_to_the_next_page_once() {
         .await
         .unwrap();
     assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["cache-control"], "no-store");
     assert_eq!(
         res.headers()["location"],
         format!("/apps/{client_id}?tab=oauth")
@@ -158,8 +164,47 @@ async fn a_secret_made_by_a_plain_form_post_is_handed_to_the_next_page_once() {
             && v.to_str().unwrap().contains("Max-Age=0")
     });
     assert!(cleared, "the page clears the hand-over cookie");
+    assert_eq!(
+        page.headers()["cache-control"],
+        "no-store",
+        "it shows the secret"
+    );
     assert!(
         page.text().await.unwrap().contains(&secret),
         "the page shows the secret"
     );
+}
+
+/// No other site may frame a portal page (clickjacking a Refresh or Delete), pages run only
+/// their own scripts, and nothing that may carry a secret is cached.
+#[tokio::test]
+async fn pages_cannot_be_framed_or_cached_and_run_only_their_own_scripts() {
+    let app = spawn_app().await;
+    for path in ["/", "/signin", "/no/such/page"] {
+        let res = app.get(path).await;
+        let h = res.headers().clone();
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("{path}: no script nonce in {csp}"));
+        let html = res.text().await.unwrap();
+        // Every inline script the page carries is allowed by the policy's nonce.
+        let scripts = html.matches("<script").count();
+        let nonced = html.matches(&format!("nonce=\"{nonce}\"")).count();
+        assert!(
+            scripts > 0 && nonced >= scripts,
+            "{path}: {scripts} scripts, {nonced} nonced"
+        );
+    }
+    // The JSON answers of the OAuth and management APIs are framed by nobody either.
+    let res = app.get("/.well-known/openid-configuration").await;
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
 }

@@ -24,6 +24,7 @@ use crate::{
         FieldError,
         app_rules::{DEFAULT_SECRET_LIFETIME_SECS, EXPIRY_WARNING_SECS, secret_works_at},
         credentials::{SecretHasher, generate_client_id},
+        issuer,
         membership::Role,
         paging::{Page, PageRequest},
         scopes::check_scope_name,
@@ -113,10 +114,27 @@ async fn check_catalogue(
     Ok(())
 }
 
+/// Audiences under this server's public URL are the server's to hand out: a tenant may name
+/// only its own derived one, or its apps' tokens could pass another tenant's checks (or the
+/// management API's).
+fn check_audiences(
+    public_url: &str,
+    tenant_id: &str,
+    audiences: &[String],
+) -> Result<(), ServiceError> {
+    for audience in audiences {
+        if let Some(reason) = issuer::reserved_audience_reason(public_url, tenant_id, audience) {
+            return Err(FieldError::new("audiences", format!("{audience}: {reason}")).into());
+        }
+    }
+    Ok(())
+}
+
 /// Registers an app owned by `by`; a confidential app gets its first secret, shown once.
 pub async fn create_app(
     db: &Database,
     hasher: &SecretHasher,
+    public_url: &str,
     by: &Principal,
     draft: AppDraft,
     ip: Option<&str>,
@@ -129,10 +147,13 @@ pub async fn create_app(
     }
     // A tool client creates apps for the tenant: no owner, only admins manage them.
     let owner = (by.kind == PrincipalKind::User).then_some(by.user_id.as_str());
+    check_audiences(public_url, &by.tenant_id, &draft.audiences)?;
     create(db, hasher, &by.tenant_id, owner, by.actor(), draft, ip, now).await
 }
 
 /// `keyport client create`: an app with no owner (only admins manage it), made by the system.
+/// The operator's command line gives no audiences, so it needs no public URL to check them
+/// against (and the token service drops reserved ones whatever is stored).
 pub async fn create_app_for_tenant(
     db: &Database,
     hasher: &SecretHasher,
@@ -314,6 +335,7 @@ async fn app_for_change(
 /// concurrent change of another field is neither lost nor undone.
 pub async fn update_app(
     db: &Database,
+    public_url: &str,
     by: &Principal,
     client_id: &str,
     changes: AppChanges,
@@ -328,6 +350,7 @@ pub async fn update_app(
     let mut row = app_for_change(&mut tx, by, client_id).await?;
     let draft = changes.apply_to(draft_of(view(row.clone())?));
     let (name, callback) = validate(&draft)?;
+    check_audiences(public_url, &by.tenant_id, &draft.audiences)?;
     check_catalogue(&mut tx, &by.tenant_id, &draft.scopes).await?;
     row.name = name.as_str().to_string();
     row.description = draft.description.trim().to_string();
@@ -404,7 +427,7 @@ mod tests {
         domain::app_rules::DEFAULT_TOKEN_LIFETIME_SECS,
         services::{
             accounts::{self, principal},
-            testkit::{NOW, added, admin, draft, hasher},
+            testkit::{NOW, PUBLIC_URL, added, admin, draft, hasher},
         },
         store::testkit::for_each_migrated_engine,
     };
@@ -413,9 +436,17 @@ mod tests {
     async fn an_app_given_only_a_name_gets_the_defaults() {
         for_each_migrated_engine(|db| async move {
             let ann = admin(&db, "ann@example.com", NOW).await;
-            let created = create_app(&db, &hasher(), &ann, AppDraft::new("Billing"), None, NOW)
-                .await
-                .unwrap();
+            let created = create_app(
+                &db,
+                &hasher(),
+                PUBLIC_URL,
+                &ann,
+                AppDraft::new("Billing"),
+                None,
+                NOW,
+            )
+            .await
+            .unwrap();
             let app = created.app;
             assert_eq!(
                 (app.visibility, app.client_type, app.tool),
@@ -443,7 +474,7 @@ mod tests {
                 token_lifetime_secs: 900,
                 ..draft("Billing")
             };
-            let before = create_app(&db, &hasher(), &ann, made, None, NOW)
+            let before = create_app(&db, &hasher(), PUBLIC_URL, &ann, made, None, NOW)
                 .await
                 .unwrap()
                 .app;
@@ -453,9 +484,17 @@ mod tests {
                 callback_url: Some(None),
                 ..AppChanges::default()
             };
-            let after = update_app(&db, &ann, &id, changes, Some("192.0.2.1"), NOW + 5)
-                .await
-                .unwrap();
+            let after = update_app(
+                &db,
+                PUBLIC_URL,
+                &ann,
+                &id,
+                changes,
+                Some("192.0.2.1"),
+                NOW + 5,
+            )
+            .await
+            .unwrap();
             assert_eq!(
                 after,
                 AppView {
@@ -484,7 +523,7 @@ mod tests {
                 token_lifetime_secs: Some(59),
                 ..AppChanges::default()
             };
-            let err = update_app(&db, &ann, &id, invalid, None, NOW + 6)
+            let err = update_app(&db, PUBLIC_URL, &ann, &id, invalid, None, NOW + 6)
                 .await
                 .unwrap_err();
             assert!(
@@ -501,7 +540,7 @@ mod tests {
                 client_type: ClientType::Public,
                 ..draft("Mobile")
             };
-            let public = create_app(&db, &hasher(), &ann, public, None, NOW)
+            let public = create_app(&db, &hasher(), PUBLIC_URL, &ann, public, None, NOW)
                 .await
                 .unwrap()
                 .app;
@@ -509,14 +548,31 @@ mod tests {
                 callback_url: Some(None),
                 ..AppChanges::default()
             };
-            let err = update_app(&db, &ann, &public.client_id, no_url, None, NOW + 7)
-                .await
-                .unwrap_err();
+            let err = update_app(
+                &db,
+                PUBLIC_URL,
+                &ann,
+                &public.client_id,
+                no_url,
+                None,
+                NOW + 7,
+            )
+            .await
+            .unwrap_err();
             assert!(matches!(err, ServiceError::Invalid(ref f) if f.field == "callback_url"));
 
             let other = admin(&db, "bob@example.com", NOW).await;
             assert!(matches!(
-                update_app(&db, &other, &id, AppChanges::default(), None, NOW + 8).await,
+                update_app(
+                    &db,
+                    PUBLIC_URL,
+                    &other,
+                    &id,
+                    AppChanges::default(),
+                    None,
+                    NOW + 8
+                )
+                .await,
                 Err(ServiceError::NotFound(_))
             ));
         })
@@ -527,11 +583,19 @@ mod tests {
     async fn concurrent_changes_of_different_fields_all_stay() {
         for_each_migrated_engine(|db| async move {
             let ann = admin(&db, "ann@example.com", NOW).await;
-            let id = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
-                .await
-                .unwrap()
-                .app
-                .client_id;
+            let id = create_app(
+                &db,
+                &hasher(),
+                PUBLIC_URL,
+                &ann,
+                draft("Billing"),
+                None,
+                NOW,
+            )
+            .await
+            .unwrap()
+            .app
+            .client_id;
             let changes = [
                 AppChanges {
                     description: Some("Invoices".into()),
@@ -556,7 +620,7 @@ mod tests {
             ];
             let attempts = changes
                 .into_iter()
-                .map(|c| update_app(&db, &ann, &id, c, None, NOW + 1));
+                .map(|c| update_app(&db, PUBLIC_URL, &ann, &id, c, None, NOW + 1));
             for result in futures::future::join_all(attempts).await {
                 result.unwrap();
             }
@@ -585,12 +649,28 @@ mod tests {
     async fn activity_names_people_and_clients() {
         for_each_migrated_engine(|db| async move {
             let ann = admin(&db, "ann@example.com", NOW).await;
-            let created = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
-                .await
-                .unwrap();
-            let tool = create_app(&db, &hasher(), &ann, draft("Deploy bot"), None, NOW)
-                .await
-                .unwrap();
+            let created = create_app(
+                &db,
+                &hasher(),
+                PUBLIC_URL,
+                &ann,
+                draft("Billing"),
+                None,
+                NOW,
+            )
+            .await
+            .unwrap();
+            let tool = create_app(
+                &db,
+                &hasher(),
+                PUBLIC_URL,
+                &ann,
+                draft("Deploy bot"),
+                None,
+                NOW,
+            )
+            .await
+            .unwrap();
             let bot = Principal::tool_client(&tool.app.client_id, &ann.tenant_id);
             let first = created.first_secret.unwrap().secret.id;
             delete_secret(&db, &bot, &created.app.client_id, &first, None, NOW + 1)
@@ -619,9 +699,17 @@ mod tests {
     async fn creating_a_confidential_app_shows_its_first_secret_once_and_stores_only_a_hash() {
         for_each_migrated_engine(|db| async move {
             let ann = admin(&db, "ann@example.com", NOW).await;
-            let created = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
-                .await
-                .unwrap();
+            let created = create_app(
+                &db,
+                &hasher(),
+                PUBLIC_URL,
+                &ann,
+                draft("Billing"),
+                None,
+                NOW,
+            )
+            .await
+            .unwrap();
             let first = created
                 .first_secret
                 .expect("a confidential app gets a secret");
@@ -662,7 +750,7 @@ mod tests {
             let mut public = draft("Mobile");
             public.client_type = ClientType::Public;
             assert!(
-                create_app(&db, &hasher(), &ann, public, None, NOW)
+                create_app(&db, &hasher(), PUBLIC_URL, &ann, public, None, NOW)
                     .await
                     .unwrap()
                     .first_secret
@@ -715,7 +803,7 @@ mod tests {
                 ),
             ];
             for (d, field) in cases {
-                let err = create_app(&db, &hasher(), &ann, d, None, NOW)
+                let err = create_app(&db, &hasher(), PUBLIC_URL, &ann, d, None, NOW)
                     .await
                     .err()
                     .expect(field);
@@ -736,9 +824,17 @@ mod tests {
     async fn refresh_replaces_atomically_with_or_without_grace() {
         for_each_migrated_engine(|db| async move {
             let ann = admin(&db, "ann@example.com", NOW).await;
-            let app = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
-                .await
-                .unwrap();
+            let app = create_app(
+                &db,
+                &hasher(),
+                PUBLIC_URL,
+                &ann,
+                draft("Billing"),
+                None,
+                NOW,
+            )
+            .await
+            .unwrap();
             let first = app.first_secret.unwrap();
             let id = app.app.client_id;
 
@@ -822,9 +918,17 @@ mod tests {
     async fn concurrent_refreshes_of_one_secret_leave_exactly_one_successor() {
         for_each_migrated_engine(|db| async move {
             let ann = admin(&db, "ann@example.com", NOW).await;
-            let app = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
-                .await
-                .unwrap();
+            let app = create_app(
+                &db,
+                &hasher(),
+                PUBLIC_URL,
+                &ann,
+                draft("Billing"),
+                None,
+                NOW,
+            )
+            .await
+            .unwrap();
             let (id, secret_id) = (app.app.client_id, app.first_secret.unwrap().secret.id);
             let h = hasher();
             let attempts =
@@ -859,14 +963,22 @@ mod tests {
             )
             .await;
 
-            let anns_app = create_app(&db, &hasher(), &ann, draft("Ann's"), None, NOW)
+            let anns_app = create_app(&db, &hasher(), PUBLIC_URL, &ann, draft("Ann's"), None, NOW)
                 .await
                 .unwrap()
                 .app;
-            let bobs_app = create_app(&db, &hasher(), &bob_in_ann, draft("Bob's"), None, NOW + 1)
-                .await
-                .unwrap()
-                .app;
+            let bobs_app = create_app(
+                &db,
+                &hasher(),
+                PUBLIC_URL,
+                &bob_in_ann,
+                draft("Bob's"),
+                None,
+                NOW + 1,
+            )
+            .await
+            .unwrap()
+            .app;
 
             // A tool client acts for the tenant: a developer may not create one.
             let tool = AppDraft {
@@ -875,10 +987,19 @@ mod tests {
                 ..draft("Deploy bot")
             };
             assert!(matches!(
-                create_app(&db, &hasher(), &bob_in_ann, tool.clone(), None, NOW + 1).await,
+                create_app(
+                    &db,
+                    &hasher(),
+                    PUBLIC_URL,
+                    &bob_in_ann,
+                    tool.clone(),
+                    None,
+                    NOW + 1
+                )
+                .await,
                 Err(ServiceError::Forbidden(_))
             ));
-            let admins_tool = create_app(&db, &hasher(), &ann, tool, None, NOW)
+            let admins_tool = create_app(&db, &hasher(), PUBLIC_URL, &ann, tool, None, NOW)
                 .await
                 .unwrap()
                 .app;
@@ -890,10 +1011,18 @@ mod tests {
                 tool: true,
                 ..draft("Cat's bot")
             };
-            let cats_tool = create_app(&db, &hasher(), &cat_in_ann, cats_tool, None, NOW)
-                .await
-                .unwrap()
-                .app;
+            let cats_tool = create_app(
+                &db,
+                &hasher(),
+                PUBLIC_URL,
+                &cat_in_ann,
+                cats_tool,
+                None,
+                NOW,
+            )
+            .await
+            .unwrap()
+            .app;
             accounts::change_member(
                 &db,
                 &ann,
@@ -1018,10 +1147,18 @@ mod tests {
     async fn added_secrets_honour_expiry_choices_and_deleted_ones_are_gone() {
         for_each_migrated_engine(|db| async move {
             let ann = admin(&db, "ann@example.com", NOW).await;
-            let app = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
-                .await
-                .unwrap()
-                .app;
+            let app = create_app(
+                &db,
+                &hasher(),
+                PUBLIC_URL,
+                &ann,
+                draft("Billing"),
+                None,
+                NOW,
+            )
+            .await
+            .unwrap()
+            .app;
             let never = add_secret(
                 &db,
                 &hasher(),

@@ -7,12 +7,13 @@ use std::{
     sync::{Arc, atomic::Ordering},
 };
 
+use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use super::{OAuthService, TokenError, TokenRequest};
+use super::{OAuthService, TokenError, TokenRequest, throttle::FailureAudit};
 use crate::{
     domain::{
-        app_rules, issuer,
+        app_rules, credentials, issuer,
         oauth::{self, ClientCredentials, OAuthError},
     },
     store::{StoreError, apps, audit, changes, secrets, tenants},
@@ -151,7 +152,10 @@ impl OAuthService {
     }
 
     /// Authenticates a confidential client by its secret. Every failure is the same
-    /// `invalid_client`; failures are counted per address and audited without the secret.
+    /// `invalid_client`. Only failures are throttled: the right secret is let in whatever
+    /// others have tried from the same address (behind a proxy that is everyone). A client
+    /// id that could not be one is refused before it costs a lookup, a cache entry, a
+    /// counter or an audit row.
     pub(super) async fn authenticate(
         &self,
         credentials: &ClientCredentials,
@@ -163,10 +167,8 @@ impl OAuthService {
             client_secret,
             via_basic,
         } = credentials;
-        if let Some(ip) = ip
-            && let Some(retry_after) = self.inner.throttle.retry_after(client_id, ip, now)
-        {
-            return Err(TokenError::Throttled { retry_after });
+        if !credentials::is_well_formed_client_id(client_id) {
+            return Err(OAuthError::invalid_client(*via_basic).into());
         }
         let client = self.client(client_id).await?;
         let matched = match (&client, client_secret) {
@@ -184,24 +186,46 @@ impl OAuthService {
             }
             _ => None,
         };
-        match (client, matched) {
-            (Some(client), Some(secret_id)) => {
-                self.inner
-                    .last_used
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(secret_id, now);
-                Ok(client)
-            }
-            (client, _) => {
-                if let Some(ip) = ip {
-                    self.inner.throttle.fail(client_id, ip, now);
-                }
-                self.audit_failure(client.as_deref(), client_id, ip, now)
-                    .await;
-                Err(OAuthError::invalid_client(*via_basic).into())
-            }
+        if let (Some(client), Some(secret_id)) = (&client, matched) {
+            self.inner
+                .last_used
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(secret_id, now);
+            return Ok(client.clone());
         }
+        let Some(ip) = ip else {
+            self.audit_failure(client.as_deref(), client_id, None, now)
+                .await;
+            return Err(OAuthError::invalid_client(*via_basic).into());
+        };
+        if let Some(retry_after) = self.inner.throttle.retry_after(client_id, ip, now) {
+            // Already counted and audited enough for this window.
+            return Err(TokenError::Throttled { retry_after });
+        }
+        match self
+            .inner
+            .throttle
+            .fail(client_id, ip, client.is_some(), now)
+        {
+            FailureAudit::Individual => {
+                self.audit_failure(client.as_deref(), client_id, Some(ip), now)
+                    .await
+            }
+            FailureAudit::Aggregate {
+                failures,
+                window_secs,
+            } => {
+                let detail = json!({ "unknown_client_ids": failures, "window_secs": window_secs });
+                let event =
+                    audit::NewEvent::new(None, audit::Actor::Anonymous, "client.auth_failed", now)
+                        .detail(detail)
+                        .ip(Some(ip));
+                self.record_failure(&event).await;
+            }
+            FailureAudit::None => {}
+        }
+        Err(OAuthError::invalid_client(*via_basic).into())
     }
 
     async fn audit_failure(
@@ -219,8 +243,11 @@ impl OAuthService {
         )
         .target("app", client_id)
         .ip(ip);
-        let result = audit::record_alone(&self.inner.db, &event).await;
-        if let Err(error) = result {
+        self.record_failure(&event).await;
+    }
+
+    async fn record_failure(&self, event: &audit::NewEvent<'_>) {
+        if let Err(error) = audit::record_alone(&self.inner.db, event).await {
             tracing::warn!(%error, "could not audit a failed client authentication");
         }
     }

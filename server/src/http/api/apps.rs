@@ -272,6 +272,7 @@ async fn create_app(
     let created = service::create_app(
         &state.db,
         &state.hasher,
+        &state.public_url,
         &caller.principal,
         body.into(),
         caller.ip.as_deref(),
@@ -307,6 +308,7 @@ async fn update_app(
 ) -> Result<Json<App>, ApiError> {
     let updated = service::update_app(
         &state.db,
+        &state.public_url,
         &caller.principal,
         &client_id,
         patch.into(),

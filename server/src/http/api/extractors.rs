@@ -64,10 +64,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let ip = app::auth::client_address_of(&parts.extensions);
         let principal = match parts.headers.get(header::AUTHORIZATION) {
             Some(value) => {
                 let token = value

@@ -1,11 +1,9 @@
 //! Reading an OAuth request: a strictly parsed form body of bounded size, the raw
 //! `Authorization` header and the caller's address.
 
-use std::net::SocketAddr;
-
 use axum::{
     body::{Body, Bytes},
-    extract::{ConnectInfo, FromRequest, OptionalFromRequestParts, Path, Request},
+    extract::{FromRequest, OptionalFromRequestParts, Path, Request},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -94,18 +92,15 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
-        let ip = req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(peer)| peer.ip().to_string())
-            .unwrap_or_default();
+        let ip = app::auth::client_address_of(req.extensions()).unwrap_or_default();
         let (mut parts, body) = req.into_parts();
         // `/t/{tenant}/oauth/…`: a String path parameter cannot fail to deserialise.
-        let tenant = Option::<Path<String>>::from_request_parts(&mut parts, state)
-            .await
-            .ok()
-            .flatten()
-            .map(|Path(tenant)| tenant);
+        let tenant =
+            <Path<String> as OptionalFromRequestParts<S>>::from_request_parts(&mut parts, state)
+                .await
+                .ok()
+                .flatten()
+                .map(|Path(tenant)| tenant);
         let form = read_form(&parts.headers, body).await?;
         Ok(OAuthForm {
             form,

@@ -1,11 +1,9 @@
 //! `POST /v1/applications/token`: seed 003's JSON variant of the client-credentials grant.
 
-use std::net::SocketAddr;
-
 use axum::{
     Json,
     body::Body,
-    extract::{ConnectInfo, State},
+    extract::{Extension, State},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -13,6 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use app::{
+    auth::ClientAddress,
     domain::oauth::ErrorCode,
     services::oauth::{OAuthService, TokenError},
 };
@@ -45,7 +44,7 @@ fn json_error(status: StatusCode, message: &str) -> Response {
 /// `POST /v1/applications/token` (seed 003).
 pub async fn json_token(
     State(oauth): State<OAuthService>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    address: Option<Extension<ClientAddress>>,
     body: Body,
 ) -> Response {
     let bytes = match read_limited(body).await {
@@ -66,13 +65,13 @@ pub async fn json_token(
             "Send a JSON object with tenantId, applicationId and applicationSecret.",
         );
     };
-    let ip = peer.ip().to_string();
+    let ip = address.map(|Extension(ClientAddress(ip))| ip.to_string());
     let issued = oauth
         .token_for(
             &request.tenant_id,
             &request.application_id,
             &request.application_secret,
-            Some(&ip),
+            ip.as_deref(),
         )
         .await;
     match issued {

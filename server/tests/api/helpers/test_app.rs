@@ -9,7 +9,10 @@ use app::{
     store::{Database, testkit::TestDb},
 };
 use reqwest::{Response, header::HeaderMap};
-use server::startup::{Application, Settings};
+use server::{
+    http::client_address::TrustedProxies,
+    startup::{Application, Settings},
+};
 use server_fn::ServerFn;
 use tokio::{sync::oneshot, task::JoinHandle};
 
@@ -98,6 +101,33 @@ impl TestApp {
         .await
     }
 
+    /// A sign-in whose `X-Forwarded-For` says it comes from `client` (believed only when this
+    /// server trusts the loopback proxy: [`spawn_app_behind_proxy`]).
+    pub async fn sign_in_from(&self, client: &str, email: &str, password: &str) -> Response {
+        use app::server_fns::auth::SignIn;
+        self.client
+            .post(self.url(SignIn::PATH))
+            .header("x-forwarded-for", client)
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A token request whose `X-Forwarded-For` says it comes from `client`.
+    pub async fn token_from(&self, client: &str, auth: Option<&str>, body: &str) -> Response {
+        let mut req = self
+            .client
+            .post(self.url("/oauth/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", client)
+            .body(body.to_string());
+        if let Some(auth) = auth {
+            req = req.header("authorization", auth);
+        }
+        req.send().await.unwrap()
+    }
+
     /// Who the portal sees behind `cookie` (nobody without one), and whether it is a first run.
     pub async fn portal_context(&self, cookie: Option<&str>) -> PortalContext {
         use app::server_fns::auth::GetPortalContext;
@@ -161,6 +191,7 @@ struct Tuning {
     change_poll_interval: Duration,
     signing_alg: Alg,
     clock: Arc<dyn Clock>,
+    trusted_proxies: TrustedProxies,
 }
 
 impl Default for Tuning {
@@ -169,6 +200,7 @@ impl Default for Tuning {
             change_poll_interval: app::services::oauth::POLL_INTERVAL,
             signing_alg: Alg::Es256,
             clock: Arc::new(SystemClock),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -187,6 +219,7 @@ async fn start_with(
         secret_hash_key: None,
         signing_alg: tuning.signing_alg,
         change_poll_interval: tuning.change_poll_interval,
+        trusted_proxies: tuning.trusted_proxies.clone(),
         clock: tuning.clock.clone(),
     };
     let app = Application::build(settings)
@@ -261,6 +294,18 @@ pub async fn spawn_app_signing_with(alg: Alg) -> TestApp {
     let db = TestDb::sqlite().await;
     let tuning = Tuning {
         signing_alg: alg,
+        ..Tuning::default()
+    };
+    start_with(db.url.clone(), Some(db), None, tuning).await
+}
+
+/// The application on a fresh SQLite database behind a reverse proxy on loopback: the tests'
+/// requests come from a trusted proxy, whose `X-Forwarded-For` names the client.
+pub async fn spawn_app_behind_proxy() -> TestApp {
+    let db = TestDb::sqlite().await;
+    let network = server::http::client_address::parse_network("127.0.0.1").unwrap();
+    let tuning = Tuning {
+        trusted_proxies: TrustedProxies::new(vec![network]),
         ..Tuning::default()
     };
     start_with(db.url.clone(), Some(db), None, tuning).await
