@@ -48,7 +48,12 @@ fn checksum(body: &str) -> String {
 /// Whether `candidate` has the shape and checksum of a Keyport secret. Says nothing about
 /// whether the secret is valid for any client.
 pub fn is_well_formed_secret(candidate: &str) -> bool {
-    if candidate.len() != SECRET_LEN || !candidate.starts_with(SECRET_PREFIX) {
+    // ASCII first: the split below is at a byte index, which a multi-byte character could
+    // straddle.
+    if !candidate.is_ascii()
+        || candidate.len() != SECRET_LEN
+        || !candidate.starts_with(SECRET_PREFIX)
+    {
         return false;
     }
     let (body, sum) = candidate.split_at(SECRET_LEN - SECRET_CHECKSUM_LEN);
@@ -235,6 +240,16 @@ mod tests {
         assert!(!is_well_formed_secret(&s[..52]));
         assert!(!is_well_formed_secret(&s.replacen("kps_", "kpx_", 1)));
         assert!(!is_well_formed_secret(""));
+    }
+
+    #[test]
+    fn non_ascii_candidates_are_refused_without_a_panic() {
+        let s = PlainSecret::from_random([9u8; 32]).expose().to_string();
+        // A two-byte character across the checksum's first byte, at the right total length.
+        let straddling = format!("{}é{}", &s[..46], &s[48..]);
+        assert_eq!(straddling.len(), s.len());
+        assert!(!is_well_formed_secret(&straddling));
+        assert!(!is_well_formed_client_id("kpc_éééééééééééééééééééééé"));
     }
 
     #[test]

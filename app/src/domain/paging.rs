@@ -43,14 +43,21 @@ impl PageRequest {
             None => 0,
             Some(cursor) => decode_cursor(cursor).ok_or(PageError::Cursor)?,
         };
+        // A store counts rows in i64: a forged offset whose page end does not fit is not a
+        // cursor this API gave out (and must not wrap into a negative SQL LIMIT).
+        start
+            .checked_add(limit)
+            .and_then(|end| end.checked_add(1))
+            .and_then(|needed| i64::try_from(needed).ok())
+            .ok_or(PageError::Cursor)?;
         Ok(PageRequest { start, limit })
     }
 
     /// How many items from the head of the list serve this page and show whether another
-    /// follows, for a store that can stop reading early. Saturates, so a forged cursor with
-    /// a huge offset asks for everything (and gets an empty page) rather than overflowing.
+    /// follows, for a store that can stop reading early. Fits an i64 ([`parse`](Self::parse)
+    /// refuses cursors for which it would not).
     pub fn items_needed(&self) -> usize {
-        self.start.saturating_add(self.limit).saturating_add(1)
+        self.start + self.limit + 1
     }
 
     /// This page of `items`, which holds the whole list or at least its first
@@ -170,9 +177,20 @@ mod tests {
     }
 
     #[test]
+    fn a_cursor_whose_page_end_overflows_is_refused() {
+        for forged in [usize::MAX, usize::MAX - 50, i64::MAX as usize] {
+            assert_eq!(
+                PageRequest::parse(Some(50), Some(&encode_cursor(forged))),
+                Err(PageError::Cursor),
+                "{forged}"
+            );
+        }
+    }
+
+    #[test]
     fn a_cursor_past_the_end_gives_an_empty_last_page() {
-        let far = request(50, Some(&encode_cursor(usize::MAX)));
-        assert_eq!(far.items_needed(), usize::MAX);
+        let far = request(50, Some(&encode_cursor(1_000_000)));
+        assert_eq!(far.items_needed(), 1_000_051);
         assert_eq!(
             far.slice(vec![1, 2, 3]),
             Page {
