@@ -298,7 +298,6 @@ async fn reserved_audiences_are_refused_on_apps_and_the_tenant_default() {
     for app in spawn_apps().await {
         let v = service(&app, "victim").await;
         let (m, token) = app.admin_token("mallory").await;
-        let own = derived_audience(&app, &m.tenant_id);
         let bearer = format!("Bearer {token}");
         let own = derived_audience(&app, &m.tenant_id);
         for taken in [
