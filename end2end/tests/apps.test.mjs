@@ -193,7 +193,14 @@ test('admins keep the scope catalogue and the default audience; apps may be allo
   await page.getByRole('cell', { name: 'orders:read' }).waitFor();
 
   const audience = page.getByLabel('Default audience');
-  assert.match(await audience.inputValue(), /\/tenants\//, 'derived from the issuer and the tenant');
+  assert.match(await audience.inputValue(), /\/tenants\//, 'derived from the public URL and the tenant');
+  // An audience under this server's address is refused beside the field, what was typed kept.
+  await audience.fill(server.base + '/api/v1');
+  await page.getByRole('button', { name: 'Save tenant' }).click();
+  await page.locator('#audience-error').waitFor();
+  assert.match(await page.locator('#audience-error').textContent(), /admin tool clients/);
+  assert.equal(await audience.inputValue(), server.base + '/api/v1');
+  problems.splice(0, problems.length, ...problems.filter((p) => !p.includes('status of 422')));
   await audience.fill('https://api.example.com');
   await page.getByRole('button', { name: 'Save tenant' }).click();
   await page.getByText('Saved.').waitFor();
@@ -201,9 +208,22 @@ test('admins keep the scope catalogue and the default audience; apps may be allo
   await waitForHydration(page);
   assert.equal(await page.getByLabel('Default audience').inputValue(), 'https://api.example.com');
 
+  // The issuer and discovery URL a resource server is configured with, each with a copy button.
+  const issuer = await page.getByLabel('Issuer', { exact: true }).inputValue();
+  assert.match(issuer, new RegExp(`^${server.base}/t/[0-9a-f-]+$`), issuer);
+  const discoveryUrl = await page.getByLabel('Discovery URL').inputValue();
+  assert.equal(discoveryUrl, `${issuer}/.well-known/openid-configuration`);
+  await page.getByRole('button', { name: 'Copy issuer' }).click();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), issuer);
+  await page.getByRole('button', { name: 'Copy discovery URL' }).click();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), discoveryUrl);
+  const discovery = await (await page.request.get(discoveryUrl)).json();
+  assert.equal(discovery.issuer, issuer, 'the document names the issuer shown');
+  assert.equal(discovery.jwks_uri, `${issuer}/jwks.json`);
+
   // Signing keys: the one the JWKS publishes, shown as the one that signs.
   await page.getByRole('heading', { name: 'Signing keys' }).waitFor();
-  const jwks = await (await page.request.get(server.base + '/.well-known/jwks.json')).json();
+  const jwks = await (await page.request.get(discovery.jwks_uri)).json();
   assert.equal(jwks.keys.length, 1);
   const keyRow = page.locator(`tr[data-kid="${jwks.keys[0].kid}"]`);
   assert.match(await keyRow.textContent(), /ES256\s*Signing/);
