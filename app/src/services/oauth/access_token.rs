@@ -3,10 +3,7 @@
 
 use super::{OAuthService, TokenError, clients::CachedClient};
 use crate::{
-    domain::{
-        issuer,
-        oauth::{self, AccessClaims, FormParams},
-    },
+    domain::oauth::{self, AccessClaims, FormParams},
     store::new_id,
 };
 
@@ -34,7 +31,7 @@ impl OAuthService {
             &client.audiences,
         )?;
         let claims = AccessClaims {
-            iss: issuer::tenant_issuer(&self.inner.public_url, &client.tenant_id),
+            iss: client.issuer.clone(),
             sub: client.client_id.clone(),
             aud: audience,
             client_id: client.client_id.clone(),

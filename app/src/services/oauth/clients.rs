@@ -50,6 +50,8 @@ pub(super) struct CachedClient {
     pub(super) roles: Vec<String>,
     pub(super) audiences: Vec<String>,
     pub(super) default_audience: String,
+    /// The tenant's issuer, the `iss` of the client's tokens (made once, not per token).
+    pub(super) issuer: String,
     pub(super) lifetime_secs: i64,
     secrets: Vec<CachedSecret>,
 }
@@ -138,6 +140,7 @@ impl OAuthService {
                 .clone()
                 .filter(own)
                 .unwrap_or_else(|| issuer::derived_audience(public_url, &tenant.id)),
+            issuer: issuer::tenant_issuer(public_url, &tenant.id),
             client_id: app.client_id,
             tenant_id: app.tenant_id,
             confidential: app.client_type == "confidential",
