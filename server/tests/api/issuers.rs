@@ -346,6 +346,11 @@ async fn reserved_audiences_are_refused_on_apps_and_the_tenant_default() {
                 .await
                 .unwrap();
             assert_eq!(res.status(), StatusCode::CREATED, "{fine}");
+            assert_eq!(
+                res.headers()["cache-control"],
+                "no-store",
+                "the answer holds the first secret"
+            );
         }
     }
 }
