@@ -209,7 +209,7 @@ test('admins keep the scope catalogue and the default audience; apps may be allo
   assert.equal(await page.getByLabel('Default audience').inputValue(), 'https://api.example.com');
 
   // The issuer and discovery URL a resource server is configured with, each with a copy button.
-  const issuer = await page.getByLabel('Issuer', { exact: true }).inputValue();
+  const issuer = await page.locator('#tenant-issuer').inputValue();
   assert.match(issuer, new RegExp(`^${server.base}/t/[0-9a-f-]+$`), issuer);
   const discoveryUrl = await page.getByLabel('Discovery URL').inputValue();
   assert.equal(discoveryUrl, `${issuer}/.well-known/openid-configuration`);

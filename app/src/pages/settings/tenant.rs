@@ -75,19 +75,26 @@ fn Issuer(issuer: String, discovery_url: String) -> impl IntoView {
                 " is this issuer, its signature checks against the keys the discovery document lists, and its "
                 <code>"aud"</code>" is your API's audience."
             </p>
-            <div class="field">
-                <label for="tenant-issuer">"Issuer"</label>
-                <div class="copy-row">
-                    <input id="tenant-issuer" readonly value=issuer.clone() class="mono" data-testid="tenant-issuer"/>
-                    <CopyButton value=issuer label="Copy issuer"/>
-                </div>
-            </div>
-            <div class="field">
-                <label for="tenant-discovery">"Discovery URL"</label>
-                <div class="copy-row">
-                    <input id="tenant-discovery" readonly value=discovery_url.clone() class="mono" data-testid="tenant-discovery-url"/>
-                    <CopyButton value=discovery_url label="Copy discovery URL"/>
-                </div>
+            <CopyField id="tenant-issuer" label="Issuer" value=issuer copy_label="Copy issuer"/>
+            <CopyField id="tenant-discovery" label="Discovery URL" value=discovery_url copy_label="Copy discovery URL"/>
+        </div>
+    }
+}
+
+/// A read-only value with its label and a copy button.
+#[component]
+fn CopyField(
+    id: &'static str,
+    label: &'static str,
+    value: String,
+    copy_label: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <div class="copy-row">
+                <input id=id readonly value=value.clone() class="mono"/>
+                <CopyButton value label=copy_label/>
             </div>
         </div>
     }
