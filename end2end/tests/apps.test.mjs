@@ -211,7 +211,7 @@ test('admins keep the scope catalogue and the default audience; apps may be allo
   // The issuer and discovery URL a resource server is configured with, each with a copy button.
   const issuer = await page.locator('#tenant-issuer').inputValue();
   assert.match(issuer, new RegExp(`^${server.base}/t/[0-9a-f-]+$`), issuer);
-  const discoveryUrl = await page.getByLabel('Discovery URL').inputValue();
+  const discoveryUrl = await page.locator('#tenant-discovery').inputValue();
   assert.equal(discoveryUrl, `${issuer}/.well-known/openid-configuration`);
   await page.getByRole('button', { name: 'Copy issuer' }).click();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), issuer);
