@@ -9,3 +9,4 @@ mod issuers;
 mod management;
 mod oauth;
 mod portal;
+mod roles;
