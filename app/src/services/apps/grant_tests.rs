@@ -263,3 +263,50 @@ async fn an_app_an_admin_switched_off_stays_off_until_an_admin_switches_it_on() 
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_role_deleted_while_an_app_is_given_it_ends_up_on_both_or_neither() {
+    use crate::services::roles::{delete_role, list_roles};
+    for_each_migrated_engine(|db| async move {
+        let ann = admin(&db, "ann@example.com", NOW).await;
+        let id = create_app(&db, &hasher(), &ann, draft("Billing"), None, NOW)
+            .await
+            .unwrap()
+            .app
+            .client_id;
+        // Several rounds: the first may open the pool's connections slowly enough that the
+        // two do not overlap.
+        for round in 0..5 {
+            let role = format!("reader{round}");
+            add_role(&db, &ann, &role, "", None, NOW).await.unwrap();
+            let give = AppChanges {
+                roles: Some(vec![role.clone()]),
+                ..AppChanges::default()
+            };
+            let (given, deleted) = futures::join!(
+                update_app(&db, &ann, &id, give, None, NOW),
+                delete_role(&db, &ann, &role, None, NOW),
+            );
+            assert!(
+                given.is_ok() != deleted.is_ok(),
+                "round {round}: exactly one wins"
+            );
+            let on_app = get_app(&db, &ann, &id).await.unwrap().roles.contains(&role);
+            let listed = list_roles(&db, &ann)
+                .await
+                .unwrap()
+                .iter()
+                .any(|r| r.name == role);
+            assert_eq!(
+                on_app, listed,
+                "round {round}: an app never keeps an unlisted role"
+            );
+            let none = AppChanges {
+                roles: Some(Vec::new()),
+                ..AppChanges::default()
+            };
+            update_app(&db, &ann, &id, none, None, NOW).await.unwrap();
+        }
+    })
+    .await;
+}
