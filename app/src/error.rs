@@ -24,8 +24,13 @@ pub enum AppError {
     },
     #[error("{message}")]
     Unauthorized { message: String },
+    /// Not allowed; `field` names the input the signed-in person may not set, if one.
     #[error("{message}")]
-    Forbidden { message: String },
+    Forbidden {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field: Option<String>,
+        message: String,
+    },
     #[error("{message}")]
     NotFound { message: String },
     #[error("{message}")]
@@ -62,7 +67,9 @@ impl AppError {
     /// The input field this error is about, if any.
     pub fn field(&self) -> Option<&str> {
         match self {
-            AppError::Invalid { field, .. } | AppError::Conflict { field, .. } => field.as_deref(),
+            AppError::Invalid { field, .. }
+            | AppError::Conflict { field, .. }
+            | AppError::Forbidden { field, .. } => field.as_deref(),
             _ => None,
         }
     }
@@ -75,6 +82,7 @@ impl AppError {
 
     pub fn forbidden(message: impl Into<String>) -> AppError {
         AppError::Forbidden {
+            field: None,
             message: message.into(),
         }
     }
@@ -134,7 +142,14 @@ mod from_service {
                 ServiceError::Throttled { retry_after_secs } => {
                     AppError::TooManyRequests { retry_after_secs }
                 }
-                ServiceError::Forbidden(message) => AppError::Forbidden { message },
+                ServiceError::Forbidden(message) => AppError::Forbidden {
+                    field: None,
+                    message,
+                },
+                ServiceError::ForbiddenField(e) => AppError::Forbidden {
+                    field: Some(e.field.to_string()),
+                    message: e.message,
+                },
                 ServiceError::NotFound(message) => AppError::NotFound { message },
                 ServiceError::Rule(message) => AppError::Conflict {
                     field: None,

@@ -80,6 +80,9 @@ SPEC_OPERATIONS = {
     ("GET", "/api/v1/scopes"),
     ("POST", "/api/v1/scopes"),
     ("DELETE", "/api/v1/scopes/{name}"),
+    ("GET", "/api/v1/roles"),
+    ("POST", "/api/v1/roles"),
+    ("DELETE", "/api/v1/roles/{name}"),
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -122,6 +125,10 @@ class Management:
 
     def new_scope(self) -> str | None:
         created = self._api("POST", "/scopes", {"name": f"fuzz:doomed{next(self._counter)}"})
+        return created.get("name") if isinstance(created, dict) else None
+
+    def new_role(self) -> str | None:
+        created = self._api("POST", "/roles", {"name": f"fuzz:doomed{next(self._counter)}"})
         return created.get("name") if isinstance(created, dict) else None
 
 
@@ -301,6 +308,8 @@ def aim_at_real_objects(case, management: Management) -> None:
     method, template = case.method.upper(), case.operation.path
     if template.endswith("/scopes/{name}"):
         real = {"name": management.new_scope()}
+    elif template.endswith("/roles/{name}"):
+        real = {"name": management.new_role()}
     elif template.endswith("/apps/{client_id}") and method == "DELETE":
         real = {"client_id": management.new_app()}
     elif "client_id" in params:

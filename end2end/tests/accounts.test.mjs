@@ -107,7 +107,7 @@ test('a person in two tenants switches between them on the Apps page and sees ea
   await adminPage.goto(server.base + '/settings');
   await waitForHydration(adminPage);
   await adminPage.getByLabel('Email').fill('both@example.com');
-  await adminPage.getByLabel('Role').selectOption('admin');
+  await adminPage.getByRole('combobox', { name: 'Role' }).selectOption('admin'); // Settings → Roles has a "Role" field too
   await adminPage.getByRole('button', { name: 'Add member' }).click();
   await adminPage.locator('tr[data-member="both@example.com"]').waitFor();
   await admin.close();

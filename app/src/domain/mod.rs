@@ -12,6 +12,7 @@ pub mod membership;
 pub mod oauth;
 pub mod paging;
 pub mod password;
+pub mod roles;
 pub mod scopes;
 
 /// A rule broken by user input, naming the field so the portal can show it beside that field.

@@ -64,6 +64,8 @@ pub struct AppView {
     pub token_lifetime_secs: i64,
     /// Switched off: its credentials do not work.
     pub disabled: bool,
+    /// Switched off by an admin: only an admin may switch it back on.
+    pub disabled_by_admin: bool,
     pub owner_id: Option<String>,
     pub created_at: i64,
 }

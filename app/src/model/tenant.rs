@@ -1,4 +1,4 @@
-//! A tenant's settings and scopes, as Settings shows them.
+//! A tenant's settings, scopes and roles, as Settings shows them.
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +17,13 @@ pub struct TenantView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScopeView {
+    pub name: String,
+    pub description: String,
+}
+
+/// An entry of the tenant's role catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleView {
     pub name: String,
     pub description: String,
 }

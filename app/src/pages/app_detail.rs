@@ -16,6 +16,7 @@ use crate::{
     model::apps::{ActivityView, AppView, NewSecret, SecretView, Visibility},
     pages::{
         app_new::SecretField,
+        app_roles::RolesTab,
         confirm::{
             Cancel, DeleteAppConfirm, DeleteSecretConfirm, RefreshSecretConfirm, close_dialog,
             open_dialog, secret_label,
@@ -33,7 +34,10 @@ pub fn AppPage() -> impl IntoView {
     let page = AppPageState::new();
     view! {
         <Title text="App"/>
-        <RequireViewer children=Box::new(move |_| view! { <AppLoader page/> }.into_any())/>
+        <RequireViewer children=Box::new(move |viewer| {
+            let admin = viewer.role.can_administer_tenant();
+            view! { <AppLoader page admin/> }.into_any()
+        })/>
     }
 }
 
@@ -124,14 +128,16 @@ impl AppPageState {
     }
 }
 
+/// `admin`: whether the viewer administers the tenant, which decides which editors show (the
+/// server decides what is allowed).
 #[component]
-fn AppLoader(page: AppPageState) -> impl IntoView {
+fn AppLoader(page: AppPageState, admin: bool) -> impl IntoView {
     let app = page.app;
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the app…"</p> }>
             {move || Suspend::new(async move {
                 match app.await {
-                    Ok(app) => view! { <AppTabs app page/> }.into_any(),
+                    Ok(app) => view! { <AppTabs app page admin/> }.into_any(),
                     Err(e) => view! {
                         <section class="not-found"><h1>"App not found"</h1><p>{e.to_string()}</p><p><A href="/apps">"Back to your apps"</A></p></section>
                     }.into_any(),
@@ -142,7 +148,7 @@ fn AppLoader(page: AppPageState) -> impl IntoView {
 }
 
 #[component]
-fn AppTabs(app: AppView, page: AppPageState) -> impl IntoView {
+fn AppTabs(app: AppView, page: AppPageState, admin: bool) -> impl IntoView {
     let (tab, update) = (page.tab, page.update);
     let tab = move || tab.get();
     let base = format!("/apps/{}", app.client_id);
@@ -167,9 +173,9 @@ fn AppTabs(app: AppView, page: AppPageState) -> impl IntoView {
             </nav>
             {move || match tab().as_str() {
                 "oauth" => view! { <OAuthTab app=app.get_value() page/> }.into_any(),
-                "roles" => view! { <RolesTab app=app.get_value() update/> }.into_any(),
+                "roles" => view! { <RolesTab app=app.get_value() update admin/> }.into_any(),
                 "activity" => view! { <ActivityTab events=page.activity/> }.into_any(),
-                _ => view! { <BasicTab app=app.get_value() update/> }.into_any(),
+                _ => view! { <BasicTab app=app.get_value() update admin/> }.into_any(),
             }}
         </section>
     }
@@ -178,7 +184,10 @@ fn AppTabs(app: AppView, page: AppPageState) -> impl IntoView {
 /// The hidden fields that carry every editable setting, so each tab's form saves only what
 /// it shows and keeps the rest.
 #[component]
-fn KeepFields(app: AppView, #[prop(optional)] except: &'static [&'static str]) -> impl IntoView {
+pub(super) fn KeepFields(
+    app: AppView,
+    #[prop(optional)] except: &'static [&'static str],
+) -> impl IntoView {
     let fields = [
         ("name", app.name.clone()),
         ("description", app.description.clone()),
@@ -198,7 +207,7 @@ fn KeepFields(app: AppView, #[prop(optional)] except: &'static [&'static str]) -
 }
 
 #[component]
-fn BasicTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
+fn BasicTab(app: AppView, update: ServerAction<UpdateApp>, admin: bool) -> impl IntoView {
     let error = last_error(update.value());
     let saved = last_saved(update.value());
     let delete = ServerAction::<DeleteApp>::new();
@@ -234,7 +243,7 @@ fn BasicTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
             </div>
             <button type="submit" class="button">"Save changes"</button>
         </ActionForm>
-        <SwitchOff app=for_switch/>
+        <SwitchOff app=for_switch admin/>
         <div class="card danger-zone">
             <h2>"Delete this app"</h2>
             <p>"Its client id and every secret stop working at once. This cannot be undone."</p>
@@ -246,27 +255,32 @@ fn BasicTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
     }
 }
 
-/// Switching an app off stops its credentials without deleting anything.
+/// Switching an app off stops its credentials without deleting anything. What an admin
+/// switched off only an admin switches back on: a developer is told so instead of a button.
 #[component]
-fn SwitchOff(app: AppView) -> impl IntoView {
+fn SwitchOff(app: AppView, admin: bool) -> impl IntoView {
     let action = ServerAction::<SetAppDisabled>::new();
     let disabled = RwSignal::new(app.disabled);
+    let locked = RwSignal::new(app.disabled_by_admin && !admin);
     Effect::new(move |_| {
         if let Some(Ok(view)) = action.value().get() {
             disabled.set(view.disabled);
+            locked.set(view.disabled_by_admin && !admin);
         }
     });
     let error = last_error(action.value());
     view! {
         <div class="card">
             <h2>{move || if disabled.get() { "This app is switched off" } else { "Switch off" }}</h2>
-            <p>{move || if disabled.get() {
+            <p>{move || if locked.get() {
+                "An admin switched it off: its client id and secrets get invalid_client until a tenant admin switches it back on."
+            } else if disabled.get() {
                 "Its client id and secrets get invalid_client until you switch it back on."
             } else {
                 "Stops its client id and secrets from getting tokens, without deleting anything."
             }}</p>
             <FormMessage error/>
-            <ActionForm action>
+            <ActionForm action attr:hidden=move || locked.get()>
                 <input type="hidden" name="client_id" value=app.client_id.clone()/>
                 <input type="hidden" name="disabled" value=move || (!disabled.get()).to_string()/>
                 <button type="submit" class="button secondary">
@@ -448,43 +462,6 @@ fn SecretTable(
             </tbody>
         </table>
     }.into_any()
-}
-
-#[component]
-fn RolesTab(app: AppView, update: ServerAction<UpdateApp>) -> impl IntoView {
-    let error = last_error(update.value());
-    let saved = last_saved(update.value());
-    view! {
-        <ActionForm action=update attr:class="form card" attr:novalidate=true>
-            <KeepFields app=app.clone() except=&["roles", "scopes", "audiences", "token_lifetime_secs"]/>
-            <FormMessage error/>
-            <SavedMessage saved/>
-            <div class="field">
-                <label for="app-roles">"Roles"</label>
-                <input id="app-roles" name="roles" value=app.roles.join(" ") aria-invalid=invalid(error, "roles")/>
-                <p class="hint">"Space-separated, issued in the token's roles claim. admin on a tool client opens the management API."</p>
-                <FieldMessage error field="roles"/>
-            </div>
-            <div class="field">
-                <label for="app-scopes">"Allowed scopes"</label>
-                <input id="app-scopes" name="scopes" value=app.scopes.join(" ") aria-invalid=invalid(error, "scopes")/>
-                <FieldMessage error field="scopes"/>
-            </div>
-            <div class="field">
-                <label for="app-audiences">"Allowed audiences"</label>
-                <input id="app-audiences" name="audiences" value=app.audiences.join(" ") aria-invalid=invalid(error, "audiences")/>
-                <p class="hint">"Space-separated API identifiers it may ask tokens for (audience or resource), besides the tenant's default audience."</p>
-                <FieldMessage error field="audiences"/>
-            </div>
-            <div class="field">
-                <label for="app-lifetime">"Access-token lifetime (seconds)"</label>
-                <input id="app-lifetime" name="token_lifetime_secs" type="number" min="60" max="3600" value=app.token_lifetime_secs.to_string()
-                    aria-invalid=invalid(error, "token_lifetime_secs")/>
-                <FieldMessage error field="token_lifetime_secs"/>
-            </div>
-            <button type="submit" class="button">"Save"</button>
-        </ActionForm>
-    }
 }
 
 #[component]

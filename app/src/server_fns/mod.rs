@@ -4,5 +4,6 @@ pub mod apps;
 pub mod auth;
 pub mod keys;
 pub mod members;
+pub mod roles;
 pub mod status;
 pub mod tenant;

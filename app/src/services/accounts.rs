@@ -121,6 +121,7 @@ pub async fn sign_up(db: &Database, form: SignUp<'_>, now: i64) -> Result<Signed
     insert_user(&mut tx, &user_id, &email, &name, &hash, now).await?;
     let tenant_name = format!("{}'s team", name.as_str());
     tenants::insert(&mut tx, &tenant_id, &tenant_name, now).await?;
+    super::roles::seed(&mut tx, &tenant_id, now).await?;
     add_membership(
         &mut tx,
         &tenant_id,
@@ -431,6 +432,7 @@ async fn tenant_or_new(
     }
     let id = new_id();
     tenants::insert(tx, &id, key.trim(), now).await?;
+    super::roles::seed(tx, &id, now).await?;
     Ok(id)
 }
 

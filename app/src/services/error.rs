@@ -14,6 +14,9 @@ pub enum ServiceError {
     Throttled { retry_after_secs: u64 },
     #[error("{0}")]
     Forbidden(String),
+    /// `by` may not set this input (a developer giving an app roles); shown beside it.
+    #[error("{0}")]
+    ForbiddenField(FieldError),
     #[error("{0}")]
     NotFound(String),
     /// A rule about the current state refused the change (the last admin, …).

@@ -3,10 +3,12 @@
 pub mod accounts;
 pub mod apps;
 pub mod audit;
+mod catalogue;
 mod error;
 pub mod health;
 pub mod keys;
 pub mod oauth;
+pub mod roles;
 pub mod tenant;
 #[cfg(test)]
 mod testkit;

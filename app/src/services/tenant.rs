@@ -2,12 +2,14 @@
 
 use serde_json::json;
 
-use super::{ServiceError, accounts::Principal};
+use super::{ServiceError, accounts::Principal, catalogue::refuse_if_used};
 use crate::{
     domain::{FieldError, issuer, scopes::check_scope_name},
     model::tenant::{ScopeView, TenantView},
     store::{
-        Database, audit, scopes,
+        Database, audit,
+        catalogue::Catalogue,
+        scopes,
         tenants::{self, TenantRow},
     },
 };
@@ -158,6 +160,8 @@ pub async fn add_scope(
     Ok(())
 }
 
+/// Removes a scope no app is allowed (409 naming the apps otherwise: tokens would keep
+/// carrying it, and every later edit of those apps would fail on it).
 pub async fn delete_scope(
     db: &Database,
     by: &Principal,
@@ -170,6 +174,7 @@ pub async fn delete_scope(
     if !scopes::delete(&mut tx, &by.tenant_id, name).await? {
         return Err(ServiceError::NotFound("No such scope.".into()));
     }
+    refuse_if_used(&mut tx, Catalogue::Scopes, &by.tenant_id, name).await?;
     let event = by.event("scope.deleted", now).target("scope", name).ip(ip);
     audit::record(&mut tx, &event).await?;
     tx.commit().await?;
@@ -256,6 +261,73 @@ mod tests {
             ));
 
             delete_scope(&db, &ann, "orders:read", None, 7)
+                .await
+                .unwrap();
+            assert!(list_scopes(&db, &ann).await.unwrap().is_empty());
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_scope_apps_are_allowed_cannot_be_deleted_and_an_unused_one_can() {
+        use crate::services::{
+            apps::{AppChanges, AppDraft, create_app, update_app},
+            testkit::{PUBLIC_URL, draft, hasher},
+        };
+        for_each_migrated_engine(|db| async move {
+            let ann = admin(&db, "ann@example.com", NOW).await;
+            for scope in ["orders:read", "orders:write"] {
+                add_scope(&db, &ann, scope, "", None, NOW).await.unwrap();
+            }
+            let billing = AppDraft {
+                scopes: vec!["orders:read".into()],
+                ..draft("Billing")
+            };
+            let billing = create_app(&db, &hasher(), PUBLIC_URL, &ann, billing, None, NOW)
+                .await
+                .unwrap()
+                .app;
+
+            let refused = delete_scope(&db, &ann, "orders:read", None, NOW + 1)
+                .await
+                .unwrap_err();
+            assert!(matches!(refused, ServiceError::Rule(_)), "{refused:?}");
+            assert_eq!(
+                refused.to_string(),
+                "The scope orders:read is still given to 1 app (Billing): remove it from their \
+                 scopes first."
+            );
+            assert_eq!(
+                list_scopes(&db, &ann).await.unwrap().len(),
+                2,
+                "still there"
+            );
+            let logged = audit::list_for_target(&db, &ann.tenant_id, "orders:read", 10)
+                .await
+                .unwrap();
+            assert_eq!(logged.len(), 1, "no event for a refused deletion");
+
+            delete_scope(&db, &ann, "orders:write", None, NOW + 1)
+                .await
+                .unwrap();
+            // So the app stays editable, and once it no longer has the scope it can go.
+            let none = AppChanges {
+                name: Some("Billing v2".into()),
+                scopes: Some(Vec::new()),
+                ..AppChanges::default()
+            };
+            update_app(
+                &db,
+                PUBLIC_URL,
+                &ann,
+                &billing.client_id,
+                none,
+                None,
+                NOW + 2,
+            )
+            .await
+            .unwrap();
+            delete_scope(&db, &ann, "orders:read", None, NOW + 3)
                 .await
                 .unwrap();
             assert!(list_scopes(&db, &ann).await.unwrap().is_empty());

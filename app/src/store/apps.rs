@@ -23,14 +23,19 @@ pub struct AppRow {
     pub disabled_at: Option<i64>,
     /// Space-separated audiences it may ask tokens for besides the tenant's default.
     pub audiences: String,
+    /// Who switched it off (a user or a tool client), and whether they were an admin then:
+    /// only an admin may switch back on what an admin switched off.
+    pub disabled_by: Option<String>,
+    pub disabled_by_admin: bool,
 }
 
 const COLUMNS: &str = "client_id, tenant_id, owner_id, name, description, visibility, client_type, tool, \
-    callback_url, scopes, roles, token_lifetime_secs, created_at, updated_at, disabled_at, audiences";
+    callback_url, scopes, roles, token_lifetime_secs, created_at, updated_at, disabled_at, audiences, \
+    disabled_by, disabled_by_admin";
 
 pub async fn insert(tx: &mut Tx, app: &AppRow) -> Result<(), StoreError> {
     let sql = format!(
-        "INSERT INTO apps ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        "INSERT INTO apps ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     );
     on_tx!(tx, conn => {
         sqlx::query(&sql)
@@ -50,6 +55,8 @@ pub async fn insert(tx: &mut Tx, app: &AppRow) -> Result<(), StoreError> {
             .bind(app.updated_at)
             .bind(app.disabled_at)
             .bind(&app.audiences)
+            .bind(&app.disabled_by)
+            .bind(app.disabled_by_admin)
             .execute(conn)
             .await?;
     });
@@ -91,14 +98,12 @@ pub async fn lock(tx: &mut Tx, tenant_id: &str, client_id: &str) -> Result<(), S
     Ok(())
 }
 
-pub async fn set_disabled(
-    tx: &mut Tx,
-    client_id: &str,
-    disabled_at: Option<i64>,
-) -> Result<(), StoreError> {
+/// Writes whether `app` is switched off, and by whom.
+pub async fn set_disabled(tx: &mut Tx, app: &AppRow) -> Result<(), StoreError> {
     on_tx!(tx, conn => {
-        sqlx::query("UPDATE apps SET disabled_at = $2 WHERE client_id = $1")
-            .bind(client_id).bind(disabled_at).execute(conn).await?;
+        sqlx::query("UPDATE apps SET disabled_at = $2, disabled_by = $3, disabled_by_admin = $4 WHERE client_id = $1")
+            .bind(&app.client_id).bind(app.disabled_at).bind(&app.disabled_by).bind(app.disabled_by_admin)
+            .execute(conn).await?;
     });
     super::changes::bump(tx).await
 }

@@ -12,6 +12,7 @@ use sqlx::{
 
 pub mod apps;
 pub mod audit;
+pub mod catalogue;
 pub mod changes;
 pub mod members;
 pub mod revoked;

@@ -22,6 +22,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Forbidden(String),
+    /// The caller may not set this input (a developer giving an app roles).
+    #[error("{message}")]
+    ForbiddenField { field: String, message: String },
     #[error("{0}")]
     NotFound(String),
     #[error("This endpoint does not take that method; the Allow header lists the ones it takes.")]
@@ -62,7 +65,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
             ApiError::Unauthorized { .. } => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Forbidden(_) | ApiError::ForbiddenField { .. } => {
+                (StatusCode::FORBIDDEN, "forbidden")
+            }
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
@@ -99,6 +104,10 @@ impl From<ServiceError> for ApiError {
                 ApiError::TooManyRequests { retry_after_secs }
             }
             ServiceError::Forbidden(message) => ApiError::Forbidden(message),
+            ServiceError::ForbiddenField(e) => ApiError::ForbiddenField {
+                field: e.field.to_string(),
+                message: e.message,
+            },
             ServiceError::NotFound(message) => ApiError::NotFound(message),
             ServiceError::Rule(message) => ApiError::Conflict {
                 field: None,
@@ -125,6 +134,7 @@ impl IntoResponse for ApiError {
             ApiError::Conflict { field, .. } | ApiError::Unprocessable { field, .. } => {
                 field.clone()
             }
+            ApiError::ForbiddenField { field, .. } => Some(field.clone()),
             _ => None,
         };
         let mut response = (

@@ -197,6 +197,59 @@ async fn client_create_prints_the_ids_and_a_working_secret_once() {
         assert!(!bad_scope.status.success());
         let stderr = String::from_utf8_lossy(&bad_scope.stderr);
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+        // A role the catalogue lacks joins it, with an event saying the command line added it.
+        let with_role = [
+            "client",
+            "create",
+            "--tenant",
+            "acme",
+            "--name",
+            "Billing",
+            "--role",
+            "billing:reader",
+        ];
+        assert_succeeded(&keyport(&test_db.url, &with_role, ""));
+        let catalogue: Vec<String> = app::store::catalogue::list(
+            &test_db.db,
+            app::store::catalogue::Catalogue::Roles,
+            tenant,
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+        assert_eq!(catalogue, ["admin", "billing:reader"]);
+        let events = app::store::audit::list_for_target(&test_db.db, tenant, "billing:reader", 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                events.len(),
+                events[0].action.as_str(),
+                events[0].actor_type.as_str()
+            ),
+            (1, "role.created", "system")
+        );
+        let bad_role = keyport(
+            &test_db.url,
+            &[
+                "client",
+                "create",
+                "--tenant",
+                "acme",
+                "--name",
+                "x",
+                "--role",
+                "two words",
+            ],
+            "",
+        );
+        assert!(!bad_role.status.success());
+        let stderr = String::from_utf8_lossy(&bad_role.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("roles"), "{stderr}");
     }
 }
 

@@ -10,3 +10,4 @@ mod issuers;
 mod management;
 mod oauth;
 mod portal;
+mod roles;

@@ -685,6 +685,8 @@ async fn the_openapi_document_describes_every_route() {
         ("/api/v1/tenant", &["get", "patch"]),
         ("/api/v1/scopes", &["get", "post"]),
         ("/api/v1/scopes/{name}", &["delete"]),
+        ("/api/v1/roles", &["get", "post"]),
+        ("/api/v1/roles/{name}", &["delete"]),
     ] {
         for m in methods {
             let op = &paths[path][m];
@@ -777,6 +779,12 @@ async fn read_change_and_delete_a_secret_through_the_api() {
         "the secret is shown only at creation"
     );
 
+    let res = bearer(app.client.post(app.url("/api/v1/roles")), &t)
+        .json(&json!({ "name": "reader" }))
+        .send()
+        .await
+        .unwrap();
+    json_of(res, StatusCode::CREATED).await;
     let res = bearer(app.client.patch(app.url(&format!("/api/v1/apps/{id}"))), &t)
         .json(&json!({ "description": "Order intake", "callback_url": null, "roles": ["reader"] }))
         .send()

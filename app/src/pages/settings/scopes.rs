@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::{RefusalBeside, UnplacedRefusal, last_removed};
 use crate::{
     components::forms::{FieldMessage, FormMessage, invalid, last_error},
     error::AppError,
@@ -37,9 +38,12 @@ pub(super) fn Scopes(state: ScopesState) -> impl IntoView {
         list: scopes,
     } = state;
     let error = last_error(add.value());
+    let removing = last_removed(Signal::derive(move || delete.input().get().map(|d| d.name)));
+    let remove_error = last_error(delete.value());
     view! {
         <h2 id="scopes-heading">"Scopes"</h2>
         <p class="hint">"The scopes apps of this tenant may be allowed, such as orders:read."</p>
+        <UnplacedRefusal removing error=remove_error/>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match scopes.await {
@@ -47,7 +51,7 @@ pub(super) fn Scopes(state: ScopesState) -> impl IntoView {
                     Ok(list) => view! {
                         <table aria-labelledby="scopes-heading">
                             <thead><tr><th>"Scope"</th><th>"Description"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
-                            <tbody>{list.into_iter().map(|s| view! {
+                            <tbody>{list.into_iter().map(|s| { let refused_name = s.name.clone(); view! {
                                 <tr>
                                     <td class="mono">{s.name.clone()}</td>
                                     <td>{s.description.clone()}</td>
@@ -56,9 +60,10 @@ pub(super) fn Scopes(state: ScopesState) -> impl IntoView {
                                             <input type="hidden" name="name" value=s.name.clone()/>
                                             <button type="submit" class="button secondary">"Remove"</button>
                                         </ActionForm>
+                                        <RefusalBeside name=refused_name removing error=remove_error/>
                                     </td>
                                 </tr>
-                            }).collect_view()}</tbody>
+                            }}).collect_view()}</tbody>
                         </table>
                     }.into_any(),
                     Err(e) => view! { <p class="alert alert-error">{e.to_string()}</p> }.into_any(),

@@ -3,6 +3,8 @@
 
 mod activity;
 mod drafts;
+#[cfg(test)]
+mod grant_tests;
 mod secrets;
 
 pub use activity::app_activity;
@@ -11,13 +13,15 @@ use drafts::{draft_of, validate};
 pub use secrets::{Expiry, add_secret, delete_secret, list_secrets, refresh_secret};
 use secrets::{new_secret_row, secret_view};
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::json;
 
 use super::{
     ServiceError,
     accounts::{Principal, PrincipalKind},
+    catalogue::{self, check_added},
+    roles,
 };
 use crate::{
     domain::{
@@ -34,6 +38,7 @@ use crate::{
         Database, StoreError, Tx,
         apps::{self, AppRow},
         audit::{self, Actor, NewEvent},
+        catalogue::Catalogue,
         secrets::{self as secret_store},
     },
 };
@@ -52,6 +57,7 @@ fn view(row: AppRow) -> Result<AppView, ServiceError> {
         roles: split_list(&row.roles),
         audiences: split_list(&row.audiences),
         disabled: row.disabled_at.is_some(),
+        disabled_by_admin: row.disabled_at.is_some() && row.disabled_by_admin,
         client_id: row.client_id,
         name: row.name,
         description: row.description,
@@ -91,25 +97,29 @@ async fn record(
     Ok(())
 }
 
-/// An app may be allowed only scopes from its tenant's catalogue.
-async fn check_catalogue(
-    tx: &mut Tx,
-    tenant_id: &str,
-    wanted: &[String],
-) -> Result<(), ServiceError> {
-    if wanted.is_empty() {
+/// Only admins give apps roles and audiences (seed 004: the Tenant Administrator assigns
+/// tenant roles): each is a grant the tenant makes to an app (a role lands in its tokens'
+/// `roles` claim, an audience lets it ask for tokens to another API), not something the
+/// app's owner may claim for it. What an app has already been given may stay as it is, so a
+/// developer can still save an app an admin gave roles.
+fn check_grants(by: &Principal, current: &AppDraft, wanted: &AppDraft) -> Result<(), ServiceError> {
+    if by.role == Role::Admin {
         return Ok(());
     }
-    let catalogue = crate::store::scopes::list_in(tx, tenant_id).await?;
-    if let Some(missing) = wanted
-        .iter()
-        .find(|w| !catalogue.iter().any(|c| &c.name == *w))
-    {
-        return Err(FieldError::new(
-            "scopes",
-            format!("{missing} is not in the tenant's scope catalogue (Settings → Scopes)."),
-        )
-        .into());
+    let same = |a: &[String], b: &[String]| {
+        a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
+    };
+    if !same(&current.roles, &wanted.roles) {
+        return Err(ServiceError::ForbiddenField(FieldError::new(
+            "roles",
+            "Only tenant admins give apps roles.",
+        )));
+    }
+    if !same(&current.audiences, &wanted.audiences) {
+        return Err(ServiceError::ForbiddenField(FieldError::new(
+            "audiences",
+            "Only tenant admins give apps audiences.",
+        )));
     }
     Ok(())
 }
@@ -145,6 +155,8 @@ pub async fn create_app(
             "Only tenant admins create tool clients: their tokens act for the whole tenant.".into(),
         ));
     }
+    // A new app has been given nothing yet.
+    check_grants(by, &AppDraft::new(""), &draft)?;
     // A tool client creates apps for the tenant: no owner, only admins manage them.
     let owner = (by.kind == PrincipalKind::User).then_some(by.user_id.as_str());
     check_audiences(public_url, &by.tenant_id, &draft.audiences)?;
@@ -176,8 +188,8 @@ async fn create(
     now: i64,
 ) -> Result<CreatedApp, ServiceError> {
     let (name, callback) = validate(&draft)?;
-    // The command line names scopes freely and adds them to the catalogue; people and tool
-    // clients choose from it, as they do when changing an app.
+    // The command line names scopes and roles freely and adds them to the catalogues; people
+    // and tool clients choose from them, as they do when changing an app.
     let adds_to_catalogue = matches!(actor, Actor::System);
     if adds_to_catalogue {
         for scope in &draft.scopes {
@@ -201,6 +213,8 @@ async fn create(
         updated_at: now,
         disabled_at: None,
         audiences: draft.audiences.join(" "),
+        disabled_by: None,
+        disabled_by_admin: false,
     };
     let client_id = row.client_id.clone();
     let mut tx = db.begin().await?;
@@ -208,8 +222,10 @@ async fn create(
         for scope in &draft.scopes {
             crate::store::scopes::ensure(&mut tx, tenant_id, scope, now).await?;
         }
+        roles::ensure_for_operator(&mut tx, tenant_id, &draft.roles, now).await?;
     } else {
-        check_catalogue(&mut tx, tenant_id, &draft.scopes).await?;
+        check_added(&mut tx, Catalogue::Scopes, tenant_id, &draft.scopes).await?;
+        check_added(&mut tx, Catalogue::Roles, tenant_id, &draft.roles).await?;
     }
     apps::insert(&mut tx, &row).await?;
     let detail = json!({ "name": row.name });
@@ -348,10 +364,15 @@ pub async fn update_app(
     app_for_change(&mut tx, by, client_id).await?;
     apps::lock(&mut tx, &by.tenant_id, client_id).await?;
     let mut row = app_for_change(&mut tx, by, client_id).await?;
-    let draft = changes.apply_to(draft_of(view(row.clone())?));
+    let current = draft_of(view(row.clone())?);
+    let draft = changes.apply_to(current.clone());
     let (name, callback) = validate(&draft)?;
+    check_grants(by, &current, &draft)?;
     check_audiences(public_url, &by.tenant_id, &draft.audiences)?;
-    check_catalogue(&mut tx, &by.tenant_id, &draft.scopes).await?;
+    let new_scopes = catalogue::added(&current.scopes, &draft.scopes);
+    check_added(&mut tx, Catalogue::Scopes, &by.tenant_id, &new_scopes).await?;
+    let new_roles = catalogue::added(&current.roles, &draft.roles);
+    check_added(&mut tx, Catalogue::Roles, &by.tenant_id, &new_roles).await?;
     row.name = name.as_str().to_string();
     row.description = draft.description.trim().to_string();
     row.visibility = draft.visibility.as_str().to_string();
@@ -398,6 +419,8 @@ pub async fn delete_app(
 }
 
 /// Switches an app off (its credentials get `invalid_client`, nothing is deleted) or back on.
+/// An app an admin switched off stays off until an admin switches it on: its developer may
+/// undo only their own switch-off, or an admin's decision would last only until they noticed.
 pub async fn set_app_disabled(
     db: &Database,
     by: &Principal,
@@ -407,9 +430,30 @@ pub async fn set_app_disabled(
     now: i64,
 ) -> Result<AppView, ServiceError> {
     let mut tx = db.begin().await?;
+    app_for_change(&mut tx, by, client_id).await?;
+    apps::lock(&mut tx, &by.tenant_id, client_id).await?;
     let mut row = app_for_change(&mut tx, by, client_id).await?;
-    row.disabled_at = disabled.then_some(row.disabled_at.unwrap_or(now));
-    apps::set_disabled(&mut tx, client_id, row.disabled_at).await?;
+    let by_admin = by.role == Role::Admin;
+    let was_disabled = row.disabled_at.is_some();
+    if disabled {
+        // Switching off again keeps the first time and who, unless an admin now takes over a
+        // developer's switch-off, which then needs an admin to undo.
+        if !was_disabled || (by_admin && !row.disabled_by_admin) {
+            row.disabled_at = Some(row.disabled_at.unwrap_or(now));
+            row.disabled_by = Some(by.user_id.clone());
+            row.disabled_by_admin = by_admin;
+        }
+    } else {
+        if was_disabled && row.disabled_by_admin && !by_admin {
+            return Err(ServiceError::Forbidden(
+                "An admin switched this app off: only a tenant admin can switch it back on.".into(),
+            ));
+        }
+        row.disabled_at = None;
+        row.disabled_by = None;
+        row.disabled_by_admin = false;
+    }
+    apps::set_disabled(&mut tx, &row).await?;
     let action = if disabled {
         "app.disabled"
     } else {
@@ -467,6 +511,9 @@ mod tests {
     async fn a_change_keeps_what_it_does_not_name_and_commits_with_its_event() {
         for_each_migrated_engine(|db| async move {
             let ann = admin(&db, "ann@example.com", NOW).await;
+            roles::add_role(&db, &ann, "reader", "", None, NOW)
+                .await
+                .unwrap();
             let made = AppDraft {
                 description: "Invoices".into(),
                 roles: vec!["reader".into()],
@@ -583,6 +630,9 @@ mod tests {
     async fn concurrent_changes_of_different_fields_all_stay() {
         for_each_migrated_engine(|db| async move {
             let ann = admin(&db, "ann@example.com", NOW).await;
+            roles::add_role(&db, &ann, "reader", "", None, NOW)
+                .await
+                .unwrap();
             let id = create_app(
                 &db,
                 &hasher(),

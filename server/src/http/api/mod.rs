@@ -20,6 +20,7 @@ mod apps;
 mod audit;
 mod extractors;
 mod paging;
+mod roles;
 mod scopes;
 mod secrets;
 mod tenant;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(tenant::router())
         .merge(scopes::router())
+        .merge(roles::router())
         // After the routes: it applies to those registered before it.
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
@@ -111,6 +113,7 @@ impl utoipa::Modify for ResourceOperations {
             audit::Doc::openapi(),
             tenant::Doc::openapi(),
             scopes::Doc::openapi(),
+            roles::Doc::openapi(),
         ] {
             openapi.merge(operations);
         }
@@ -119,7 +122,7 @@ impl utoipa::Modify for ResourceOperations {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Keyport management API", description = "Apps, secrets, the tenant, its scope catalogue and audit log."),
+    info(title = "Keyport management API", description = "Apps, secrets, the tenant, its scope and role catalogues and audit log."),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth, &ResourceOperations)
 )]
