@@ -163,7 +163,8 @@ async fn insert_user(
     })
 }
 
-async fn add_membership(
+/// Makes the user a member and records it (`member.added`), inside the caller's transaction.
+pub(super) async fn add_membership(
     tx: &mut Tx,
     tenant_id: &str,
     user_id: &str,
@@ -496,7 +497,7 @@ pub async fn change_member(
 mod tests {
     use super::*;
     use crate::{
-        services::testkit::{PASSWORD, signed_up},
+        services::testkit::{PASSWORD, added, signed_up},
         store::testkit::for_each_migrated_engine,
     };
 
@@ -642,18 +643,15 @@ mod tests {
                 .unwrap()
                 .unwrap();
 
-            add_member(&db, &admin, "BOB@example.com", Role::Developer, None, 1_005)
-                .await
-                .unwrap();
-            let again = add_member(&db, &admin, "bob@example.com", Role::Admin, None, 1_005)
-                .await
-                .unwrap_err();
-            assert!(matches!(again, ServiceError::Conflict(_)));
-            let nobody = add_member(&db, &admin, "carol@example.com", Role::Admin, None, 5)
-                .await
-                .unwrap_err();
-            assert!(matches!(nobody, ServiceError::Invalid(ref f) if f.field == "email"));
-
+            added(
+                &db,
+                &admin,
+                "BOB@example.com",
+                &bob.user_id,
+                Role::Developer,
+                1_005,
+            )
+            .await;
             let dev = principal(&db, &bob.user_id, &ann.tenant_id)
                 .await
                 .unwrap()
@@ -708,6 +706,7 @@ mod tests {
                     "member.removed",
                     "member.role_changed",
                     "member.added",
+                    "member.invited",
                     "member.added"
                 ]
             );

@@ -5,6 +5,7 @@ pub mod apps;
 pub mod audit;
 mod error;
 pub mod health;
+pub mod invitations;
 pub mod keys;
 pub mod oauth;
 pub mod tenant;

@@ -13,6 +13,7 @@ use sqlx::{
 pub mod apps;
 pub mod audit;
 pub mod changes;
+pub mod invitations;
 pub mod members;
 pub mod revoked;
 pub mod scopes;
