@@ -101,11 +101,12 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
             .unwrap_or_default();
         let (mut parts, body) = req.into_parts();
         // `/t/{tenant}/oauth/…`: a String path parameter cannot fail to deserialise.
-        let tenant = Option::<Path<String>>::from_request_parts(&mut parts, state)
-            .await
-            .ok()
-            .flatten()
-            .map(|Path(tenant)| tenant);
+        let tenant =
+            <Path<String> as OptionalFromRequestParts<S>>::from_request_parts(&mut parts, state)
+                .await
+                .ok()
+                .flatten()
+                .map(|Path(tenant)| tenant);
         let form = read_form(&parts.headers, body).await?;
         Ok(OAuthForm {
             form,
