@@ -27,6 +27,7 @@ mod app_new;
 mod apps;
 mod confirm;
 mod home;
+mod invitations;
 mod not_allowed;
 mod not_found;
 mod settings;

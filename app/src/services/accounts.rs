@@ -411,38 +411,6 @@ async fn tenant_or_new(
     Ok(id)
 }
 
-/// Adds an existing user, found by email, to the admin's tenant.
-pub async fn add_member(
-    db: &Database,
-    by: &Principal,
-    email: &str,
-    role: Role,
-    ip: Option<&str>,
-    now: i64,
-) -> Result<(), ServiceError> {
-    by.require_admin()?;
-    let email = Email::parse(email)?;
-    let Some(user) = users::find_by_email(db, email.normalized()).await? else {
-        return Err(ServiceError::Invalid(FieldError::new(
-            "email",
-            "No Keyport account uses this email. Ask them to sign up first.",
-        )));
-    };
-    let mut tx = db.begin().await?;
-    if members::role_in(&mut tx, &by.tenant_id, &user.id)
-        .await?
-        .is_some()
-    {
-        return Err(ServiceError::Conflict(FieldError::new(
-            "email",
-            "This person is already a member.",
-        )));
-    }
-    add_membership(&mut tx, &by.tenant_id, &user.id, role, by.actor(), ip, now).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Changes a member's role or removes them, keeping at least one admin.
 pub async fn change_member(
     db: &Database,
