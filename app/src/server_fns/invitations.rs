@@ -11,6 +11,7 @@ use crate::{
 #[server]
 pub async fn invite_member(email: String, role: String) -> Result<(), AppError> {
     let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
+    super::plain_form_returns_to("/settings").await;
     let role = super::members::parse_role_field(&role)?;
     let now = crate::store::unix_now();
     let db = &state.db;
@@ -27,6 +28,7 @@ pub async fn list_invitations() -> Result<Vec<InvitationView>, AppError> {
 #[server]
 pub async fn cancel_invitation(id: String) -> Result<(), AppError> {
     let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
+    super::plain_form_returns_to("/settings").await;
     let now = crate::store::unix_now();
     Ok(crate::services::invitations::cancel(&state.db, &by, &id, ip.as_deref(), now).await?)
 }
@@ -44,6 +46,7 @@ pub async fn my_invitations() -> Result<Vec<InvitationForYou>, AppError> {
 #[server]
 pub async fn accept_invitation(id: String) -> Result<(), AppError> {
     let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
+    super::plain_form_returns_to("/apps").await;
     let now = crate::store::unix_now();
     let user = &by.user_id;
     crate::services::invitations::accept(&state.db, user, &id, ip.as_deref(), now).await?;
@@ -53,6 +56,7 @@ pub async fn accept_invitation(id: String) -> Result<(), AppError> {
 #[server]
 pub async fn decline_invitation(id: String) -> Result<(), AppError> {
     let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
+    super::plain_form_returns_to("/apps").await;
     let now = crate::store::unix_now();
     let user = &by.user_id;
     Ok(crate::services::invitations::decline(&state.db, user, &id, ip.as_deref(), now).await?)
