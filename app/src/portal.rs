@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::accounts::PortalContext;
 use crate::server_fns::auth::{SignIn, SignOut, SignUp, SwitchTenant, get_portal_context};
+use crate::server_fns::invitations::AcceptInvitation;
 
 #[derive(Clone, Copy)]
 pub struct Portal {
@@ -13,6 +14,8 @@ pub struct Portal {
     pub sign_up: ServerAction<SignUp>,
     pub sign_out: ServerAction<SignOut>,
     pub switch_tenant: ServerAction<SwitchTenant>,
+    /// Accepting an invitation adds a tenant to the header's switcher.
+    pub accept_invitation: ServerAction<AcceptInvitation>,
     pub context: Resource<Result<PortalContext, AppError>>,
 }
 
@@ -22,6 +25,7 @@ impl Portal {
         let sign_up = ServerAction::<SignUp>::new();
         let sign_out = ServerAction::<SignOut>::new();
         let switch_tenant = ServerAction::<SwitchTenant>::new();
+        let accept_invitation = ServerAction::<AcceptInvitation>::new();
         let context = Resource::new(
             move || {
                 (
@@ -29,6 +33,7 @@ impl Portal {
                     sign_up.version().get(),
                     sign_out.version().get(),
                     switch_tenant.version().get(),
+                    accept_invitation.version().get(),
                 )
             },
             |_| get_portal_context(),
@@ -38,6 +43,7 @@ impl Portal {
             sign_up,
             sign_out,
             switch_tenant,
+            accept_invitation,
             context,
         };
         provide_context(portal);

@@ -99,17 +99,17 @@ test('a person in two tenants switches between them on the Apps page and sees ea
   const globex = server.createUser('boss@example.com', PASSWORD, ['--tenant', 'globex', '--admin']);
   server.cli(['client', 'create', '--tenant', globex.tenant_id, '--name', 'Globex app']);
 
-  // The admin of globex adds the person, who already has an account, as an admin (who sees
-  // every app of the tenant; a developer sees only their own).
+  // The admin of globex invites the person, who already has an account, as an admin (who sees
+  // every app of the tenant; a developer sees only their own); they accept.
   const admin = await browser.newContext();
   const adminPage = await admin.newPage();
   await signIn(adminPage, 'boss@example.com');
   await adminPage.goto(server.base + '/settings');
   await waitForHydration(adminPage);
   await adminPage.getByLabel('Email').fill('both@example.com');
-  await adminPage.getByRole('combobox', { name: 'Role' }).selectOption('admin'); // Settings → Roles has a "Role" field too
-  await adminPage.getByRole('button', { name: 'Add member' }).click();
-  await adminPage.locator('tr[data-member="both@example.com"]').waitFor();
+  await adminPage.getByRole('combobox', { name: 'Role' }).first().selectOption('admin'); // Settings → Roles has a "Role" field too
+  await adminPage.getByRole('button', { name: 'Invite', exact: true }).click();
+  await adminPage.locator('tr[data-invitation="both@example.com"]').waitFor();
   await admin.close();
 
   const context = await browser.newContext();
@@ -117,6 +117,8 @@ test('a person in two tenants switches between them on the Apps page and sees ea
   await signIn(page, 'both@example.com');
   await page.getByRole('link', { name: 'Own app' }).waitFor();
   await waitForHydration(page);
+  await page.getByRole('button', { name: 'Accept the invitation to globex' }).click();
+  await page.getByRole('status').filter({ hasText: 'Invitation accepted' }).waitFor();
   await page.getByLabel('Tenant').selectOption(globex.tenant_id);
   await page.getByRole('button', { name: 'Switch' }).click();
   await page.getByRole('link', { name: 'Globex app' }).waitFor();

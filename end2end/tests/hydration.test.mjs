@@ -61,6 +61,24 @@ test('every page that reads a resource hydrates on direct loads while the machin
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(server.base + '/apps');
 
+  // Apps and Settings also show invitations: one for this person from another tenant, and
+  // one this person made as the admin of their own.
+  server.createUser('inviter@example.com', PASSWORD, ['--tenant', 'stressco', '--admin']);
+  const inviter = await browser.newContext();
+  const inviterPage = await inviter.newPage();
+  await load(inviterPage, '/signin');
+  await inviterPage.getByLabel('Email').fill('inviter@example.com');
+  await inviterPage.getByLabel('Password').fill(PASSWORD);
+  await inviterPage.getByRole('button', { name: 'Sign in' }).click();
+  await inviterPage.waitForURL(server.base + '/apps');
+  for (const [who, email] of [[inviterPage, 'stress@example.com'], [page, 'pending@example.com']]) {
+    await load(who, '/settings');
+    await who.getByLabel('Email').fill(email);
+    await who.getByRole('button', { name: 'Invite', exact: true }).click();
+    await who.locator(`tr[data-invitation="${email}"]`).waitFor();
+  }
+  await inviter.close();
+
   const app = `/apps/${clientId}`;
   await load(page, `${app}?tab=oauth`);
   const refreshHref = await page.locator('tr[data-secret]').getByRole('link', { name: 'Refresh' }).getAttribute('href');
@@ -89,9 +107,15 @@ test('every page that reads a resource hydrates on direct loads while the machin
 
   const pages = {
     '/': async () => page.getByRole('link', { name: 'Go to your apps' }).waitFor(),
-    '/apps': async () => page.getByRole('link', { name: 'Stress app' }).waitFor(),
+    '/apps': async () => {
+      await page.getByRole('link', { name: 'Stress app' }).waitFor();
+      await page.locator('li[data-invitation="stressco"]').waitFor();
+    },
     '/apps/new': async () => page.getByRole('heading', { name: 'Create an app' }).waitFor(),
-    '/settings': async () => page.getByRole('heading', { name: 'Signing keys' }).waitFor(),
+    '/settings': async () => {
+      await page.getByRole('heading', { name: 'Signing keys' }).waitFor();
+      await page.locator('tr[data-invitation="pending@example.com"]').waitFor();
+    },
     [`${app}/delete`]: async () => page.getByRole('heading', { name: 'Delete Stress app?' }).waitFor(),
     [`${secretPage}/refresh`]: async () => page.getByRole('heading', { name: 'Refresh this secret?' }).waitFor(),
     [`${secretPage}/delete`]: async () => page.getByRole('heading', { name: 'Delete this secret?' }).waitFor(),

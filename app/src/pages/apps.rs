@@ -7,16 +7,28 @@ use crate::{
     error::AppError,
     model::apps::{AppSummary, ClientType, Visibility},
     portal::Portal,
-    server_fns::apps::list_apps,
+    server_fns::{
+        apps::list_apps,
+        invitations::{DeclineInvitation, my_invitations},
+    },
 };
 
-/// The tenant's apps (a developer's own; an admin's all).
+use super::invitations::YourInvitations;
+
+/// The tenant's apps (a developer's own; an admin's all), and above them the invitations for
+/// the viewer's email: signing in and signing up land here.
 #[component]
 pub fn AppsPage() -> impl IntoView {
     // Made with the page, not under the viewer's Suspense (see `crate::pages`). Switching
     // tenant lands on this same page, which the router keeps: reload for the new tenant.
     let switched = expect_context::<Portal>().switch_tenant;
     let apps = Resource::new(move || switched.version().get(), |_| list_apps());
+    let accept = expect_context::<Portal>().accept_invitation;
+    let decline = ServerAction::<DeclineInvitation>::new();
+    let invitations = Resource::new(
+        move || (accept.version().get(), decline.version().get()),
+        |_| my_invitations(),
+    );
     view! {
         <Title text="Apps"/>
         <RequireViewer children=Box::new(move |viewer| view! {
@@ -28,6 +40,7 @@ pub fn AppsPage() -> impl IntoView {
                     </div>
                     <A href="/apps/new" attr:class="button">"Create an app"</A>
                 </div>
+                <YourInvitations list=invitations accept decline/>
                 <AppList apps/>
             </section>
         }.into_any())/>

@@ -28,6 +28,7 @@ mod app_roles;
 mod apps;
 mod confirm;
 mod home;
+mod invitations;
 mod not_allowed;
 mod not_found;
 mod settings;

@@ -17,6 +17,7 @@ pub fn SignUpPage() -> impl IntoView {
         <section class="auth card">
             <h1>"Create your account"</h1>
             <p class="hint">"You get a tenant of your own, with you as its admin."</p>
+            <p class="hint">"Invited to a team? Sign up with the email you were invited at: the invitation waits on the next page."</p>
             <ActionForm action=portal.sign_up attr:class="form" attr:novalidate=true>
                 <FormMessage error/>
                 <div class="field">

@@ -23,26 +23,6 @@ pub async fn list_members() -> Result<Vec<MemberView>, AppError> {
 }
 
 #[server]
-pub async fn add_member(email: String, role: String) -> Result<(), AppError> {
-    let crate::auth::SignedInRequest {
-        state,
-        by: principal,
-        ip,
-    } = crate::auth::signed_in().await?;
-    let role = parse_role_field(&role)?;
-    let now = crate::store::unix_now();
-    Ok(crate::services::accounts::add_member(
-        &state.db,
-        &principal,
-        &email,
-        role,
-        ip.as_deref(),
-        now,
-    )
-    .await?)
-}
-
-#[server]
 pub async fn change_member_role(user_id: String, role: String) -> Result<(), AppError> {
     use crate::domain::membership::MemberChange;
     let crate::auth::SignedInRequest {

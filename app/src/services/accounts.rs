@@ -165,7 +165,8 @@ async fn insert_user(
     })
 }
 
-async fn add_membership(
+/// Makes the user a member and records it (`member.added`), inside the caller's transaction.
+pub(super) async fn add_membership(
     tx: &mut Tx,
     tenant_id: &str,
     user_id: &str,
@@ -436,38 +437,6 @@ async fn tenant_or_new(
     Ok(id)
 }
 
-/// Adds an existing user, found by email, to the admin's tenant.
-pub async fn add_member(
-    db: &Database,
-    by: &Principal,
-    email: &str,
-    role: Role,
-    ip: Option<&str>,
-    now: i64,
-) -> Result<(), ServiceError> {
-    by.require_admin()?;
-    let email = Email::parse(email)?;
-    let Some(user) = users::find_by_email(db, email.normalized()).await? else {
-        return Err(ServiceError::Invalid(FieldError::new(
-            "email",
-            "No Keyport account uses this email. Ask them to sign up first.",
-        )));
-    };
-    let mut tx = db.begin().await?;
-    if members::role_in(&mut tx, &by.tenant_id, &user.id)
-        .await?
-        .is_some()
-    {
-        return Err(ServiceError::Conflict(FieldError::new(
-            "email",
-            "This person is already a member.",
-        )));
-    }
-    add_membership(&mut tx, &by.tenant_id, &user.id, role, by.actor(), ip, now).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Changes a member's role or removes them, keeping at least one admin.
 pub async fn change_member(
     db: &Database,
@@ -522,7 +491,7 @@ pub async fn change_member(
 mod tests {
     use super::*;
     use crate::{
-        services::testkit::{PASSWORD, signed_up},
+        services::testkit::{PASSWORD, added, signed_up},
         store::testkit::for_each_migrated_engine,
     };
 
@@ -672,18 +641,15 @@ mod tests {
                 .unwrap()
                 .unwrap();
 
-            add_member(&db, &admin, "BOB@example.com", Role::Developer, None, 1_005)
-                .await
-                .unwrap();
-            let again = add_member(&db, &admin, "bob@example.com", Role::Admin, None, 1_005)
-                .await
-                .unwrap_err();
-            assert!(matches!(again, ServiceError::Conflict(_)));
-            let nobody = add_member(&db, &admin, "carol@example.com", Role::Admin, None, 5)
-                .await
-                .unwrap_err();
-            assert!(matches!(nobody, ServiceError::Invalid(ref f) if f.field == "email"));
-
+            added(
+                &db,
+                &admin,
+                "BOB@example.com",
+                &bob.user_id,
+                Role::Developer,
+                1_005,
+            )
+            .await;
             let dev = principal(&db, &bob.user_id, &ann.tenant_id)
                 .await
                 .unwrap()
@@ -738,6 +704,7 @@ mod tests {
                     "member.removed",
                     "member.role_changed",
                     "member.added",
+                    "member.invited",
                     "member.added"
                 ]
             );

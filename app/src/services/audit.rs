@@ -64,9 +64,8 @@ mod tests {
     use crate::{
         domain::membership::Role,
         services::{
-            accounts::{self, principal},
             apps::{create_app, delete_app},
-            testkit::{NOW, PUBLIC_URL, admin, draft, hasher},
+            testkit::{NOW, PUBLIC_URL, added, admin, draft, hasher},
         },
         store::testkit::for_each_migrated_engine,
     };
@@ -84,13 +83,15 @@ mod tests {
         for_each_migrated_engine(|db| async move {
             let ann = admin(&db, "ann@example.com", NOW).await;
             let bob = admin(&db, "bob@example.com", NOW).await;
-            accounts::add_member(&db, &ann, "bob@example.com", Role::Developer, None, NOW)
-                .await
-                .unwrap();
-            let bob_in_ann = principal(&db, &bob.user_id, &ann.tenant_id)
-                .await
-                .unwrap()
-                .unwrap();
+            let bob_in_ann = added(
+                &db,
+                &ann,
+                "bob@example.com",
+                &bob.user_id,
+                Role::Developer,
+                NOW,
+            )
+            .await;
             let anns = create_app(&db, &hasher(), PUBLIC_URL, &ann, draft("Ann's"), None, NOW)
                 .await
                 .unwrap()

@@ -6,6 +6,7 @@ pub mod audit;
 mod catalogue;
 mod error;
 pub mod health;
+pub mod invitations;
 pub mod keys;
 pub mod oauth;
 pub mod roles;

@@ -1,10 +1,11 @@
 //! Fixtures shared by the services' unit tests: a fixed clock and hashing key, people signed
-//! up (each the admin of a tenant of their own) and added to another tenant, and an app draft.
+//! up (each the admin of a tenant of their own) and invited into another tenant, accepting, and an app draft.
 //! The databases themselves come from `store::testkit`.
 
 use super::{
     accounts::{self, Principal, SignUp, SignedIn, principal},
     apps::AppDraft,
+    invitations,
 };
 use crate::{
     domain::{credentials::SecretHasher, membership::Role},
@@ -59,8 +60,8 @@ pub async fn admin(db: &Database, email: &str, now: i64) -> Principal {
         .unwrap()
 }
 
-/// `by` adds the user `user_id` (who signed up as `email`) to `by`'s tenant with `role`; the
-/// user as they act there.
+/// `by` invites the user `user_id` (who signed up as `email`) to `by`'s tenant with `role`,
+/// and the user accepts; the user as they act there.
 pub async fn added(
     db: &Database,
     by: &Principal,
@@ -69,7 +70,15 @@ pub async fn added(
     role: Role,
     now: i64,
 ) -> Principal {
-    accounts::add_member(db, by, email, role, None, now)
+    invitations::invite(db, by, email, role, None, now)
+        .await
+        .unwrap();
+    let pending = invitations::list_for_user(db, user_id, now).await.unwrap();
+    let invitation = pending
+        .iter()
+        .find(|i| i.tenant_id == by.tenant_id)
+        .expect("the invitation just made");
+    invitations::accept(db, user_id, &invitation.id, None, now)
         .await
         .unwrap();
     principal(db, user_id, &by.tenant_id)

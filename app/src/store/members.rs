@@ -52,6 +52,20 @@ pub async fn role_in(
     role.map(|r| parse_role(&r)).transpose()
 }
 
+/// Whether the user with this (normalised) email is a member of the tenant. One query whether
+/// or not an account uses the email, so an admin's invitation learns nothing else by its timing.
+pub async fn has_member_with_email(
+    tx: &mut Tx,
+    tenant_id: &str,
+    email_normalized: &str,
+) -> Result<bool, StoreError> {
+    let n: i64 = on_tx!(tx, conn => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.tenant_id = $1 AND u.email_normalized = $2"
+    ).bind(tenant_id).bind(email_normalized).fetch_one(conn).await?);
+    Ok(n > 0)
+}
+
 pub async fn count_admins(tx: &mut Tx, tenant_id: &str) -> Result<u64, StoreError> {
     let n: i64 = on_tx!(tx, conn => sqlx::query_scalar(
         "SELECT COUNT(*) FROM memberships WHERE tenant_id = $1 AND role = 'admin'"

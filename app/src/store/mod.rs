@@ -14,6 +14,7 @@ pub mod apps;
 pub mod audit;
 pub mod catalogue;
 pub mod changes;
+pub mod invitations;
 pub mod members;
 pub mod revoked;
 pub mod scopes;

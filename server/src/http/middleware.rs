@@ -40,8 +40,10 @@ pub async fn log_request(req: Request, next: Next) -> Response {
 
 /// Headers every response carries: no other site may frame it (the portal pages add their
 /// full Content-Security-Policy themselves, see `app::csp`), no content sniffing, no
-/// referrer, and `no-store` for any document or JSON answer that did not choose its own
-/// caching, since those carry sessions' data, secrets handed over once, and tokens.
+/// referrer to other sites (same-origin posts keep theirs: a form posted without the WASM
+/// returns by it to the page it came from), and `no-store` for any document or JSON answer
+/// that did not choose its own caching, since those carry sessions' data, secrets handed
+/// over once, and tokens.
 /// Static assets (CSS, JS, WASM, images) keep whatever their server says.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
@@ -53,7 +55,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(

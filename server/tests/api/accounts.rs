@@ -1,6 +1,12 @@
-use app::server_fns::{
-    auth::{SignIn, SignOut},
-    members::{AddMember, ListMembers},
+use app::{
+    model::invitations::InvitationForYou,
+    server_fns::{
+        auth::{SignIn, SignOut},
+        invitations::{
+            AcceptInvitation, DeclineInvitation, InviteMember, ListInvitations, MyInvitations,
+        },
+        members::ListMembers,
+    },
 };
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -288,19 +294,22 @@ async fn a_cross_site_post_is_refused_and_changes_nothing() {
 async fn developers_get_403_from_admin_server_functions() {
     for app in spawn_apps().await {
         let admin = app.sign_up("ann@example.com").await;
-        app.sign_up("dev@example.com").await;
+        let dev = app.sign_up("dev@example.com").await;
         let res = app
             .call(
-                AddMember::PATH,
+                InviteMember::PATH,
                 &[("email", "dev@example.com"), ("role", "developer")],
                 Some(&admin),
             )
             .await;
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let id = only_invitation(&app, &dev).await.id;
+        let res = app
+            .call(AcceptInvitation::PATH, &[("id", &id)], Some(&dev))
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 
-        // The developer's session now points at their own tenant; switch to Ann's.
-        let res = app.sign_in("dev@example.com", PASSWORD).await;
-        let dev = session_cookie(res.headers()).unwrap();
+        // The developer's session still points at their own tenant; switch to Ann's.
         let ann_tenant = app
             .portal_context(Some(&admin))
             .await
@@ -321,16 +330,82 @@ async fn developers_get_403_from_admin_server_functions() {
 
         let res = app.call(ListMembers::PATH, &[], Some(&dev)).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let res = app.call(ListInvitations::PATH, &[], Some(&dev)).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
         let res = app
             .call(
-                AddMember::PATH,
-                &[("email", "dev@example.com"), ("role", "admin")],
+                InviteMember::PATH,
+                &[("email", "someone@example.com"), ("role", "admin")],
                 Some(&dev),
             )
             .await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
         let res = app.call(ListMembers::PATH, &[], None).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+/// The one invitation waiting for the person signed in with `cookie`.
+async fn only_invitation(app: &TestApp, cookie: &str) -> InvitationForYou {
+    let res = app.call(MyInvitations::PATH, &[], Some(cookie)).await;
+    assert_eq!(res.status(), 200);
+    let mut list: Vec<InvitationForYou> = res.json().await.unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    list.remove(0)
+}
+
+#[tokio::test]
+async fn inviting_answers_alike_for_any_email_and_only_the_invited_person_can_answer() {
+    for app in spawn_apps().await {
+        let admin = app.sign_up("ann@example.com").await;
+        let bob = app.sign_up("bob@example.com").await;
+        let eve = app.sign_up("eve@example.com").await;
+
+        let mut answers = Vec::new();
+        for email in ["Bob@example.com", "nobody@example.com"] {
+            let res = app
+                .call(
+                    InviteMember::PATH,
+                    &[("email", email), ("role", "admin")],
+                    Some(&admin),
+                )
+                .await;
+            answers.push((res.status(), res.text().await.unwrap()));
+        }
+        assert_eq!(answers[0], answers[1], "no account-existence oracle");
+        assert_eq!(answers[0].0, StatusCode::OK);
+
+        let invitation = only_invitation(&app, &bob).await;
+        for path in [AcceptInvitation::PATH, DeclineInvitation::PATH] {
+            let res = app.call(path, &[("id", &invitation.id)], Some(&eve)).await;
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+            let res = app.call(path, &[("id", &invitation.id)], None).await;
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
+        }
+        let res = app.call(MyInvitations::PATH, &[], Some(&eve)).await;
+        assert_eq!(res.text().await.unwrap(), "[]");
+
+        // Without the WASM, Accept is a plain form post that lands back on the page it was
+        // posted from (the same-origin Referer the portal's pages still send).
+        let res = app
+            .client
+            .post(app.url(AcceptInvitation::PATH))
+            .header("accept", "text/html")
+            .header("referer", app.url("/apps"))
+            .header("cookie", &bob)
+            .form(&[("id", &invitation.id)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FOUND);
+        let location = res.headers()["location"].to_str().unwrap();
+        assert!(location.starts_with(&app.url("/apps")), "{location}");
+        let viewer = app.portal_context(Some(&bob)).await.viewer.unwrap();
+        let joined = viewer.tenants.iter().find(|t| t.id == invitation.tenant_id);
+        assert_eq!(
+            joined.map(|t| t.role),
+            Some(app::domain::membership::Role::Admin)
+        );
     }
 }
 

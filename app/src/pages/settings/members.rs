@@ -3,16 +3,15 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::forms::{FieldMessage, FormMessage, invalid, last_error},
+    components::forms::{FormMessage, last_error},
     domain::membership::Role,
     error::AppError,
     model::accounts::{MemberView, Viewer},
-    server_fns::members::{AddMember, ChangeMemberRole, RemoveMember, list_members},
+    server_fns::members::{ChangeMemberRole, RemoveMember, list_members},
 };
 
 #[derive(Clone, Copy)]
 pub(super) struct MembersState {
-    add: ServerAction<AddMember>,
     change: ServerAction<ChangeMemberRole>,
     remove: ServerAction<RemoveMember>,
     list: Resource<Result<Vec<MemberView>, AppError>>,
@@ -20,21 +19,13 @@ pub(super) struct MembersState {
 
 impl MembersState {
     pub(super) fn new() -> MembersState {
-        let add = ServerAction::<AddMember>::new();
         let change = ServerAction::<ChangeMemberRole>::new();
         let remove = ServerAction::<RemoveMember>::new();
         let list = Resource::new(
-            move || {
-                (
-                    add.version().get(),
-                    change.version().get(),
-                    remove.version().get(),
-                )
-            },
+            move || (change.version().get(), remove.version().get()),
             |_| list_members(),
         );
         MembersState {
-            add,
             change,
             remove,
             list,
@@ -45,12 +36,10 @@ impl MembersState {
 #[component]
 pub(super) fn Members(viewer: Viewer, state: MembersState) -> impl IntoView {
     let MembersState {
-        add,
         change,
         remove,
         list: members,
     } = state;
-    let add_error = last_error(add.value());
     let (changed, removed) = (last_error(change.value()), last_error(remove.value()));
     let change_error = Signal::derive(move || changed.get().or_else(|| removed.get()));
 
@@ -68,26 +57,6 @@ pub(super) fn Members(viewer: Viewer, state: MembersState) -> impl IntoView {
                     }
                 })}
             </Suspense>
-
-            <h2>"Add a member"</h2>
-            <p class="hint">"They need a Keyport account first; add them by the email they signed up with."</p>
-            <ActionForm action=add attr:class="form inline-form" attr:novalidate=true>
-                <FormMessage error=add_error/>
-                <div class="field">
-                    <label for="member-email">"Email"</label>
-                    <input id="member-email" name="email" type="email" required aria-invalid=invalid(add_error, "email")/>
-                    <FieldMessage error=add_error field="email"/>
-                </div>
-                <div class="field">
-                    <label for="member-role">"Role"</label>
-                    <select id="member-role" name="role">
-                        <option value="developer" selected>"Developer"</option>
-                        <option value="admin">"Admin"</option>
-                    </select>
-                    <FieldMessage error=add_error field="role"/>
-                </div>
-                <button type="submit" class="button">"Add member"</button>
-            </ActionForm>
         </section>
     }
 }

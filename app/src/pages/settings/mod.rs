@@ -1,6 +1,7 @@
 //! Settings (admins only), one module per section; the page makes every section's state
 //! (its resources) itself, before anything suspends (see `crate::pages`).
 
+mod invitations;
 mod keys;
 mod members;
 mod roles;
@@ -14,28 +15,27 @@ use crate::{
     components::guard::RequireViewer, error::AppError, server_fns::keys::list_signing_keys,
 };
 
+use invitations::{Invitations, InvitationsState};
 use keys::SigningKeys;
 use members::{Members, MembersState};
 use roles::{Roles, RolesState};
 use scopes::{Scopes, ScopesState};
 use tenant::{Tenant, TenantState};
 
-/// Settings (admins only): members, scopes, roles, the tenant and its signing keys.
+/// Settings (admins only): members and invitations, scopes, roles, the tenant and its signing
+/// keys.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     // Every section's resource is made with the page, not under the viewer's Suspense (see
     // `crate::pages`).
-    let (members, scopes, roles, tenant) = (
-        MembersState::new(),
-        ScopesState::new(),
-        RolesState::new(),
-        TenantState::new(),
-    );
+    let (members, invitations) = (MembersState::new(), InvitationsState::new());
+    let (scopes, roles, tenant) = (ScopesState::new(), RolesState::new(), TenantState::new());
     let keys = Resource::new(|| (), |_| list_signing_keys());
     view! {
         <Title text="Settings"/>
         <RequireViewer admin_only=true children=Box::new(move |viewer| view! {
             <Members viewer state=members/>
+            <Invitations state=invitations/>
             <Scopes state=scopes/>
             <Roles state=roles/>
             <Tenant state=tenant/>
