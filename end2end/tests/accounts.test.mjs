@@ -107,7 +107,7 @@ test('a person in two tenants switches between them on the Apps page and sees ea
   await adminPage.goto(server.base + '/settings');
   await waitForHydration(adminPage);
   await adminPage.getByLabel('Email').fill('both@example.com');
-  await adminPage.getByRole('combobox', { name: 'Role' }).first().selectOption('admin'); // Settings → Roles has a "Role" field too
+  await adminPage.locator('#invite-role').selectOption('admin');
   await adminPage.getByRole('button', { name: 'Invite', exact: true }).click();
   await adminPage.locator('tr[data-invitation="both@example.com"]').waitFor();
   await admin.close();
