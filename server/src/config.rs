@@ -193,6 +193,16 @@ pub struct ServeArgs {
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// The header the trusted proxies write the client's address into; the other is ignored,
+    /// since a proxy passes it through as the client sent it.
+    #[arg(
+        long,
+        env = "KEYPORT_FORWARDED_HEADER",
+        value_enum,
+        default_value = "x-forwarded-for"
+    )]
+    pub forwarded_header: crate::http::client_address::ForwardedHeader,
+
     /// Directory holding the built portal assets (`pkg/`, favicon, …).
     #[arg(long, env = "KEYPORT_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,

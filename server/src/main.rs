@@ -49,7 +49,7 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
         secret_hash_key: args.secret_hash_key,
         signing_alg: args.signing_alg.alg(),
         change_poll_interval: app::services::oauth::POLL_INTERVAL,
-        trusted_proxies: TrustedProxies::new(args.trusted_proxies),
+        trusted_proxies: TrustedProxies::new(args.trusted_proxies, args.forwarded_header),
         clock: std::sync::Arc::new(app::services::oauth::SystemClock),
     };
     let app = Application::build(settings)

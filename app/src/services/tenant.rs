@@ -29,11 +29,13 @@ fn not_found() -> ServiceError {
 }
 
 fn view(public_url: &str, tenant: TenantRow) -> TenantView {
+    // The audience tokens carry: a reserved one stored before the rule is not used.
+    let chosen = tenant
+        .audience
+        .filter(|a| issuer::may_use_audience(public_url, &tenant.id, a));
     TenantView {
-        audience_is_default: tenant.audience.is_none(),
-        audience: tenant
-            .audience
-            .unwrap_or_else(|| default_audience(public_url, &tenant.id)),
+        audience_is_default: chosen.is_none(),
+        audience: chosen.unwrap_or_else(|| default_audience(public_url, &tenant.id)),
         issuer: issuer::tenant_issuer(public_url, &tenant.id),
         discovery_url: issuer::discovery_url(public_url, &tenant.id),
         id: tenant.id,

@@ -18,18 +18,38 @@ use ipnet::IpNet;
 
 use app::auth::ClientAddress;
 
-/// The proxies whose forwarding headers are believed.
+/// Which header the trusted proxies write the client's address into. Only one is read: a
+/// proxy appends to its own header and passes the other through as the client sent it, so
+/// reading both (or the wrong one) would believe whatever the client wrote there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For` (nginx, HAProxy, AWS load balancers, Traefik, Envoy, Cloudflare).
+    #[default]
+    #[value(name = "x-forwarded-for")]
+    XForwardedFor,
+    /// `Forwarded` (RFC 7239).
+    #[value(name = "forwarded")]
+    Forwarded,
+}
+
+/// The proxies whose forwarding header is believed, and which header that is.
 #[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(Arc<Vec<IpNet>>);
+pub struct TrustedProxies {
+    networks: Arc<Vec<IpNet>>,
+    header: ForwardedHeader,
+}
 
 impl TrustedProxies {
-    pub fn new(networks: Vec<IpNet>) -> TrustedProxies {
-        TrustedProxies(Arc::new(networks))
+    pub fn new(networks: Vec<IpNet>, header: ForwardedHeader) -> TrustedProxies {
+        TrustedProxies {
+            networks: Arc::new(networks),
+            header,
+        }
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
-        self.0.iter().any(|net| net.contains(&ip))
+        self.networks.iter().any(|net| net.contains(&ip))
     }
 
     /// The client's address: the peer's, unless the peer is a trusted proxy; then the
@@ -43,7 +63,7 @@ impl TrustedProxies {
             return peer;
         }
         let mut client = peer;
-        for hop in forwarded_hops(headers).into_iter().rev() {
+        for hop in forwarded_hops(self.header, headers).into_iter().rev() {
             let Some(hop) = hop else {
                 // A hop we cannot read: the last address we could vouch for stands.
                 break;
@@ -66,19 +86,20 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The addresses of the standard `Forwarded` header (RFC 7239) if the request has one, else
-/// of `X-Forwarded-For`, left to right; `None` for an element that is not an address (an
-/// obfuscated identifier, `unknown`, garbage).
-fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let forwarded: Vec<&str> = headers
-        .get_all(header::FORWARDED)
-        .iter()
-        .map(|v| v.to_str().unwrap_or("\u{0}"))
-        .collect();
-    if !forwarded.is_empty() {
-        return forwarded
+/// The addresses `header` lists, left to right; `None` for an element that is not an address
+/// (an obfuscated identifier, `unknown`, garbage). Several header lines are one list.
+fn forwarded_hops(header: ForwardedHeader, headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    let values = |name| {
+        headers
+            .get_all(name)
             .iter()
-            .flat_map(|v| v.split(','))
+            .flat_map(|v| v.to_str().unwrap_or("\u{0}").split(','))
+    };
+    match header {
+        ForwardedHeader::XForwardedFor => values("x-forwarded-for")
+            .map(|hop| parse_node(hop.trim()))
+            .collect(),
+        ForwardedHeader::Forwarded => values(header::FORWARDED.as_str())
             .map(|element| {
                 element
                     .split(';')
@@ -86,14 +107,8 @@ fn forwarded_hops(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
                     .find(|(name, _)| name.trim().eq_ignore_ascii_case("for"))
                     .and_then(|(_, node)| parse_node(node.trim().trim_matches('"')))
             })
-            .collect();
+            .collect(),
     }
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .flat_map(|v| v.to_str().unwrap_or("\u{0}").split(','))
-        .map(|hop| parse_node(hop.trim()))
-        .collect()
 }
 
 /// `1.2.3.4`, `1.2.3.4:80`, `2001:db8::1`, `[2001:db8::1]` or `[2001:db8::1]:80`.
@@ -136,7 +151,12 @@ mod tests {
     use axum::http::HeaderValue;
 
     fn proxies(list: &[&str]) -> TrustedProxies {
-        TrustedProxies::new(list.iter().map(|n| parse_network(n).unwrap()).collect())
+        proxies_writing(list, ForwardedHeader::XForwardedFor)
+    }
+
+    fn proxies_writing(list: &[&str], header: ForwardedHeader) -> TrustedProxies {
+        let networks = list.iter().map(|n| parse_network(n).unwrap()).collect();
+        TrustedProxies::new(networks, header)
     }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
@@ -183,20 +203,24 @@ mod tests {
     }
 
     #[test]
-    fn the_standard_forwarded_header_wins_and_its_forms_parse() {
-        let trusted = proxies(&["10.0.0.0/8"]);
+    fn only_the_configured_header_is_read() {
         let h = headers(&[
-            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-for", "198.51.100.4"),
             (
                 "forwarded",
                 "for=7.7.7.7;proto=https, for=\"[2001:db8::1]:4711\";by=10.0.0.1",
             ),
         ]);
-        assert_eq!(trusted.client_of(ip("10.0.0.2"), &h), ip("2001:db8::1"));
+        // A proxy appending X-Forwarded-For passes the client's own Forwarded through.
+        let xff = proxies(&["10.0.0.0/8"]);
+        assert_eq!(xff.client_of(ip("10.0.0.2"), &h), ip("198.51.100.4"));
+        let rfc7239 = proxies_writing(&["10.0.0.0/8"], ForwardedHeader::Forwarded);
+        assert_eq!(rfc7239.client_of(ip("10.0.0.2"), &h), ip("2001:db8::1"));
         let h = headers(&[("forwarded", "for=198.51.100.4:8080")]);
-        assert_eq!(trusted.client_of(ip("10.0.0.2"), &h), ip("198.51.100.4"));
+        assert_eq!(rfc7239.client_of(ip("10.0.0.2"), &h), ip("198.51.100.4"));
+        assert_eq!(xff.client_of(ip("10.0.0.2"), &h), ip("10.0.0.2"));
         let h = headers(&[("forwarded", "for=_hidden")]);
-        assert_eq!(trusted.client_of(ip("10.0.0.2"), &h), ip("10.0.0.2"));
+        assert_eq!(rfc7239.client_of(ip("10.0.0.2"), &h), ip("10.0.0.2"));
     }
 
     #[test]

@@ -258,6 +258,27 @@ async fn reserved_audiences_in_the_database_never_reach_a_token() {
         let body = "grant_type=client_credentials&audience=https%3A%2F%2Fapi.mallory.example";
         let res = app.token(Some(&basic(&m.client_id, &m.secret)), body).await;
         assert_eq!(res.status(), 200, "its own API's audience still works");
+
+        // What was stored before the rule does not make the app uneditable, and the tenant
+        // shows the audience its tokens really carry.
+        let (_, admin) = app.admin_token("mallory").await;
+        let res = app
+            .client
+            .patch(app.url(&format!("/api/v1/apps/{}", m.client_id)))
+            .header("authorization", format!("Bearer {admin}"))
+            .json(&json!({ "name": "renamed" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let res = app
+            .client
+            .get(app.url("/api/v1/tenant"))
+            .header("authorization", format!("Bearer {admin}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.json::<Value>().await.unwrap()["audience"], own);
     }
 }
 

@@ -368,7 +368,10 @@ pub async fn update_app(
     let draft = changes.apply_to(current.clone());
     let (name, callback) = validate(&draft)?;
     check_grants(by, &current, &draft)?;
-    check_audiences(public_url, &by.tenant_id, &draft.audiences)?;
+    // Only audiences being added: one stored before audiences were reserved (which tokens
+    // never carry) must not make every later edit of the app fail.
+    let new_audiences = catalogue::added(&current.audiences, &draft.audiences);
+    check_audiences(public_url, &by.tenant_id, &new_audiences)?;
     let new_scopes = catalogue::added(&current.scopes, &draft.scopes);
     check_added(&mut tx, Catalogue::Scopes, &by.tenant_id, &new_scopes).await?;
     let new_roles = catalogue::added(&current.roles, &draft.roles);

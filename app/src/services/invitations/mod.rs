@@ -176,6 +176,14 @@ pub async fn accept(
         return Err(ServiceError::NotFound(GONE.into()));
     };
     invitations::delete(&mut tx, id).await?;
+    // An invitation speaks for the admin who sent it: once they are no longer an admin of the
+    // tenant (demoted, removed), what they offered is withdrawn, or a departing admin could
+    // leave invitations behind for their own other addresses.
+    let inviter = members::role_in(&mut tx, &invitation.tenant_id, &invitation.invited_by).await?;
+    if inviter != Some(Role::Admin) {
+        tx.commit().await?;
+        return Err(ServiceError::NotFound(GONE.into()));
+    }
     // Someone the operator's CLI added meanwhile keeps the role they have.
     if members::role_in(&mut tx, &invitation.tenant_id, user_id)
         .await?

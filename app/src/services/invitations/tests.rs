@@ -369,3 +369,40 @@ async fn a_tenant_has_a_bounded_number_of_pending_invitations() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_invitation_is_withdrawn_once_its_admin_no_longer_is_one() {
+    for_each_migrated_engine(|db| async move {
+        let ann = admin(&db, "ann@example.com", NOW).await;
+        let cat = signed_up(&db, "cat@example.com", NOW).await;
+        let cat_in_ann = added(&db, &ann, "cat@example.com", &cat.user_id, Role::Admin, NOW).await;
+        let eve = signed_up(&db, "eve@example.com", NOW).await;
+        invite(&db, &cat_in_ann, "eve@example.com", Role::Admin, None, NOW)
+            .await
+            .unwrap();
+        let id = invitation_for(&db, &eve.user_id, &ann.tenant_id, NOW + 1).await;
+        // Ann demotes Cat, who sent it, before Eve answers.
+        crate::services::accounts::change_member(
+            &db,
+            &ann,
+            &cat.user_id,
+            crate::domain::membership::MemberChange::SetRole(Role::Developer),
+            None,
+            NOW + 2,
+        )
+        .await
+        .unwrap();
+        let err = accept(&db, &eve.user_id, &id, None, NOW + 3)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::NotFound(_)), "{err:?}");
+        assert!(
+            principal(&db, &eve.user_id, &ann.tenant_id)
+                .await
+                .unwrap()
+                .is_none(),
+            "no membership from a withdrawn invitation"
+        );
+    })
+    .await;
+}

@@ -305,7 +305,7 @@ pub async fn spawn_app_behind_proxy() -> TestApp {
     let db = TestDb::sqlite().await;
     let network = server::http::client_address::parse_network("127.0.0.1").unwrap();
     let tuning = Tuning {
-        trusted_proxies: TrustedProxies::new(vec![network]),
+        trusted_proxies: TrustedProxies::new(vec![network], Default::default()),
         ..Tuning::default()
     };
     start_with(db.url.clone(), Some(db), None, tuning).await
