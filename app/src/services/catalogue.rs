@@ -2,11 +2,11 @@
 //! them, and a name stays while apps still have it, so tokens never carry a name the tenant
 //! no longer lists and a later edit of those apps does not fail on it.
 
-use super::ServiceError;
+use super::{ServiceError, accounts::Principal};
 use crate::{
     domain::FieldError,
     store::{
-        Tx,
+        Database, Tx, audit,
         catalogue::{self, Catalogue},
     },
 };
@@ -19,6 +19,67 @@ fn label(catalogue: Catalogue) -> (&'static str, &'static str) {
         Catalogue::Scopes => ("scopes", "scope"),
         Catalogue::Roles => ("roles", "role"),
     }
+}
+
+/// Adds `name` (already checked against its catalogue's naming rule) with `description`, as
+/// admin `by`, with its audit event (`scope.created`, `role.created`).
+pub(super) async fn add_entry(
+    db: &Database,
+    by: &Principal,
+    catalogue: Catalogue,
+    name: &str,
+    description: &str,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<(), ServiceError> {
+    by.require_admin()?;
+    if description.chars().count() > 200 {
+        return Err(
+            FieldError::new("description", "Descriptions are at most 200 characters.").into(),
+        );
+    }
+    let (_, what) = label(catalogue);
+    let mut tx = db.begin().await?;
+    let tenant = &by.tenant_id;
+    catalogue::insert(&mut tx, catalogue, tenant, name, description.trim(), now)
+        .await
+        .map_err(|e| {
+            if e.is_unique_violation() {
+                let message = format!("This {what} is already in the catalogue.");
+                ServiceError::Conflict(FieldError::new("name", message))
+            } else {
+                e.into()
+            }
+        })?;
+    let action = format!("{what}.created");
+    let event = by.event(&action, now).target(what, name).ip(ip);
+    audit::record(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes `name` as admin `by`, with its audit event; 404 for an unknown name, 409 naming
+/// the apps that still have it.
+pub(super) async fn remove_entry(
+    db: &Database,
+    by: &Principal,
+    catalogue: Catalogue,
+    name: &str,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<(), ServiceError> {
+    by.require_admin()?;
+    let (_, what) = label(catalogue);
+    let mut tx = db.begin().await?;
+    if !catalogue::delete(&mut tx, catalogue, &by.tenant_id, name).await? {
+        return Err(ServiceError::NotFound(format!("No such {what}.")));
+    }
+    refuse_if_used(&mut tx, catalogue, &by.tenant_id, name).await?;
+    let action = format!("{what}.deleted");
+    let event = by.event(&action, now).target(what, name).ip(ip);
+    audit::record(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Refuses (409) the deletion of `name` while apps still have it, naming them. Called after

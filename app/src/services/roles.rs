@@ -3,7 +3,11 @@
 
 use serde_json::json;
 
-use super::{ServiceError, accounts::Principal, catalogue::refuse_if_used};
+use super::{
+    ServiceError,
+    accounts::Principal,
+    catalogue::{add_entry, remove_entry},
+};
 use crate::{
     domain::{
         FieldError,
@@ -77,35 +81,7 @@ pub async fn add_role(
     by.require_admin()?;
     let name = name.trim();
     check_role_name(name)?;
-    if description.chars().count() > 200 {
-        return Err(
-            FieldError::new("description", "Descriptions are at most 200 characters.").into(),
-        );
-    }
-    let mut tx = db.begin().await?;
-    catalogue::insert(
-        &mut tx,
-        Catalogue::Roles,
-        &by.tenant_id,
-        name,
-        description.trim(),
-        now,
-    )
-    .await
-    .map_err(|e| {
-        if e.is_unique_violation() {
-            ServiceError::Conflict(FieldError::new(
-                "name",
-                "This role is already in the catalogue.",
-            ))
-        } else {
-            e.into()
-        }
-    })?;
-    let event = by.event("role.created", now).target("role", name).ip(ip);
-    audit::record(&mut tx, &event).await?;
-    tx.commit().await?;
-    Ok(())
+    add_entry(db, by, Catalogue::Roles, name, description, ip, now).await
 }
 
 /// Removes a role no app has (409 naming the apps otherwise).
@@ -126,15 +102,7 @@ pub async fn delete_role(
             "The admin role is built in (on a tool client it opens the management API) and cannot be removed.".into(),
         ));
     }
-    let mut tx = db.begin().await?;
-    if !catalogue::delete(&mut tx, Catalogue::Roles, &by.tenant_id, name).await? {
-        return Err(ServiceError::NotFound("No such role.".into()));
-    }
-    refuse_if_used(&mut tx, Catalogue::Roles, &by.tenant_id, name).await?;
-    let event = by.event("role.deleted", now).target("role", name).ip(ip);
-    audit::record(&mut tx, &event).await?;
-    tx.commit().await?;
-    Ok(())
+    remove_entry(db, by, Catalogue::Roles, name, ip, now).await
 }
 
 #[cfg(test)]

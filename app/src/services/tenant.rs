@@ -2,7 +2,11 @@
 
 use serde_json::json;
 
-use super::{ServiceError, accounts::Principal, catalogue::refuse_if_used};
+use super::{
+    ServiceError,
+    accounts::Principal,
+    catalogue::{add_entry, remove_entry},
+};
 use crate::{
     domain::{FieldError, issuer, scopes::check_scope_name},
     model::tenant::{ScopeView, TenantView},
@@ -138,28 +142,7 @@ pub async fn add_scope(
     by.require_admin()?;
     let name = name.trim();
     check_scope_name(name)?;
-    if description.chars().count() > 200 {
-        return Err(
-            FieldError::new("description", "Descriptions are at most 200 characters.").into(),
-        );
-    }
-    let mut tx = db.begin().await?;
-    scopes::insert(&mut tx, &by.tenant_id, name, description.trim(), now)
-        .await
-        .map_err(|e| {
-            if e.is_unique_violation() {
-                ServiceError::Conflict(FieldError::new(
-                    "name",
-                    "This scope is already in the catalogue.",
-                ))
-            } else {
-                e.into()
-            }
-        })?;
-    let event = by.event("scope.created", now).target("scope", name).ip(ip);
-    audit::record(&mut tx, &event).await?;
-    tx.commit().await?;
-    Ok(())
+    add_entry(db, by, Catalogue::Scopes, name, description, ip, now).await
 }
 
 /// Removes a scope no app is allowed (409 naming the apps otherwise: tokens would keep
@@ -171,16 +154,7 @@ pub async fn delete_scope(
     ip: Option<&str>,
     now: i64,
 ) -> Result<(), ServiceError> {
-    by.require_admin()?;
-    let mut tx = db.begin().await?;
-    if !scopes::delete(&mut tx, &by.tenant_id, name).await? {
-        return Err(ServiceError::NotFound("No such scope.".into()));
-    }
-    refuse_if_used(&mut tx, Catalogue::Scopes, &by.tenant_id, name).await?;
-    let event = by.event("scope.deleted", now).target("scope", name).ip(ip);
-    audit::record(&mut tx, &event).await?;
-    tx.commit().await?;
-    Ok(())
+    remove_entry(db, by, Catalogue::Scopes, name, ip, now).await
 }
 
 #[cfg(test)]

@@ -220,7 +220,8 @@ async fn create(
     let mut tx = db.begin().await?;
     if adds_to_catalogue {
         for scope in &draft.scopes {
-            crate::store::scopes::ensure(&mut tx, tenant_id, scope, now).await?;
+            crate::store::catalogue::ensure(&mut tx, Catalogue::Scopes, tenant_id, scope, "", now)
+                .await?;
         }
         roles::ensure_for_operator(&mut tx, tenant_id, &draft.roles, now).await?;
     } else {
