@@ -9,13 +9,6 @@ pub fn tenant_issuer(public_url: &str, tenant_id: &str) -> String {
     format!("{public_url}/t/{tenant_id}")
 }
 
-/// The tenant id a path under the public URL names as `/t/{tenant_id}`, if `iss` is one of
-/// this server's tenant issuers.
-pub fn tenant_of_issuer<'a>(public_url: &str, iss: &'a str) -> Option<&'a str> {
-    let id = iss.strip_prefix(public_url)?.strip_prefix("/t/")?;
-    (!id.is_empty() && !id.contains('/')).then_some(id)
-}
-
 /// The OpenID discovery document of a tenant (`{issuer}/.well-known/openid-configuration`).
 pub fn discovery_url(public_url: &str, tenant_id: &str) -> String {
     format!(
@@ -83,14 +76,9 @@ mod tests {
     const URL: &str = "https://id.example.com";
 
     #[test]
-    fn a_tenant_issuer_round_trips() {
+    fn a_tenant_issuer_and_its_discovery_document_live_under_the_public_url() {
         let iss = tenant_issuer(URL, "t1");
         assert_eq!(iss, "https://id.example.com/t/t1");
-        assert_eq!(tenant_of_issuer(URL, &iss), Some("t1"));
-        assert_eq!(tenant_of_issuer(URL, URL), None);
-        assert_eq!(tenant_of_issuer(URL, "https://id.example.com/t/"), None);
-        assert_eq!(tenant_of_issuer(URL, "https://id.example.com/t/a/b"), None);
-        assert_eq!(tenant_of_issuer(URL, "https://evil.example/t/t1"), None);
         assert_eq!(
             discovery_url(URL, "t1"),
             "https://id.example.com/t/t1/.well-known/openid-configuration"
