@@ -5,6 +5,7 @@ pub mod account;
 pub mod app_rules;
 pub mod callback;
 pub mod credentials;
+pub mod grant_types;
 pub mod issuer;
 #[cfg(feature = "ssr")]
 pub mod jwt;

@@ -27,15 +27,17 @@ pub struct AppRow {
     /// only an admin may switch back on what an admin switched off.
     pub disabled_by: Option<String>,
     pub disabled_by_admin: bool,
+    /// Space-separated `grant_type` values it may use (`domain::grant_types`).
+    pub grant_types: String,
 }
 
 const COLUMNS: &str = "client_id, tenant_id, owner_id, name, description, visibility, client_type, tool, \
     callback_url, scopes, roles, token_lifetime_secs, created_at, updated_at, disabled_at, audiences, \
-    disabled_by, disabled_by_admin";
+    disabled_by, disabled_by_admin, grant_types";
 
 pub async fn insert(tx: &mut Tx, app: &AppRow) -> Result<(), StoreError> {
     let sql = format!(
-        "INSERT INTO apps ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+        "INSERT INTO apps ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
     );
     on_tx!(tx, conn => {
         sqlx::query(&sql)
@@ -57,6 +59,7 @@ pub async fn insert(tx: &mut Tx, app: &AppRow) -> Result<(), StoreError> {
             .bind(&app.audiences)
             .bind(&app.disabled_by)
             .bind(app.disabled_by_admin)
+            .bind(&app.grant_types)
             .execute(conn)
             .await?;
     });
@@ -68,8 +71,8 @@ pub async fn update(tx: &mut Tx, app: &AppRow) -> Result<(), StoreError> {
     on_tx!(tx, conn => {
         sqlx::query(
             "UPDATE apps SET name = $2, description = $3, visibility = $4, callback_url = $5, \
-             scopes = $6, roles = $7, token_lifetime_secs = $8, updated_at = $9, audiences = $10 \
-             WHERE client_id = $1",
+             scopes = $6, roles = $7, token_lifetime_secs = $8, updated_at = $9, audiences = $10, \
+             grant_types = $11 WHERE client_id = $1",
         )
         .bind(&app.client_id)
         .bind(&app.name)
@@ -81,6 +84,7 @@ pub async fn update(tx: &mut Tx, app: &AppRow) -> Result<(), StoreError> {
         .bind(app.token_lifetime_secs)
         .bind(app.updated_at)
         .bind(&app.audiences)
+        .bind(&app.grant_types)
         .execute(conn)
         .await?;
     });

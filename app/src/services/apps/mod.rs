@@ -28,6 +28,7 @@ use crate::{
         FieldError,
         app_rules::{DEFAULT_SECRET_LIFETIME_SECS, EXPIRY_WARNING_SECS, secret_works_at},
         credentials::{SecretHasher, generate_client_id},
+        grant_types,
         issuer,
         membership::Role,
         paging::{Page, PageRequest},
@@ -215,6 +216,10 @@ async fn create(
         audiences: draft.audiences.join(" "),
         disabled_by: None,
         disabled_by_admin: false,
+        grant_types: grant_types::join(&grant_types::defaults(
+            draft.client_type == ClientType::Confidential,
+            callback.is_some(),
+        )),
     };
     let client_id = row.client_id.clone();
     let mut tx = db.begin().await?;
