@@ -80,6 +80,27 @@ pub async fn principal(session: &Session, db: &Database) -> Result<Option<Princi
     Ok(accounts::principal(db, &user_id, &tenant_id).await?)
 }
 
+/// The signed-in person as the authorization endpoint needs them (with when they signed in),
+/// or `None` as for [`principal`].
+pub async fn signed_in_person(
+    session: &Session,
+    db: &Database,
+) -> Result<Option<crate::services::oauth::authorize::SignedInPerson>, AppError> {
+    let Some(principal) = principal(session, db).await? else {
+        return Ok(None);
+    };
+    let auth_time: i64 = session
+        .get(SIGNED_IN_AT)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(0);
+    Ok(Some(crate::services::oauth::authorize::SignedInPerson {
+        user_id: principal.user_id,
+        tenant_id: principal.tenant_id,
+        auth_time,
+    }))
+}
+
 /// The session of the request a server function is handling.
 pub async fn request_session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>().await.map_err(|e| {

@@ -203,6 +203,17 @@ pub struct ServeArgs {
     )]
     pub forwarded_header: crate::http::client_address::ForwardedHeader,
 
+    /// Days a refresh token lives unused; each use starts the count again.
+    #[arg(long, env = "KEYPORT_REFRESH_IDLE_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub refresh_idle_days: u32,
+
+    /// Days a refresh token family lives in all, from the sign-in that started it; then the
+    /// person signs in again.
+    #[arg(long, env = "KEYPORT_REFRESH_ABSOLUTE_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub refresh_absolute_days: u32,
+
     /// Directory holding the built portal assets (`pkg/`, favicon, …).
     #[arg(long, env = "KEYPORT_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,

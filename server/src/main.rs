@@ -51,6 +51,10 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
         change_poll_interval: app::services::oauth::POLL_INTERVAL,
         trusted_proxies: TrustedProxies::new(args.trusted_proxies, args.forwarded_header),
         clock: std::sync::Arc::new(app::services::oauth::SystemClock),
+        refresh_lifetimes: app::services::oauth::RefreshLifetimes {
+            idle_secs: i64::from(args.refresh_idle_days) * 86_400,
+            absolute_secs: i64::from(args.refresh_absolute_days) * 86_400,
+        },
     };
     let app = Application::build(settings)
         .await

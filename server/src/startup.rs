@@ -64,6 +64,8 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// The token service's time ([`app::services::oauth::SystemClock`] but in tests).
     pub clock: std::sync::Arc<dyn Clock>,
+    /// How long refresh tokens live unused and in all.
+    pub refresh_lifetimes: app::services::oauth::RefreshLifetimes,
 }
 
 pub struct Application {
@@ -115,6 +117,7 @@ impl Application {
             settings.signing_alg,
             settings.change_poll_interval,
             settings.clock,
+            settings.refresh_lifetimes,
         )
         .await
         .map_err(|e| StartupError::SigningKeys(e.to_string()))?;
@@ -242,6 +245,11 @@ pub fn router(
         .nest("/api/v1", api::router())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/oauth/authorize", get(oauth::authorize::authorize))
+        .route(
+            "/t/{tenant}/oauth/authorize",
+            get(oauth::authorize::authorize),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = shell_options.clone();
             move || shell(options.clone())

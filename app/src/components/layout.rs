@@ -61,6 +61,7 @@ fn NavLinks(viewer: Option<Viewer>) -> impl IntoView {
     view! {
         <ul class="nav-links">
             <li><A href="/apps">"Apps"</A></li>
+            <li><A href="/connected">"Connected apps"</A></li>
             {is_admin.then(|| view! { <li><A href="/settings">"Settings"</A></li> })}
         </ul>
         <div class="nav-end">

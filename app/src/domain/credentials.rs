@@ -121,6 +121,22 @@ pub fn client_id_from_random(bytes: &[u8]) -> Option<String> {
     (digits.len() == CLIENT_ID_RANDOM_LEN).then(|| format!("{CLIENT_ID_PREFIX}{digits}"))
 }
 
+/// Refresh tokens: `kpr_` + 43 base64url characters (256 random bits). No checksum: they
+/// live in an app's storage, not in code or configuration where scanners look.
+pub const REFRESH_TOKEN_PREFIX: &str = "kpr_";
+/// Authorization codes: `kpa_` + 43 base64url characters.
+pub const CODE_PREFIX: &str = "kpa_";
+
+/// Whether `candidate` has the shape of an opaque token with `prefix` (a refresh token or a
+/// code), so that anything else is refused before it costs a hash and a lookup.
+pub fn is_well_formed_opaque(prefix: &str, candidate: &str) -> bool {
+    candidate.len() == prefix.len() + 43
+        && candidate.starts_with(prefix)
+        && candidate[prefix.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 #[cfg(feature = "ssr")]
 pub use keyed::*;
 
@@ -197,6 +213,12 @@ mod keyed {
                 return id;
             }
         }
+    }
+
+    /// A new opaque token: `prefix` and 256 random bits in base64url.
+    pub fn generate_opaque(prefix: &str) -> String {
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+        format!("{prefix}{}", URL_SAFE_NO_PAD.encode(os_random::<32>()))
     }
 
     /// A new key for [`SecretHasher`].

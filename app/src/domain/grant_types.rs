@@ -88,7 +88,11 @@ pub fn join(grants: &[GrantType]) -> String {
 /// The combinations that can work: a public client has no secret for client credentials;
 /// the code flow needs a callback URL to send the code to; a refresh token comes only from a
 /// grant that signs a person in.
-pub fn check(grants: &[GrantType], confidential: bool, has_callback: bool) -> Result<(), FieldError> {
+pub fn check(
+    grants: &[GrantType],
+    confidential: bool,
+    has_callback: bool,
+) -> Result<(), FieldError> {
     let has = |g| grants.contains(&g);
     let invalid = |m: &str| Err(FieldError::new("grant_types", m.to_string()));
     if !confidential && has(GrantType::ClientCredentials) {
@@ -146,6 +150,9 @@ mod tests {
         assert!(check(&[AuthorizationCode], true, false).is_err());
         assert!(check(&[RefreshToken, ClientCredentials], true, true).is_err());
         assert!(check(&[DeviceCode, RefreshToken], false, false).is_ok());
-        assert!(check(&[], true, false).is_ok(), "an app may be switched to no grant");
+        assert!(
+            check(&[], true, false).is_ok(),
+            "an app may be switched to no grant"
+        );
     }
 }

@@ -9,6 +9,12 @@ pub fn tenant_issuer(public_url: &str, tenant_id: &str) -> String {
     format!("{public_url}/t/{tenant_id}")
 }
 
+/// The tenant whose issuer `iss` is, if it is one of this server's.
+pub fn issuing_tenant<'a>(public_url: &str, iss: &'a str) -> Option<&'a str> {
+    let tenant = iss.strip_prefix(public_url)?.strip_prefix("/t/")?;
+    (!tenant.is_empty() && !tenant.contains('/')).then_some(tenant)
+}
+
 /// The OpenID discovery document of a tenant (`{issuer}/.well-known/openid-configuration`).
 pub fn discovery_url(public_url: &str, tenant_id: &str) -> String {
     format!(
@@ -83,6 +89,19 @@ mod tests {
             discovery_url(URL, "t1"),
             "https://id.example.com/t/t1/.well-known/openid-configuration"
         );
+    }
+
+    #[test]
+    fn issuer_names_its_tenant() {
+        let url = "https://id.example.com";
+        assert_eq!(issuing_tenant(url, &tenant_issuer(url, "t1")), Some("t1"));
+        assert_eq!(issuing_tenant(url, "https://id.example.com/t/"), None);
+        assert_eq!(issuing_tenant(url, "https://id.example.com/t/a/b"), None);
+        assert_eq!(
+            issuing_tenant(url, "https://id.example.community/t/a"),
+            None
+        );
+        assert_eq!(issuing_tenant(url, "https://other.example/t/a"), None);
     }
 
     #[test]

@@ -63,6 +63,9 @@ pub struct Signer {
     pub alg: Alg,
     pair: Pair,
     header: String,
+    /// The header of OpenID Connect ID tokens: `typ: JWT`, so that neither kind of token
+    /// can be passed off as the other.
+    id_header: String,
     rng: SystemRandom,
 }
 
@@ -117,11 +120,14 @@ impl Signer {
         };
         let header =
             B64.encode(json!({ "alg": alg.as_str(), "typ": "at+jwt", "kid": kid }).to_string());
+        let id_header =
+            B64.encode(json!({ "alg": alg.as_str(), "typ": "JWT", "kid": kid }).to_string());
         Ok(Signer {
             kid: kid.to_string(),
             alg,
             pair,
             header,
+            id_header,
             rng: SystemRandom::new(),
         })
     }
@@ -149,12 +155,21 @@ impl Signer {
         jwk
     }
 
-    /// The compact JWS of `claims`.
+    /// The compact JWS of an access token's `claims` (`typ: at+jwt`, RFC 9068).
     pub fn sign(&self, claims: &impl Serialize) -> Result<String, KeyError> {
+        self.sign_under(&self.header, claims)
+    }
+
+    /// The compact JWS of an OpenID Connect ID token's `claims` (`typ: JWT`).
+    pub fn sign_id_token(&self, claims: &impl Serialize) -> Result<String, KeyError> {
+        self.sign_under(&self.id_header, claims)
+    }
+
+    fn sign_under(&self, header: &str, claims: &impl Serialize) -> Result<String, KeyError> {
         let failed = || KeyError::Generate(self.alg.as_str());
         let payload = serde_json::to_vec(claims).map_err(|_| failed())?;
-        let mut token = String::with_capacity(self.header.len() + payload.len() * 4 / 3 + 360);
-        token.push_str(&self.header);
+        let mut token = String::with_capacity(header.len() + payload.len() * 4 / 3 + 360);
+        token.push_str(header);
         token.push('.');
         B64.encode_string(&payload, &mut token);
         let signature = match &self.pair {

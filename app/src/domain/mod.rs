@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod app_rules;
+pub mod authorize;
 pub mod callback;
 pub mod credentials;
 pub mod grant_types;
@@ -13,6 +14,9 @@ pub mod membership;
 pub mod oauth;
 pub mod paging;
 pub mod password;
+#[cfg(feature = "ssr")]
+pub mod pkce;
+pub mod return_path;
 pub mod roles;
 pub mod scopes;
 

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod apps;
 pub mod audit;
+pub mod consent;
 pub mod invitations;
 pub mod keys;
 pub mod status;

@@ -27,6 +27,8 @@ mod app_new;
 mod app_roles;
 mod apps;
 mod confirm;
+mod connected_apps;
+mod consent;
 mod home;
 mod invitations;
 mod not_allowed;
@@ -39,6 +41,8 @@ pub use app_detail::AppPage;
 pub use app_new::NewAppPage;
 pub use apps::AppsPage;
 pub use confirm::{AppDeletePage, SecretConfirmPage};
+pub use connected_apps::{ConnectedAppsPage, RevokeConnectedAppPage};
+pub use consent::ConsentPage;
 pub use home::HomePage;
 pub use not_allowed::NotAllowedPage;
 pub use not_found::NotFoundPage;
@@ -100,6 +104,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/apps/:client_id/secrets/:secret_id/delete")
                         view=|| view! { <SecretConfirmPage refresh=false/> } ssr=SsrMode::Async/>
                     <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("consent") view=ConsentPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("connected") view=ConnectedAppsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/connected/:client_id/revoke") view=RevokeConnectedAppPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -1,11 +1,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_query_map};
+use server_fn::ServerFn;
 
 use crate::{
     components::forms::{FieldMessage, FormMessage, invalid, last_error},
     error::AppError,
     portal::Portal,
+    server_fns::auth::SignIn,
 };
 
 #[component]
@@ -22,27 +24,54 @@ pub fn SignInPage() -> impl IntoView {
             other => other,
         })
     });
+    // Sent here by an app's sign-in (`/oauth/authorize`): the way back is a page the server
+    // answers, not one of the portal's, so the form posts as a plain form and the browser
+    // follows the server's redirect, with or without the WASM.
+    let next = use_query_map()
+        .get_untracked()
+        .get("next")
+        .filter(|n| crate::domain::return_path::safe_return_path(n).is_some());
+    let fields = move || {
+        view! {
+            <FormMessage error/>
+            <div class="field">
+                <label for="email">"Email"</label>
+                <input id="email" name="email" type="email" autocomplete="username" required
+                    aria-invalid=invalid(error, "email")/>
+                <FieldMessage error field="email"/>
+            </div>
+            <div class="field">
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required
+                    aria-invalid=invalid(error, "password")/>
+                <FieldMessage error field="password"/>
+            </div>
+        }
+    };
+    let form = match next {
+        Some(next) => view! {
+            <p class="hint">"An app asked you to sign in. You will be taken back to it."</p>
+            <form method="post" action=SignIn::PATH class="form" novalidate=true>
+                {fields()}
+                <input type="hidden" name="next" value=next/>
+                <button type="submit" class="button">"Sign in"</button>
+            </form>
+        }
+        .into_any(),
+        None => view! {
+            <ActionForm action=portal.sign_in attr:class="form" attr:novalidate=true>
+                {fields()}
+                <button type="submit" class="button" disabled=move || portal.sign_in.pending().get()>"Sign in"</button>
+                <p class="hint">"New here? " <A href="/signup">"Create an account"</A></p>
+            </ActionForm>
+        }
+        .into_any(),
+    };
     view! {
         <Title text="Sign in"/>
         <section class="auth card">
             <h1>"Sign in to Keyport"</h1>
-            <ActionForm action=portal.sign_in attr:class="form" attr:novalidate=true>
-                <FormMessage error/>
-                <div class="field">
-                    <label for="email">"Email"</label>
-                    <input id="email" name="email" type="email" autocomplete="username" required
-                        aria-invalid=invalid(error, "email")/>
-                    <FieldMessage error field="email"/>
-                </div>
-                <div class="field">
-                    <label for="password">"Password"</label>
-                    <input id="password" name="password" type="password" autocomplete="current-password" required
-                        aria-invalid=invalid(error, "password")/>
-                    <FieldMessage error field="password"/>
-                </div>
-                <button type="submit" class="button" disabled=move || portal.sign_in.pending().get()>"Sign in"</button>
-                <p class="hint">"New here? " <A href="/signup">"Create an account"</A></p>
-            </ActionForm>
+            {form}
         </section>
     }
 }

@@ -37,15 +37,24 @@ pub async fn sign_up(email: String, name: String, password: String) -> Result<()
     Ok(())
 }
 
+/// Signs in, then goes to `next` when it is a path on this server (the authorization
+/// endpoint sends people here with it), else to the Apps page.
 #[server]
-pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+pub async fn sign_in(
+    email: String,
+    password: String,
+    #[server(default)] next: Option<String>,
+) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
     let ip = crate::auth::client_ip().await;
     let now = crate::store::unix_now();
     let who = crate::services::accounts::sign_in(&state.db, &email, &password, ip.as_deref(), now)
         .await?;
     crate::auth::start(&crate::auth::request_session().await?, &who).await?;
-    leptos_axum::redirect("/apps");
+    let next = next
+        .as_deref()
+        .and_then(crate::domain::return_path::safe_return_path);
+    leptos_axum::redirect(next.unwrap_or("/apps"));
     Ok(())
 }
 

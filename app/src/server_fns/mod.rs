@@ -2,6 +2,7 @@
 
 pub mod apps;
 pub mod auth;
+pub mod consent;
 pub mod invitations;
 pub mod keys;
 pub mod members;

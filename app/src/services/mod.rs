@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod apps;
 pub mod audit;
 mod catalogue;
+pub mod connected_apps;
 mod error;
 pub mod health;
 pub mod invitations;

@@ -28,8 +28,7 @@ use crate::{
         FieldError,
         app_rules::{DEFAULT_SECRET_LIFETIME_SECS, EXPIRY_WARNING_SECS, secret_works_at},
         credentials::{SecretHasher, generate_client_id},
-        grant_types,
-        issuer,
+        grant_types, issuer,
         membership::Role,
         paging::{Page, PageRequest},
         scopes::check_scope_name,
@@ -197,6 +196,7 @@ async fn create(
             check_scope_name(scope).map_err(|e| FieldError::new("scopes", e.message))?;
         }
     }
+    let has_callback = callback.is_some();
     let row = AppRow {
         client_id: generate_client_id(),
         tenant_id: tenant_id.to_string(),
@@ -218,7 +218,7 @@ async fn create(
         disabled_by_admin: false,
         grant_types: grant_types::join(&grant_types::defaults(
             draft.client_type == ClientType::Confidential,
-            callback.is_some(),
+            has_callback,
         )),
     };
     let client_id = row.client_id.clone();

@@ -12,6 +12,10 @@ pub struct IssuedToken {
     pub access_token: String,
     pub expires_in: i64,
     pub scope: String,
+    /// The code and refresh grants' refresh token (`kpr_…`).
+    pub refresh_token: Option<String>,
+    /// With scope `openid`: the OpenID Connect ID token.
+    pub id_token: Option<String>,
 }
 
 impl OAuthService {
@@ -50,6 +54,8 @@ impl OAuthService {
             access_token: signer.sign(&claims)?,
             expires_in: client.lifetime_secs,
             scope,
+            refresh_token: None,
+            id_token: None,
         })
     }
 }

@@ -34,7 +34,11 @@ impl OAuthService {
             .await
             .map_err(BearerRejection::from)?
             .ok_or(BearerRejection::InvalidToken)?;
-        if claims.aud != management_audience(&self.inner.public_url) {
+        // A person's token never opens the management API: it acts for the person at the
+        // app, not for the tenant (SPEC §3a).
+        if claims.aud != management_audience(&self.inner.public_url)
+            || super::introspection::is_user_token(&claims)
+        {
             return Err(BearerRejection::InvalidToken);
         }
         let client = self

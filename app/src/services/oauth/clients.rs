@@ -13,7 +13,9 @@ use subtle::ConstantTimeEq;
 use super::{OAuthService, TokenError, TokenRequest, throttle::FailureAudit};
 use crate::{
     domain::{
-        app_rules, credentials, issuer,
+        app_rules, credentials,
+        grant_types::GrantType,
+        issuer,
         oauth::{self, ClientCredentials, OAuthError},
     },
     store::{StoreError, apps, audit, changes, secrets, tenants},
@@ -53,7 +55,18 @@ pub(super) struct CachedClient {
     /// The tenant's issuer, the `iss` of the client's tokens (made once, not per token).
     pub(super) issuer: String,
     pub(super) lifetime_secs: i64,
+    /// What the authorization endpoint and consent page need.
+    pub(super) name: String,
+    pub(super) public_visibility: bool,
+    pub(super) callback_url: Option<String>,
+    pub(super) grant_types: Vec<GrantType>,
     secrets: Vec<CachedSecret>,
+}
+
+impl CachedClient {
+    pub(super) fn may_use(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
 }
 
 #[derive(Default)]
@@ -150,6 +163,15 @@ impl OAuthService {
             roles,
             audiences,
             lifetime_secs: app.token_lifetime_secs,
+            name: app.name,
+            public_visibility: app.visibility == "public",
+            callback_url: app.callback_url,
+            // A name this version does not know allows nothing rather than failing the load.
+            grant_types: app
+                .grant_types
+                .split_whitespace()
+                .filter_map(GrantType::parse)
+                .collect(),
             secrets,
         }))
     }

@@ -9,17 +9,24 @@ use crate::{
     store::revoked,
 };
 
+/// Whether a person's sign-in gave the token (its subject is not the client itself).
+pub fn is_user_token(claims: &AccessClaims) -> bool {
+    claims.sub != claims.client_id
+}
+
 impl OAuthService {
-    /// Verifies one of this server's access tokens: signature, the issuer of the tenant it
-    /// names, expiry, revocation.
+    /// Verifies one of this server's access tokens: signature, an issuer of this server,
+    /// expiry, revocation. A client's own token acts in the issuing tenant; a person's token
+    /// ([`is_user_token`]) in the person's, which differs from it only for a public app.
     pub async fn verify(&self, token: &str, now: i64) -> Result<Option<AccessClaims>, TokenError> {
         let keys = self.key_set();
         let Ok(claims) = jwt::verify::<AccessClaims>(token, &keys.verifiers) else {
             return Ok(None);
         };
-        if claims.iss != issuer::tenant_issuer(&self.inner.public_url, &claims.tenant)
-            || claims.exp <= now
-        {
+        let Some(issuing) = issuer::issuing_tenant(&self.inner.public_url, &claims.iss) else {
+            return Ok(None);
+        };
+        if (!is_user_token(&claims) && issuing != claims.tenant) || claims.exp <= now {
             return Ok(None);
         }
         if revoked::is_revoked(&self.inner.db, &claims.jti).await? {
@@ -43,13 +50,14 @@ impl OAuthService {
         let Some(claims) = self.verify(token, now).await? else {
             return Ok(None);
         };
-        if claims.tenant != caller.tenant_id {
+        let issuing = issuer::issuing_tenant(&self.inner.public_url, &claims.iss);
+        if issuing != Some(caller.tenant_id.as_str()) {
             return Ok(None);
         }
         let client_live = self
             .client(&claims.client_id)
             .await?
-            .is_some_and(|c| !c.disabled && c.tenant_id == claims.tenant);
+            .is_some_and(|c| !c.disabled && Some(c.tenant_id.as_str()) == issuing);
         Ok(client_live.then_some(claims))
     }
 }

@@ -5,10 +5,15 @@
 use serde_json::{Value, json};
 
 use super::{OAuthService, TokenError};
-use crate::{domain::issuer, store::tenants};
+use crate::{
+    domain::{authorize::OIDC_SCOPES, issuer},
+    store::tenants,
+};
 
-/// How client authentication works at the token, introspection and revocation endpoints.
+/// How client authentication works at the introspection and revocation endpoints.
 const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+/// At the token endpoint public clients present their id alone (`none`).
+const TOKEN_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 
 impl OAuthService {
     /// Whether `tenant_id` names a tenant of this server; ids that could not be one are
@@ -32,17 +37,26 @@ impl OAuthService {
         let issuer = issuer::tenant_issuer(&self.inner.public_url, tenant_id);
         Ok(Some(json!({
             "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/oauth/authorize"),
             "token_endpoint": format!("{issuer}/oauth/token"),
+            "userinfo_endpoint": format!("{issuer}/oauth/userinfo"),
             "jwks_uri": format!("{issuer}/jwks.json"),
             "introspection_endpoint": format!("{issuer}/oauth/introspect"),
             "revocation_endpoint": format!("{issuer}/oauth/revoke"),
             "grant_types_supported": self.grant_types_supported(),
             "response_types_supported": self.response_types_supported(),
-            "token_endpoint_auth_methods_supported": AUTH_METHODS,
+            "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
             "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
             "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
-            // Scopes belong to each tenant's catalogue, which is not public.
-            "scopes_supported": [],
+            // The OpenID Connect scopes; the rest belong to each tenant's catalogue, which is
+            // not public.
+            "scopes_supported": OIDC_SCOPES.map(|(name, _)| name),
+            "code_challenge_methods_supported": ["S256"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": [self.algorithm().as_str()],
+            "authorization_response_iss_parameter_supported": true,
+            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "email", "name"],
+            "prompt_values_supported": ["none", "login", "consent"],
             "token_endpoint_auth_signing_alg_values_supported": [],
             "access_token_signing_alg_values_supported": [self.algorithm().as_str()],
         })))

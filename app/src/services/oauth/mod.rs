@@ -9,6 +9,7 @@
 //! commit, and otherwise within one poll interval.
 
 mod access_token;
+pub mod authorize;
 mod bearer;
 mod clients;
 mod clock;
@@ -19,6 +20,8 @@ mod keyset;
 mod metadata;
 mod revocation;
 mod throttle;
+mod user_tokens;
+pub mod userinfo;
 
 use std::{
     collections::HashMap,
@@ -35,7 +38,7 @@ pub use bearer::{BearerRejection, management_audience};
 pub use clock::ManualClock;
 pub use clock::{Clock, SystemClock};
 pub use error::TokenError;
-pub use grants::{Grant, TokenRequest};
+pub use grants::{Grant, TokenRequest, refresh_token::RefreshLifetimes};
 pub use throttle::{FAILURE_WINDOW_SECS, FAILURES_PER_ADDRESS, FAILURES_PER_CLIENT_AND_ADDRESS};
 
 use super::{ServiceError, keys::ensure_signing_key};
@@ -67,6 +70,7 @@ struct Inner {
     throttle: throttle::Throttle,
     poll_interval: Duration,
     clock: Arc<dyn Clock>,
+    refresh: RefreshLifetimes,
 }
 
 /// Cheap to clone; every clone shares the caches.
@@ -93,6 +97,7 @@ impl OAuthService {
         alg: Alg,
         poll_interval: Duration,
         clock: Arc<dyn Clock>,
+        refresh: RefreshLifetimes,
     ) -> Result<OAuthService, ServiceError> {
         ensure_signing_key(&db, alg, clock.now()).await?;
         let service = OAuthService {
@@ -109,6 +114,7 @@ impl OAuthService {
                 throttle: throttle::Throttle::default(),
                 poll_interval,
                 clock,
+                refresh,
             }),
         };
         service.reload_keys().await?;

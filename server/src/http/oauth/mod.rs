@@ -5,6 +5,7 @@
 //! They sit outside the portal's session and cross-site layers: clients authenticate on every
 //! request, and a browser app on another origin may legitimately call them.
 
+pub mod authorize;
 mod discovery;
 mod error;
 mod form;
@@ -12,6 +13,7 @@ mod introspection;
 mod json_token;
 mod revocation;
 mod token;
+mod userinfo;
 
 use axum::{
     Router,
@@ -50,6 +52,12 @@ pub fn router(oauth: OAuthService) -> Router {
             .route(
                 &format!("{prefix}/oauth/revoke"),
                 post(revocation::revoke).fallback(error::method_not_allowed),
+            )
+            .route(
+                &format!("{prefix}/oauth/userinfo"),
+                get(userinfo::userinfo)
+                    .post(userinfo::userinfo)
+                    .fallback(error::method_not_allowed),
             );
     }
     router

@@ -19,6 +19,10 @@ struct TokenResponse<'a> {
     expires_in: i64,
     #[serde(skip_serializing_if = "str::is_empty")]
     scope: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<&'a str>,
 }
 
 /// `POST /oauth/token` and `POST {issuer}/oauth/token`.
@@ -31,6 +35,8 @@ pub async fn token(State(oauth): State<OAuthService>, request: OAuthForm) -> Res
                 token_type: "Bearer",
                 expires_in: issued.expires_in,
                 scope: &issued.scope,
+                refresh_token: issued.refresh_token.as_deref(),
+                id_token: issued.id_token.as_deref(),
             }),
         )
             .into_response(),

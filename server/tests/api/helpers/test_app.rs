@@ -221,6 +221,7 @@ async fn start_with(
         change_poll_interval: tuning.change_poll_interval,
         trusted_proxies: tuning.trusted_proxies.clone(),
         clock: tuning.clock.clone(),
+        refresh_lifetimes: Default::default(),
     };
     let app = Application::build(settings)
         .await

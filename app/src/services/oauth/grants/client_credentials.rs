@@ -3,7 +3,10 @@
 
 use super::TokenRequest;
 use crate::{
-    domain::oauth::{ClientCredentials, FormParams, OAuthError},
+    domain::{
+        grant_types::GrantType,
+        oauth::{ClientCredentials, FormParams, OAuthError},
+    },
     services::oauth::{IssuedToken, OAuthService, TokenError},
 };
 
@@ -13,6 +16,7 @@ pub(super) async fn handle(
     now: i64,
 ) -> Result<IssuedToken, TokenError> {
     let client = service.caller(request, now).await?;
+    super::require_grant(&client, GrantType::ClientCredentials)?;
     service.issue_access_token(&client, request.form, now)
 }
 
@@ -36,6 +40,7 @@ impl OAuthService {
         if client.tenant_id != tenant_id {
             return Err(OAuthError::invalid_client(false).into());
         }
+        super::require_grant(&client, GrantType::ClientCredentials)?;
         self.issue_access_token(&client, &FormParams::default(), now)
     }
 }
@@ -83,6 +88,7 @@ mod tests {
                 Alg::Es256,
                 Duration::from_secs(3600),
                 Arc::new(clock.clone()),
+                Default::default(),
             )
             .await
             .unwrap();

@@ -3,10 +3,18 @@
 //! [`Grant::REGISTERED`]; discovery metadata reads the same list, so it never claims a grant
 //! that does not work or misses one that does.
 
+pub mod authorization_code;
 pub mod client_credentials;
+pub mod refresh_token;
 
-use super::{IssuedToken, OAuthService, TokenError};
-use crate::domain::oauth::{ErrorCode, FormParams, OAuthError};
+use std::sync::Arc;
+
+use super::{IssuedToken, OAuthService, TokenError, clients::CachedClient};
+use crate::domain::{
+    credentials,
+    grant_types::GrantType,
+    oauth::{self, ErrorCode, FormParams, OAuthError},
+};
 
 /// A client-authenticated request to the token, introspection or revocation endpoint, as
 /// the HTTP layer hands it over.
@@ -25,16 +33,31 @@ pub struct TokenRequest<'a> {
 pub enum Grant {
     /// RFC 6749 §4.4.
     ClientCredentials,
+    /// RFC 6749 §4.1 with PKCE (RFC 7636).
+    AuthorizationCode,
+    /// RFC 6749 §6, rotated on every use (RFC 9700 §4.14).
+    RefreshToken,
 }
 
 impl Grant {
     /// Every grant this server handles, in the order discovery lists them.
-    pub const REGISTERED: &'static [Grant] = &[Grant::ClientCredentials];
+    pub const REGISTERED: &'static [Grant] = &[
+        Grant::AuthorizationCode,
+        Grant::RefreshToken,
+        Grant::ClientCredentials,
+    ];
 
     /// The `grant_type` value (RFC 6749, or the URN of the grant's own RFC).
     pub fn as_str(self) -> &'static str {
+        self.grant_type().as_str()
+    }
+
+    /// The app setting that allows it.
+    pub fn grant_type(self) -> GrantType {
         match self {
-            Grant::ClientCredentials => "client_credentials",
+            Grant::ClientCredentials => GrantType::ClientCredentials,
+            Grant::AuthorizationCode => GrantType::AuthorizationCode,
+            Grant::RefreshToken => GrantType::RefreshToken,
         }
     }
 
@@ -42,7 +65,8 @@ impl Grant {
     /// (the authorization-code grant will; a client's own credentials need no browser).
     pub fn response_type(self) -> Option<&'static str> {
         match self {
-            Grant::ClientCredentials => None,
+            Grant::AuthorizationCode => Some("code"),
+            Grant::ClientCredentials | Grant::RefreshToken => None,
         }
     }
 
@@ -73,6 +97,39 @@ impl OAuthService {
         };
         match grant {
             Grant::ClientCredentials => client_credentials::handle(self, &request, now).await,
+            Grant::AuthorizationCode => authorization_code::handle(self, &request, now).await,
+            Grant::RefreshToken => refresh_token::handle(self, &request, now).await,
+        }
+    }
+
+    /// The client of a code or refresh request: a confidential client by its secret, a public
+    /// client by its id alone (it has no secret; PKCE or the refresh token is its proof).
+    pub(super) async fn identify(
+        &self,
+        request: &TokenRequest<'_>,
+        now: i64,
+    ) -> Result<Arc<CachedClient>, TokenError> {
+        let basic = oauth::parse_basic(request.authorization)?;
+        let presents_secret = basic.is_some() || request.form.get("client_secret").is_some();
+        if presents_secret {
+            return self.caller(request, now).await;
+        }
+        let client_id = request
+            .form
+            .get("client_id")
+            .ok_or_else(|| OAuthError::invalid_client(false))?;
+        if !credentials::is_well_formed_client_id(client_id) {
+            return Err(OAuthError::invalid_client(false).into());
+        }
+        match self.client(client_id).await? {
+            // A confidential client must prove itself with its secret.
+            Some(client) if !client.confidential && !client.disabled => match request.tenant {
+                Some(tenant) if tenant != client.tenant_id => {
+                    Err(OAuthError::invalid_client(false).into())
+                }
+                _ => Ok(client),
+            },
+            _ => Err(OAuthError::invalid_client(false).into()),
         }
     }
 
@@ -87,6 +144,22 @@ impl OAuthService {
             .iter()
             .filter_map(|g| g.response_type())
             .collect()
+    }
+}
+
+/// `unauthorized_client` unless the app is allowed `grant` (SPEC §3a).
+pub(super) fn require_grant(client: &CachedClient, grant: GrantType) -> Result<(), OAuthError> {
+    if client.may_use(grant) {
+        Ok(())
+    } else {
+        Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            format!(
+                "This app may not use the {} grant; an admin or its owner can allow it on the \
+                 app's OAuth & access scopes tab.",
+                grant.as_str()
+            ),
+        ))
     }
 }
 
@@ -119,7 +192,11 @@ mod tests {
         assert_eq!(error.code, ErrorCode::UnsupportedGrantType);
         assert_eq!(
             error.description,
-            "The grant type password is not supported; use client_credentials."
+            "The grant type password is not supported; use authorization_code or refresh_token \
+             or client_credentials."
         );
     }
 }
+
+#[cfg(test)]
+mod user_flow_tests;

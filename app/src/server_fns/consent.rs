@@ -1,0 +1,87 @@
+//! The consent page's question and answer, and the Connected apps screen (SPEC §3a).
+
+use leptos::prelude::*;
+
+use crate::{
+    error::AppError,
+    model::consent::{ConnectedAppView, ConsentView},
+};
+
+/// What the consent page shows for the authorization request in `query`.
+#[server]
+pub async fn get_consent(query: String) -> Result<ConsentView, AppError> {
+    use crate::services::oauth::authorize::AuthorizeOutcome;
+    let state = crate::state::app_state()?;
+    let session = crate::auth::request_session().await?;
+    let person = crate::auth::signed_in_person(&session, &state.db)
+        .await?
+        .ok_or_else(AppError::unauthorized)?;
+    state
+        .oauth
+        .consent_view(&query, &person)
+        .await
+        .map_err(|outcome| match outcome {
+            AuthorizeOutcome::ErrorPage(message) => AppError::BadRequest { message },
+            // The request is refused for the app (a private app, a bad scope): the page
+            // offers the way back with the error.
+            AuthorizeOutcome::Redirect(url) => AppError::Forbidden {
+                field: Some(url),
+                message: "This app cannot be authorised by you.".into(),
+            },
+            _ => AppError::unauthorized(),
+        })
+}
+
+/// Allow or Deny on the consent page: the browser goes on to the app with a code or
+/// `access_denied`.
+#[server]
+pub async fn decide_consent(query: String, decision: String) -> Result<(), AppError> {
+    use crate::services::oauth::authorize::AuthorizeOutcome;
+    let state = crate::state::app_state()?;
+    let session = crate::auth::request_session().await?;
+    let ip = crate::auth::client_ip().await;
+    let Some(person) = crate::auth::signed_in_person(&session, &state.db).await? else {
+        let back = format!("/consent?{query}");
+        let next = crate::domain::authorize::encode(&back);
+        leptos_axum::redirect(&format!("/signin?next={next}"));
+        return Ok(());
+    };
+    let allow = match decision.as_str() {
+        "allow" => true,
+        "deny" => false,
+        _ => {
+            return Err(AppError::BadRequest {
+                message: "Choose Allow or Deny.".into(),
+            });
+        }
+    };
+    match state
+        .oauth
+        .decide_consent(&query, &person, allow, ip.as_deref())
+        .await
+    {
+        AuthorizeOutcome::Redirect(url) => {
+            leptos_axum::redirect(&url);
+            Ok(())
+        }
+        AuthorizeOutcome::ErrorPage(message) => Err(AppError::BadRequest { message }),
+        _ => Err(AppError::unauthorized()),
+    }
+}
+
+#[server]
+pub async fn connected_apps() -> Result<Vec<ConnectedAppView>, AppError> {
+    let crate::auth::SignedInRequest { state, by, ip: _ } = crate::auth::signed_in().await?;
+    Ok(crate::services::connected_apps::connected_apps(&state.db, &by.user_id).await?)
+}
+
+#[server]
+pub async fn revoke_connected_app(client_id: String) -> Result<(), AppError> {
+    let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
+    let now = crate::store::unix_now();
+    let db = &state.db;
+    crate::services::connected_apps::revoke_app(db, &by.user_id, &client_id, ip.as_deref(), now)
+        .await?;
+    leptos_axum::redirect("/connected");
+    Ok(())
+}

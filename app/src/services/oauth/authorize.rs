@@ -1,0 +1,386 @@
+//! The authorization endpoint (RFC 6749 §4.1 with RFC 9700, RFC 9207) and the consent
+//! decision behind it. Every step re-checks the whole request from its query string, so
+//! nothing about a half-finished authorization is stored: the sign-in page and the consent
+//! page carry the query, and any instance can finish what another began.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::{OAuthService, TokenError, clients::CachedClient};
+use crate::{
+    domain::{
+        authorize::{
+            AuthorizeError, AuthorizeRequest, OIDC_SCOPES, Prompt, consent_covers, merge_scopes,
+            redirect_to,
+        },
+        credentials::{CODE_PREFIX, generate_opaque},
+        grant_types::GrantType,
+        oauth::grant_scopes,
+    },
+    model::consent::{ConsentView, ScopeView},
+    store::{
+        Database, StoreError,
+        audit::{self, Actor, NewEvent},
+        catalogue::{self, Catalogue},
+        codes::{self, CodeRow},
+        consents, members, new_id, tenants,
+    },
+};
+
+/// How long a code may wait to be exchanged (SPEC §3a).
+pub const CODE_LIFETIME_SECS: i64 = 60;
+
+/// Who is signed in to the portal, as the authorization endpoint needs to know them.
+#[derive(Debug, Clone)]
+pub struct SignedInPerson {
+    pub user_id: String,
+    /// The tenant the portal session is in.
+    pub tenant_id: String,
+    /// When they signed in (the ID token's `auth_time`).
+    pub auth_time: i64,
+}
+
+/// What the browser is shown or sent to next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeOutcome {
+    /// The client or its redirect URI cannot be trusted: say so here, never redirect.
+    ErrorPage(String),
+    /// To the app's callback, with a code or an error.
+    Redirect(String),
+    /// Through the portal's sign-in page, then back (without `prompt=login`).
+    SignIn,
+    /// To the consent page, with the same query.
+    Consent,
+}
+
+/// A request whose client and redirect URI are known good, and whose other parameters hold.
+struct Checked {
+    client: Arc<CachedClient>,
+    request: AuthorizeRequest,
+    redirect_uri: String,
+    scope: String,
+    challenge: Option<String>,
+    prompt: Option<Prompt>,
+}
+
+impl Checked {
+    /// The app's callback with `error` (RFC 6749 §4.1.2.1), `state` and `iss` (RFC 9207).
+    fn error(&self, error: AuthorizeError) -> AuthorizeOutcome {
+        let mut params = vec![
+            ("error", error.error),
+            ("error_description", error.description.as_str()),
+        ];
+        if let Some(state) = &self.request.state {
+            params.push(("state", state));
+        }
+        params.push(("iss", &self.client.issuer));
+        AuthorizeOutcome::Redirect(redirect_to(&self.redirect_uri, &params))
+    }
+}
+
+fn internal(error: impl std::fmt::Display) -> AuthorizeOutcome {
+    tracing::error!(%error, "authorization request failed");
+    AuthorizeOutcome::ErrorPage("Something went wrong on our side; try again.".into())
+}
+
+impl From<StoreError> for AuthorizeOutcome {
+    fn from(error: StoreError) -> Self {
+        internal(error)
+    }
+}
+
+impl From<TokenError> for AuthorizeOutcome {
+    fn from(error: TokenError) -> Self {
+        internal(format!("{error:?}"))
+    }
+}
+
+impl OAuthService {
+    /// `GET /oauth/authorize` (or `{issuer}/oauth/authorize` with `tenant`).
+    pub async fn authorize(
+        &self,
+        tenant: Option<&str>,
+        query: &str,
+        person: Option<&SignedInPerson>,
+    ) -> AuthorizeOutcome {
+        let checked = match self.check_authorize(tenant, query).await {
+            Ok(checked) => checked,
+            Err(outcome) => return outcome,
+        };
+        let Some(person) = person.filter(|_| checked.prompt != Some(Prompt::Login)) else {
+            return match checked.prompt {
+                Some(Prompt::None) => checked.error(AuthorizeError::new(
+                    "login_required",
+                    "Nobody is signed in, and prompt=none forbids asking.",
+                )),
+                _ => AuthorizeOutcome::SignIn,
+            };
+        };
+        let now = self.now();
+        let token_tenant = match self.tenant_for(&checked, person).await {
+            Ok(Some(tenant)) => tenant,
+            Ok(None) => return checked.error(private_app()),
+            Err(outcome) => return outcome,
+        };
+        let consented =
+            match consents::scope_of(&self.inner.db, &person.user_id, &checked.client.client_id)
+                .await
+            {
+                Ok(scope) => scope,
+                Err(e) => return e.into(),
+            };
+        let covered = consented.is_some_and(|c| consent_covers(&c, &checked.scope));
+        match (covered, checked.prompt) {
+            (true, p) if p != Some(Prompt::Consent) => {
+                self.issue_code(&checked, person, &token_tenant, now).await
+            }
+            (_, Some(Prompt::None)) => checked.error(AuthorizeError::new(
+                "consent_required",
+                "The person has not allowed this app these scopes, and prompt=none forbids asking.",
+            )),
+            _ => AuthorizeOutcome::Consent,
+        }
+    }
+
+    /// What the consent page asks about the request in `query`, or where to go instead.
+    pub async fn consent_view(
+        &self,
+        query: &str,
+        person: &SignedInPerson,
+    ) -> Result<ConsentView, AuthorizeOutcome> {
+        let checked = self.check_authorize(None, query).await?;
+        if self.tenant_for(&checked, person).await?.is_none() {
+            return Err(checked.error(private_app()));
+        }
+        let db = &self.inner.db;
+        let client = &checked.client;
+        let tenant = tenants::get(db, &client.tenant_id).await?;
+        let yours = members::role_of(db, &client.tenant_id, &person.user_id)
+            .await?
+            .is_some();
+        let catalogue = catalogue::list(db, Catalogue::Scopes, &client.tenant_id).await?;
+        let scopes = checked
+            .scope
+            .split_whitespace()
+            .map(|name| {
+                let description = OIDC_SCOPES
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, d)| d.to_string())
+                    .or_else(|| {
+                        catalogue
+                            .iter()
+                            .find(|e| e.name == name)
+                            .map(|e| e.description.clone())
+                    })
+                    .unwrap_or_default();
+                ScopeView {
+                    name: name.to_string(),
+                    description,
+                }
+            })
+            .collect();
+        Ok(ConsentView {
+            app_name: client.name.clone(),
+            tenant_name: tenant.map(|t| t.name).unwrap_or_default(),
+            yours,
+            scopes,
+            redirect_host: url::Url::parse(&checked.redirect_uri)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default(),
+        })
+    }
+
+    /// The person's answer on the consent page: Allow records the consent and sends a code,
+    /// Deny sends `access_denied`.
+    pub async fn decide_consent(
+        &self,
+        query: &str,
+        person: &SignedInPerson,
+        allow: bool,
+        ip: Option<&str>,
+    ) -> AuthorizeOutcome {
+        let checked = match self.check_authorize(None, query).await {
+            Ok(checked) => checked,
+            Err(outcome) => return outcome,
+        };
+        let token_tenant = match self.tenant_for(&checked, person).await {
+            Ok(Some(tenant)) => tenant,
+            Ok(None) => return checked.error(private_app()),
+            Err(outcome) => return outcome,
+        };
+        if !allow {
+            return checked.error(AuthorizeError::new(
+                "access_denied",
+                "The person denied the request.",
+            ));
+        }
+        let now = self.now();
+        if let Err(e) = record_consent(&self.inner.db, &checked, person, ip, now).await {
+            return e.into();
+        }
+        self.issue_code(&checked, person, &token_tenant, now).await
+    }
+
+    async fn check_authorize(
+        &self,
+        tenant: Option<&str>,
+        query: &str,
+    ) -> Result<Checked, AuthorizeOutcome> {
+        let request = AuthorizeRequest::parse(query).map_err(AuthorizeOutcome::ErrorPage)?;
+        let unknown = || {
+            AuthorizeOutcome::ErrorPage(
+                "The app that sent you here is not registered with this server, or is switched off."
+                    .into(),
+            )
+        };
+        if !crate::domain::credentials::is_well_formed_client_id(&request.client_id) {
+            return Err(unknown());
+        }
+        let client = self
+            .client(&request.client_id)
+            .await?
+            .filter(|c| !c.disabled && tenant.is_none_or(|t| t == c.tenant_id))
+            .ok_or_else(unknown)?;
+        let Some(callback) = client.callback_url.clone() else {
+            return Err(AuthorizeOutcome::ErrorPage(
+                "This app has no callback URL registered, so it cannot sign people in.".into(),
+            ));
+        };
+        // Exact string match (RFC 9700 §4.1.3): no normalising, no prefixes, no patterns.
+        if request
+            .redirect_uri
+            .as_ref()
+            .is_some_and(|r| *r != callback)
+        {
+            return Err(AuthorizeOutcome::ErrorPage(
+                "The redirect_uri is not the callback URL registered for this app.".into(),
+            ));
+        }
+        let mut checked = Checked {
+            client,
+            request,
+            redirect_uri: callback,
+            scope: String::new(),
+            challenge: None,
+            prompt: None,
+        };
+        if checked.request.response_type.as_deref() != Some("code") {
+            return Err(checked.error(AuthorizeError::new(
+                "unsupported_response_type",
+                "Only response_type=code is supported.",
+            )));
+        }
+        if !checked.client.may_use(GrantType::AuthorizationCode) {
+            return Err(checked.error(AuthorizeError::new(
+                "unauthorized_client",
+                "This app may not use the authorization code grant.",
+            )));
+        }
+        checked.prompt = checked.request.prompt().map_err(|e| checked.error(e))?;
+        checked.challenge = checked
+            .request
+            .challenge(!checked.client.confidential)
+            .map_err(|e| checked.error(e))?;
+        let mut allowed = checked.client.scopes.clone();
+        allowed.extend(OIDC_SCOPES.iter().map(|(name, _)| name.to_string()));
+        let requested = checked.request.scope.as_deref();
+        checked.scope = match requested {
+            Some(_) => grant_scopes(requested, &allowed),
+            None => grant_scopes(None, &checked.client.scopes),
+        }
+        .map_err(|e| checked.error(AuthorizeError::new("invalid_scope", e.description)))?;
+        Ok(checked)
+    }
+
+    /// The tenant the person's tokens act in: the app's own when they belong to it, else (a
+    /// `public` app only) the tenant their session is in. `None` for a `private` app and an
+    /// outsider.
+    async fn tenant_for(
+        &self,
+        checked: &Checked,
+        person: &SignedInPerson,
+    ) -> Result<Option<String>, AuthorizeOutcome> {
+        let app_tenant = &checked.client.tenant_id;
+        let member = members::role_of(&self.inner.db, app_tenant, &person.user_id)
+            .await?
+            .is_some();
+        Ok(if member {
+            Some(app_tenant.clone())
+        } else if checked.client.public_visibility {
+            Some(person.tenant_id.clone())
+        } else {
+            None
+        })
+    }
+
+    async fn issue_code(
+        &self,
+        checked: &Checked,
+        person: &SignedInPerson,
+        token_tenant: &str,
+        now: i64,
+    ) -> AuthorizeOutcome {
+        let code = generate_opaque(CODE_PREFIX);
+        let row = CodeRow {
+            hash: self.inner.hasher.hash(&code),
+            client_id: checked.client.client_id.clone(),
+            user_id: person.user_id.clone(),
+            tenant_id: token_tenant.to_string(),
+            redirect_uri: checked.redirect_uri.clone(),
+            redirect_sent: checked.request.redirect_uri.is_some(),
+            scope: checked.scope.clone(),
+            code_challenge: checked.challenge.clone(),
+            nonce: checked.request.nonce.clone(),
+            auth_time: person.auth_time,
+            family_id: new_id(),
+            access_jti: new_id(),
+            created_at: now,
+            expires_at: now + CODE_LIFETIME_SECS,
+            used_at: None,
+        };
+        if let Err(e) = codes::insert(&self.inner.db, &row).await {
+            return e.into();
+        }
+        let mut params = vec![("code", code.as_str())];
+        if let Some(state) = &checked.request.state {
+            params.push(("state", state));
+        }
+        params.push(("iss", &checked.client.issuer));
+        AuthorizeOutcome::Redirect(redirect_to(&checked.redirect_uri, &params))
+    }
+}
+
+fn private_app() -> AuthorizeError {
+    AuthorizeError::new(
+        "access_denied",
+        "This app is private to its own organisation, and you are not a member of it.",
+    )
+}
+
+async fn record_consent(
+    db: &Database,
+    checked: &Checked,
+    person: &SignedInPerson,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let client = &checked.client;
+    let earlier = consents::scope_of(db, &person.user_id, &client.client_id).await?;
+    let scope = merge_scopes(earlier.as_deref().unwrap_or_default(), &checked.scope);
+    let mut tx = db.begin().await?;
+    consents::upsert(&mut tx, &person.user_id, &client.client_id, &scope, now).await?;
+    let event = NewEvent::new(
+        Some(&client.tenant_id),
+        Actor::User(&person.user_id),
+        "consent.granted",
+        now,
+    )
+    .target("app", &client.client_id)
+    .detail(json!({ "scope": checked.scope }))
+    .ip(ip);
+    audit::record(&mut tx, &event).await?;
+    tx.commit().await
+}

@@ -1,0 +1,91 @@
+//! Authorization codes (SPEC §3a), by keyed hash. Using one is a single UPDATE that only
+//! the first caller wins, so a code is exchanged at most once however many race for it.
+
+use sqlx::FromRow;
+
+use super::{Database, StoreError, on_pool};
+
+/// How long a used or expired code is kept, so that a late replay is still recognised and
+/// revokes what the code issued (an access token lives at most an hour).
+const KEEP_SECS: i64 = 3600;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct CodeRow {
+    pub hash: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub tenant_id: String,
+    pub redirect_uri: String,
+    pub redirect_sent: bool,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub auth_time: i64,
+    pub family_id: String,
+    pub access_jti: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+const COLUMNS: &str = "hash, client_id, user_id, tenant_id, redirect_uri, redirect_sent, scope, \
+    code_challenge, nonce, auth_time, family_id, access_jti, created_at, expires_at, used_at";
+
+pub async fn insert(db: &Database, code: &CodeRow) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO authorization_codes ({COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+    );
+    on_pool!(db, pool => {
+        sqlx::query("DELETE FROM authorization_codes WHERE expires_at < $1")
+            .bind(code.created_at - KEEP_SECS)
+            .execute(pool)
+            .await?;
+        sqlx::query(&sql)
+            .bind(&code.hash)
+            .bind(&code.client_id)
+            .bind(&code.user_id)
+            .bind(&code.tenant_id)
+            .bind(&code.redirect_uri)
+            .bind(code.redirect_sent)
+            .bind(&code.scope)
+            .bind(&code.code_challenge)
+            .bind(&code.nonce)
+            .bind(code.auth_time)
+            .bind(&code.family_id)
+            .bind(&code.access_jti)
+            .bind(code.created_at)
+            .bind(code.expires_at)
+            .bind(code.used_at)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Marks the code used and returns it, or `Err(previous)` when it was used before (the row
+/// as it stands, to revoke what it issued), or `Ok(None)` when no such code exists.
+pub async fn take(
+    db: &Database,
+    hash: &str,
+    now: i64,
+) -> Result<Result<Option<CodeRow>, CodeRow>, StoreError> {
+    let sql = format!(
+        "UPDATE authorization_codes SET used_at = $2 WHERE hash = $1 AND used_at IS NULL \
+         RETURNING {COLUMNS}"
+    );
+    let taken: Option<CodeRow> = on_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(hash).bind(now).fetch_optional(pool).await?
+    });
+    if taken.is_some() {
+        return Ok(Ok(taken));
+    }
+    let sql = format!("SELECT {COLUMNS} FROM authorization_codes WHERE hash = $1");
+    let existing: Option<CodeRow> = on_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(hash).fetch_optional(pool).await?
+    });
+    Ok(match existing {
+        Some(used) => Err(used),
+        None => Ok(None),
+    })
+}

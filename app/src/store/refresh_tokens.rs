@@ -1,0 +1,165 @@
+//! Refresh tokens (SPEC §3a), by keyed hash. A refresh spends the presented token and stores
+//! its successor in one transaction; "spent_at IS NULL" in the UPDATE is what lets exactly
+//! one of two concurrent refreshes with the same token win.
+
+use sqlx::FromRow;
+
+use super::{Database, StoreError, Tx, on_pool, on_tx};
+
+/// What a refresh token carries from the sign-in that started its family.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Family {
+    pub family_id: String,
+    pub user_id: String,
+    pub tenant_id: String,
+    pub scope: String,
+    pub auth_time: i64,
+    pub family_expires_at: i64,
+}
+
+/// A refresh token as the failed refresh found it, to tell why it failed.
+#[derive(Debug, Clone, FromRow)]
+pub struct TokenState {
+    pub family_id: String,
+    pub client_id: String,
+    pub scope: String,
+    pub spent_at: Option<i64>,
+}
+
+/// Stores the first token of a family (at a code exchange), dropping tokens whose family
+/// has ended.
+pub async fn start_family(
+    db: &Database,
+    hash: &str,
+    client_id: &str,
+    family: &Family,
+    idle_expires_at: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    on_pool!(db, pool => {
+        sqlx::query("DELETE FROM refresh_tokens WHERE family_expires_at < $1")
+            .bind(now)
+            .execute(pool)
+            .await?;
+    });
+    let mut tx = db.begin().await?;
+    insert(&mut tx, hash, client_id, family, idle_expires_at, now).await?;
+    tx.commit().await
+}
+
+async fn insert(
+    tx: &mut Tx,
+    hash: &str,
+    client_id: &str,
+    family: &Family,
+    idle_expires_at: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    on_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, tenant_id, scope, \
+             auth_time, created_at, idle_expires_at, family_expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(hash)
+        .bind(&family.family_id)
+        .bind(client_id)
+        .bind(&family.user_id)
+        .bind(&family.tenant_id)
+        .bind(&family.scope)
+        .bind(family.auth_time)
+        .bind(now)
+        .bind(idle_expires_at.min(family.family_expires_at))
+        .bind(family.family_expires_at)
+        .execute(conn)
+        .await?;
+    });
+    Ok(())
+}
+
+/// The conditions under which a presented token may be spent: this client's, unspent,
+/// within both lifetimes, and its person still in the tenant it acts in.
+const SPENDABLE: &str = "hash = $1 AND client_id = $2 AND spent_at IS NULL \
+    AND idle_expires_at > $3 AND family_expires_at > $3 \
+    AND EXISTS (SELECT 1 FROM memberships m \
+                WHERE m.user_id = refresh_tokens.user_id AND m.tenant_id = refresh_tokens.tenant_id)";
+
+/// Spends the token with hash `presented` and stores `successor` in its place, or `None` when
+/// the token cannot be spent (then [`state`] tells why).
+pub async fn rotate(
+    db: &Database,
+    presented: &str,
+    client_id: &str,
+    successor: &str,
+    idle_secs: i64,
+    now: i64,
+) -> Result<Option<Family>, StoreError> {
+    match db {
+        // One statement, so one round trip: the refresh grant's cost is this write.
+        Database::Postgres(pool) => {
+            let sql = format!(
+                "WITH spent AS (UPDATE refresh_tokens SET spent_at = $3 WHERE {SPENDABLE} \
+                 RETURNING family_id, user_id, tenant_id, scope, auth_time, family_expires_at), \
+                 fresh AS (INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, \
+                 tenant_id, scope, auth_time, created_at, idle_expires_at, family_expires_at) \
+                 SELECT $4, family_id, $2, user_id, tenant_id, scope, auth_time, $3, \
+                 LEAST($3 + $5, family_expires_at), family_expires_at FROM spent) \
+                 SELECT * FROM spent"
+            );
+            Ok(sqlx::query_as(&sql)
+                .bind(presented)
+                .bind(client_id)
+                .bind(now)
+                .bind(successor)
+                .bind(idle_secs)
+                .fetch_optional(pool)
+                .await?)
+        }
+        // SQLite allows no UPDATE inside a WITH; its transaction is local and cheap.
+        Database::Sqlite(_) => {
+            let mut tx = db.begin().await?;
+            let sql = format!(
+                "UPDATE refresh_tokens SET spent_at = $3 WHERE {SPENDABLE} \
+                 RETURNING family_id, user_id, tenant_id, scope, auth_time, family_expires_at"
+            );
+            let spent: Option<Family> = on_tx!(tx, conn => {
+                sqlx::query_as(&sql)
+                    .bind(presented)
+                    .bind(client_id)
+                    .bind(now)
+                    .fetch_optional(conn)
+                    .await?
+            });
+            let Some(family) = spent else {
+                return Ok(None);
+            };
+            insert(&mut tx, successor, client_id, &family, now + idle_secs, now).await?;
+            tx.commit().await?;
+            Ok(Some(family))
+        }
+    }
+}
+
+/// The token with this hash as it stands, if it exists.
+pub async fn state(db: &Database, hash: &str) -> Result<Option<TokenState>, StoreError> {
+    Ok(on_pool!(db, pool => {
+        sqlx::query_as("SELECT family_id, client_id, scope, spent_at FROM refresh_tokens WHERE hash = $1")
+            .bind(hash).fetch_optional(pool).await?
+    }))
+}
+
+/// Ends a whole family: a spent token came back, so someone holds a copy (RFC 9700 §4.14).
+pub async fn revoke_family(db: &Database, family_id: &str) -> Result<u64, StoreError> {
+    Ok(on_pool!(db, pool => {
+        sqlx::query("DELETE FROM refresh_tokens WHERE family_id = $1")
+            .bind(family_id).execute(pool).await?.rows_affected()
+    }))
+}
+
+/// Ends every refresh token `user_id` gave `client_id`.
+pub async fn revoke_for(tx: &mut Tx, user_id: &str, client_id: &str) -> Result<u64, StoreError> {
+    Ok(on_tx!(tx, conn => {
+        sqlx::query("DELETE FROM refresh_tokens WHERE user_id = $1 AND client_id = $2")
+            .bind(user_id).bind(client_id).execute(conn).await?.rows_affected()
+    }))
+}
