@@ -202,6 +202,10 @@ test('a new person allows an app from the consent page, by keyboard, then revoke
   const refused = await tokenRequest(tenant.issuer, { clientId, secret }, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
   assert.equal(refused.status, 400, JSON.stringify(refused.body));
   assert.equal(refused.body.error, 'invalid_grant');
+  // And the consent with it: the app has to ask again.
+  await page.goto(authorizationRequest(tenant.issuer, clientId, 'openid').url);
+  await page.waitForURL((url) => url.pathname === '/consent');
+  await page.getByRole('heading', { name: 'Allow Order Tracker to use your account?' }).waitFor();
 
   assert.deepEqual(problems, []);
   await context.close();
@@ -227,8 +231,9 @@ test('without WASM: sign in, Allow, and Revoke work as plain forms', { timeout: 
     body: JSON.stringify({ name: 'Plain Reader', client_type: 'confidential', callback_url: app.callback }),
     signal: AbortSignal.timeout(10_000),
   });
-  assert.equal(created.status, 201, await created.text());
-  const { client_id: clientId, client_secret: secret } = await created.json();
+  const body = await created.text();
+  assert.equal(created.status, 201, body);
+  const { client_id: clientId, client_secret: secret } = JSON.parse(body);
 
   const context = await browser.newContext({ viewport: { width: 1000, height: 700 }, javaScriptEnabled: false });
   const page = await context.newPage();

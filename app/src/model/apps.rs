@@ -99,6 +99,8 @@ pub struct AppSummary {
     pub soonest_expiry: Option<i64>,
     /// The soonest expiry is within the warning period, as of when the server read it.
     pub expiring_soon: bool,
+    /// How many people have authorised the app (signed in to it and allowed it).
+    pub authorised_by: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

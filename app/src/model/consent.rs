@@ -22,6 +22,16 @@ pub struct ConsentView {
     pub redirect_host: String,
 }
 
+/// What the consent page does with a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConsentStep {
+    /// Ask the person.
+    Ask(ConsentView),
+    /// The app may not have what it asks of this person (a private app and an outsider): say
+    /// why, and offer the way back to the app with the error it is owed.
+    Refused { message: String, back_to: String },
+}
+
 /// An app a person has authorised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectedAppView {

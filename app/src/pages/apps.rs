@@ -68,7 +68,7 @@ fn AppList(apps: Resource<Result<Vec<AppSummary>, AppError>>) -> impl IntoView {
 fn AppTable(list: Vec<AppSummary>) -> impl IntoView {
     view! {
         <table class="apps">
-            <thead><tr><th>"Name"</th><th>"Client type"</th><th>"Visibility"</th><th>"Secrets"</th><th>"Soonest expiry"</th></tr></thead>
+            <thead><tr><th>"Name"</th><th>"Client type"</th><th>"Visibility"</th><th>"Secrets"</th><th>"Soonest expiry"</th><th>"People"</th></tr></thead>
             <tbody>
                 {list.into_iter().map(|s| {
                     let warn = s.expiring_soon;
@@ -85,6 +85,7 @@ fn AppTable(list: Vec<AppSummary>) -> impl IntoView {
                                 {format::optional_date(s.soonest_expiry, "—")}
                                 {warn.then(|| view! { <span class="badge warn">" expires soon"</span> })}
                             </td>
+                            <td title="People who authorised this app">{s.authorised_by}</td>
                         </tr>
                     }
                 }).collect_view()}

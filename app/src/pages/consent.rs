@@ -9,7 +9,7 @@ use server_fn::ServerFn;
 
 use crate::{
     error::AppError,
-    model::consent::ConsentView,
+    model::consent::{ConsentStep, ConsentView},
     server_fns::consent::{DecideConsent, get_consent},
 };
 
@@ -23,7 +23,14 @@ pub fn ConsentPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let query = search.get_untracked();
                 match view.await {
-                    Ok(question) => view! { <Question question query/> }.into_any(),
+                    Ok(ConsentStep::Ask(question)) => view! { <Question question query/> }.into_any(),
+                    Ok(ConsentStep::Refused { message, back_to }) => view! {
+                        <section class="card auth" role="alert">
+                            <h1>"You cannot allow this app"</h1>
+                            <p>{message}</p>
+                            <a class="button secondary" href=back_to rel="external">"Return to the app"</a>
+                        </section>
+                    }.into_any(),
                     Err(AppError::Unauthorized { .. }) => {
                         let next = crate::domain::authorize::encode(&format!("/consent?{query}"));
                         view! {
@@ -34,13 +41,6 @@ pub fn ConsentPage() -> impl IntoView {
                             </section>
                         }.into_any()
                     }
-                    Err(AppError::Forbidden { field: Some(back), message }) => view! {
-                        <section class="card auth" role="alert">
-                            <h1>"You cannot allow this app"</h1>
-                            <p>{message}</p>
-                            <a class="button secondary" href=back rel="external">"Return to the app"</a>
-                        </section>
-                    }.into_any(),
                     Err(error) => view! {
                         <section class="card auth" role="alert">
                             <h1>"Cannot sign you in to this app"</h1>
@@ -89,6 +89,8 @@ fn Question(question: ConsentView, query: String) -> impl IntoView {
                 }.into_any()
             }}
             <p class="hint">{format!("You will be sent back to {redirect_host}. You can revoke access at any time under Connected apps.")}</p>
+            // No button has focus on arrival: a page that opens this one must not be able to
+            // turn a keystroke meant for itself into an Allow.
             <div class="dialog-actions">
                 <form method="post" action=url>
                     <input type="hidden" name="query" value=deny_query/>
@@ -98,7 +100,7 @@ fn Question(question: ConsentView, query: String) -> impl IntoView {
                 <form method="post" action=url>
                     <input type="hidden" name="query" value=query/>
                     <input type="hidden" name="decision" value="allow"/>
-                    <button type="submit" class="button" autofocus=true>"Allow"</button>
+                    <button type="submit" class="button">"Allow"</button>
                 </form>
             </div>
         </section>

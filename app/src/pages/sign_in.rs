@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::{components::A, hooks::use_location};
 use server_fn::ServerFn;
 
 use crate::{
@@ -27,9 +27,11 @@ pub fn SignInPage() -> impl IntoView {
     // Sent here by an app's sign-in (`/oauth/authorize`): the way back is a page the server
     // answers, not one of the portal's, so the form posts as a plain form and the browser
     // follows the server's redirect, with or without the WASM.
-    let next = use_query_map()
-        .get_untracked()
-        .get("next")
+    // Decoded once, from the raw query: the router's query map decodes values a second time,
+    // which would turn a `+` or `%2B` in the app's `state` into a space on the way back.
+    let next = url::form_urlencoded::parse(use_location().search.get_untracked().as_bytes())
+        .find(|(name, _)| name == "next")
+        .map(|(_, value)| value.into_owned())
         .filter(|n| crate::domain::return_path::safe_return_path(n).is_some());
     let fields = move || {
         view! {

@@ -4,32 +4,31 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::consent::{ConnectedAppView, ConsentView},
+    model::consent::{ConnectedAppView, ConsentStep},
 };
 
 /// What the consent page shows for the authorization request in `query`.
 #[server]
-pub async fn get_consent(query: String) -> Result<ConsentView, AppError> {
+pub async fn get_consent(query: String) -> Result<ConsentStep, AppError> {
     use crate::services::oauth::authorize::AuthorizeOutcome;
     let state = crate::state::app_state()?;
     let session = crate::auth::request_session().await?;
     let person = crate::auth::signed_in_person(&session, &state.db)
         .await?
         .ok_or_else(AppError::unauthorized)?;
-    state
-        .oauth
-        .consent_view(&query, &person)
-        .await
-        .map_err(|outcome| match outcome {
-            AuthorizeOutcome::ErrorPage(message) => AppError::BadRequest { message },
-            // The request is refused for the app (a private app, a bad scope): the page
-            // offers the way back with the error.
-            AuthorizeOutcome::Redirect(url) => AppError::Forbidden {
-                field: Some(url),
-                message: "This app cannot be authorised by you.".into(),
-            },
-            _ => AppError::unauthorized(),
-        })
+    match state.oauth.consent_view(&query, &person).await {
+        Ok(view) => Ok(ConsentStep::Ask(view)),
+        Err(AuthorizeOutcome::ErrorPage(message)) => Err(AppError::BadRequest { message }),
+        // Refused for this person (a private app, a scope it may not have): the page offers
+        // the way back, with the error the app is owed.
+        Err(AuthorizeOutcome::Redirect(back_to)) => Ok(ConsentStep::Refused {
+            message: "This app is private to its own organisation, or asks for what it may \
+                      not have."
+                .into(),
+            back_to,
+        }),
+        Err(_) => Err(AppError::unauthorized()),
+    }
 }
 
 /// Allow or Deny on the consent page: the browser goes on to the app with a code or

@@ -83,7 +83,10 @@ async fn each_tenant_has_its_own_discovery_documents_and_keys_under_its_issuer()
             oidc["revocation_endpoint"],
             format!("{issuer}/oauth/revoke")
         );
-        assert_eq!(oidc["grant_types_supported"], json!(["client_credentials"]));
+        assert_eq!(
+            oidc["grant_types_supported"],
+            json!(["authorization_code", "refresh_token", "client_credentials"])
+        );
 
         let raw: Value = app.get_json(&format!("/t/{}/jwks.json", c.tenant_id)).await;
         assert_eq!(raw["keys"].as_array().unwrap().len(), 1);

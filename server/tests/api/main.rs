@@ -5,6 +5,7 @@ mod helpers;
 mod abuse;
 mod accounts;
 mod cli;
+mod code_flow;
 mod health;
 mod issuers;
 mod management;

@@ -286,6 +286,7 @@ pub async fn list_app_summaries(
             .or_default()
             .push(secret_view(&row, now));
     }
+    let authorised = crate::services::connected_apps::authorised_counts(db, &by.tenant_id).await?;
     Ok(apps
         .into_iter()
         .map(|app| {
@@ -296,6 +297,7 @@ pub async fn list_app_summaries(
                 .collect();
             let soonest_expiry = active.iter().filter_map(|s| s.expires_at).min();
             AppSummary {
+                authorised_by: authorised.get(&app.client_id).copied().unwrap_or(0),
                 active_secrets: active.len(),
                 soonest_expiry,
                 expiring_soon: soonest_expiry.is_some_and(|at| at - now < EXPIRY_WARNING_SECS),

@@ -66,6 +66,12 @@ impl AppDraftBuilder {
         self
     }
 
+    /// A callback URL, so the app gets the code flow's grants too.
+    pub fn callback(mut self, callback_url: &str) -> Self {
+        self.0.callback_url = Some(callback_url.into());
+        self
+    }
+
     pub fn build(self) -> AppDraft {
         self.0
     }

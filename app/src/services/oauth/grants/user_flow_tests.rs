@@ -244,6 +244,18 @@ async fn a_person_signs_in_to_an_app_and_it_gets_their_tokens() {
             format!("{PUBLIC_URL}/t/{}", f.owner.tenant_id)
         );
 
+        let summaries = apps::list_app_summaries(&f.db, &f.owner, NOW)
+            .await
+            .unwrap();
+        let orders = summaries
+            .iter()
+            .find(|s| s.app.client_id == f.client_id)
+            .unwrap();
+        assert_eq!(
+            orders.authorised_by, 1,
+            "the owner sees one person authorised it"
+        );
+
         let issued = f.exchange(&param(&url, "code").unwrap()).await.unwrap();
         let access = claims(&issued.access_token);
         assert_eq!(access["sub"], f.person.user_id.as_str());

@@ -1,0 +1,319 @@
+//! The code flow over HTTP (SPEC §3a): the authorization endpoint's answers (error page,
+//! sign-in, consent, redirect), the consent form, the token response and userinfo. The
+//! service tests cover the rules; these cover what a browser and an app see on the wire.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use server_fn::ServerFn;
+
+use app::{
+    domain::{authorize::encode, pkce},
+    server_fns::{auth::SignIn, consent::DecideConsent},
+};
+
+use crate::helpers::{
+    PASSWORD, TestApp, access_token, basic, client, create_app, draft, session_cookie, spawn_apps,
+    tenant, user,
+};
+
+const CALLBACK: &str = "http://127.0.0.1:9/callback";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+struct Flow {
+    tenant_id: String,
+    client_id: String,
+    secret: String,
+    cookie: String,
+}
+
+/// A confidential app with a callback in tenant "acme", and a member of acme signed in.
+async fn flow(app: &TestApp) -> Flow {
+    let tenant_id = tenant(&app.db, "acme").await;
+    let created = create_app(&app.db, &tenant_id, draft("Orders web").callback(CALLBACK)).await;
+    user(&app.db, "pat@acme.example", "acme", false).await;
+    let res = app.sign_in("pat@acme.example", PASSWORD).await;
+    let cookie = session_cookie(res.headers()).expect("signed in");
+    Flow {
+        tenant_id,
+        client_id: created.app.client_id,
+        secret: created.first_secret.unwrap().plaintext,
+        cookie,
+    }
+}
+
+fn authorize_query(client_id: &str, scope: &str) -> String {
+    format!(
+        "response_type=code&client_id={client_id}&redirect_uri={}&scope={}&state=st&nonce=nn&code_challenge={}&code_challenge_method=S256",
+        encode(CALLBACK),
+        encode(scope),
+        pkce::s256(VERIFIER)
+    )
+}
+
+async fn get_with(app: &TestApp, path: &str, cookie: Option<&str>) -> reqwest::Response {
+    let mut req = app.client.get(app.url(path));
+    if let Some(cookie) = cookie {
+        req = req.header("cookie", cookie);
+    }
+    req.send().await.unwrap()
+}
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+fn param(url: &str, name: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    parsed
+        .query_pairs()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[tokio::test]
+async fn an_untrusted_client_or_redirect_gets_an_error_page_never_a_redirect() {
+    for app in spawn_apps().await {
+        let f = flow(&app).await;
+        let other = tenant(&app.db, "other").await;
+        let cases = [
+            format!("/oauth/authorize?response_type=code&client_id=kpc_0000000000000000000000"),
+            format!(
+                "/oauth/authorize?response_type=code&client_id={}&redirect_uri={}",
+                f.client_id,
+                encode("http://127.0.0.1:9/callback/")
+            ),
+            format!(
+                "/t/{other}/oauth/authorize?{}",
+                authorize_query(&f.client_id, "openid")
+            ),
+            "/oauth/authorize?client_id=a&client_id=b".to_string(),
+        ];
+        for path in cases {
+            let res = get_with(&app, &path, Some(&f.cookie)).await;
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path}");
+            assert!(res.headers().get("location").is_none(), "{path}");
+            let page = res.text().await.unwrap();
+            assert!(page.contains("Cannot sign you in"), "{page}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_browser_signs_in_consents_and_the_app_gets_tokens() {
+    for app in spawn_apps().await {
+        let f = flow(&app).await;
+        let issuer = app.issuer(&f.tenant_id);
+        let query = authorize_query(&f.client_id, "openid email profile");
+        let authorize = format!("/t/{}/oauth/authorize?{query}", f.tenant_id);
+
+        // Nobody signed in: to the sign-in page, which brings them back.
+        let res = get_with(&app, &authorize, None).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let to_sign_in = location(&res);
+        assert_eq!(to_sign_in, format!("/signin?next={}", encode(&authorize)));
+        let res = app
+            .call(
+                SignIn::PATH,
+                &[
+                    ("email", "pat@acme.example"),
+                    ("password", PASSWORD),
+                    ("next", &authorize),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(location(&res), authorize);
+
+        let res = get_with(&app, &authorize, Some(&f.cookie)).await;
+        assert_eq!(location(&res), format!("/consent?{query}"));
+        let page = get_with(&app, &format!("/consent?{query}"), Some(&f.cookie)).await;
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("Allow Orders web to use your account?"),
+            "{html}"
+        );
+
+        // The consent form is the portal's: another site cannot post it.
+        let forged = app
+            .client
+            .post(app.url(DecideConsent::PATH))
+            .header("cookie", &f.cookie)
+            .header("origin", "https://evil.example")
+            .form(&[("query", query.as_str()), ("decision", "allow")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+        let res = app
+            .call(
+                DecideConsent::PATH,
+                &[("query", &query), ("decision", "allow")],
+                Some(&f.cookie),
+            )
+            .await;
+        let back = location(&res);
+        assert!(back.starts_with(CALLBACK), "{back}");
+        assert_eq!(param(&back, "state").as_deref(), Some("st"));
+        assert_eq!(param(&back, "iss").as_deref(), Some(issuer.as_str()));
+        let code = param(&back, "code").unwrap();
+
+        let body = format!(
+            "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={VERIFIER}",
+            encode(CALLBACK)
+        );
+        let res = app
+            .post_form(
+                &format!("/t/{}/oauth/token", f.tenant_id),
+                Some(&basic(&f.client_id, &f.secret)),
+                &body,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        let tokens: Value = res.json().await.unwrap();
+        assert!(
+            tokens["refresh_token"]
+                .as_str()
+                .unwrap()
+                .starts_with("kpr_")
+        );
+        assert!(tokens["id_token"].is_string());
+        let access = tokens["access_token"].as_str().unwrap();
+
+        let info = app
+            .client
+            .get(app.url(&format!("/t/{}/oauth/userinfo", f.tenant_id)))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(info.status(), StatusCode::OK);
+        let info: Value = info.json().await.unwrap();
+        assert_eq!(info["email"], "pat@acme.example");
+
+        // A client's own token has no person behind it.
+        let service = client(&app.db, "acme", draft("batch")).await;
+        let own = access_token(app.token_for(&service).await).await;
+        let res = app
+            .client
+            .get(app.url("/oauth/userinfo"))
+            .bearer_auth(&own)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert!(
+            res.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .contains("invalid_token")
+        );
+    }
+}
+
+#[tokio::test]
+async fn sign_in_returns_only_to_paths_on_this_server() {
+    for app in spawn_apps().await {
+        user(&app.db, "sam@acme.example", "acme", false).await;
+        for next in [
+            "//evil.example/x",
+            "https://evil.example/",
+            "/\\evil.example",
+            "/\t/evil.example",
+        ] {
+            let res = app
+                .call(
+                    SignIn::PATH,
+                    &[
+                        ("email", "sam@acme.example"),
+                        ("password", PASSWORD),
+                        ("next", next),
+                    ],
+                    None,
+                )
+                .await;
+            assert_eq!(location(&res), "/apps", "{next:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_app_without_the_code_grant_is_unauthorized_client() {
+    for app in spawn_apps().await {
+        // Made without a callback: client credentials only.
+        let service = client(&app.db, "acme", draft("batch")).await;
+        let body = format!("grant_type=authorization_code&code=kpa_{}", "a".repeat(43));
+        let res = app
+            .post_form(
+                "/oauth/token",
+                Some(&basic(&service.client_id, &service.secret)),
+                &body,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let error: Value = res.json().await.unwrap();
+        assert_eq!(error["error"], "unauthorized_client");
+
+        let tenant_id = tenant(&app.db, "acme").await;
+        let public = create_app(&app.db, &tenant_id, draft("cli").public(CALLBACK)).await;
+        let body = format!(
+            "grant_type=client_credentials&client_id={}",
+            public.app.client_id
+        );
+        let res = app.post_form("/oauth/token", None, &body).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNAUTHORIZED,
+            "a public client has no secret to show"
+        );
+    }
+}
+
+#[tokio::test]
+async fn discovery_lists_the_openid_connect_fields() {
+    for app in spawn_apps().await {
+        let tenant_id = tenant(&app.db, "acme").await;
+        let issuer = app.issuer(&tenant_id);
+        let meta: Value = app
+            .get_json(&format!("/t/{tenant_id}/.well-known/openid-configuration"))
+            .await;
+        assert_eq!(
+            meta["authorization_endpoint"],
+            format!("{issuer}/oauth/authorize")
+        );
+        assert_eq!(
+            meta["userinfo_endpoint"],
+            format!("{issuer}/oauth/userinfo")
+        );
+        assert_eq!(
+            meta["code_challenge_methods_supported"],
+            serde_json::json!(["S256"])
+        );
+        assert_eq!(
+            meta["response_types_supported"],
+            serde_json::json!(["code"])
+        );
+        assert_eq!(
+            meta["subject_types_supported"],
+            serde_json::json!(["public"])
+        );
+        assert_eq!(meta["authorization_response_iss_parameter_supported"], true);
+        let grants = meta["grant_types_supported"].as_array().unwrap();
+        for grant in ["authorization_code", "refresh_token", "client_credentials"] {
+            assert!(grants.iter().any(|g| g == grant), "{grant}");
+        }
+        let scopes = meta["scopes_supported"].as_array().unwrap();
+        assert!(scopes.iter().any(|s| s == "openid"));
+        assert!(
+            meta["token_endpoint_auth_methods_supported"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m == "none")
+        );
+    }
+}
