@@ -79,7 +79,7 @@ async fn an_untrusted_client_or_redirect_gets_an_error_page_never_a_redirect() {
         let f = flow(&app).await;
         let other = tenant(&app.db, "other").await;
         let cases = [
-            format!("/oauth/authorize?response_type=code&client_id=kpc_0000000000000000000000"),
+            "/oauth/authorize?response_type=code&client_id=kpc_0000000000000000000000".to_string(),
             format!(
                 "/oauth/authorize?response_type=code&client_id={}&redirect_uri={}",
                 f.client_id,
