@@ -30,8 +30,12 @@ CREATE TABLE authorization_codes (
     access_jti     TEXT NOT NULL,
     created_at     BIGINT NOT NULL,
     expires_at     BIGINT NOT NULL,
-    used_at        BIGINT
+    used_at        BIGINT,
+    -- Set when the used code is presented again: the first use, if it has not finished
+    -- issuing yet, sees this and revokes what it just issued.
+    replayed_at    BIGINT
 );
+CREATE INDEX authorization_codes_by_person ON authorization_codes (user_id, client_id);
 CREATE INDEX authorization_codes_by_expiry ON authorization_codes (expires_at);
 
 -- Every refresh token of a family (one sign-in) carries the family's facts, so a refresh is

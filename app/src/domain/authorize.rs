@@ -76,9 +76,11 @@ impl AuthorizeRequest {
             Some("none") => Ok(Some(Prompt::None)),
             Some("login") => Ok(Some(Prompt::Login)),
             Some("consent") => Ok(Some(Prompt::Consent)),
-            Some(other) => Err(AuthorizeError::invalid_request(format!(
-                "prompt={other} is not supported; use none, login or consent."
-            ))),
+            // The value is not repeated: an error description is the server's words, not a
+            // stranger's text shown by the app.
+            Some(_) => Err(AuthorizeError::invalid_request(
+                "This prompt value is not supported; use none, login or consent.",
+            )),
         }
     }
 
@@ -94,7 +96,7 @@ impl AuthorizeRequest {
             )),
             (None, None) => Ok(None),
             (Some(_), Some(method)) if method != "S256" => Err(AuthorizeError::invalid_request(
-                format!("code_challenge_method={method} is not supported; use S256."),
+                "This code_challenge_method is not supported; use S256.",
             )),
             (Some(_), None) => Err(AuthorizeError::invalid_request(
                 "Send code_challenge_method=S256 with the code_challenge (plain is not supported).",

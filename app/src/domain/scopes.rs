@@ -22,9 +22,34 @@ pub fn check_scope_name(name: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// The OpenID Connect scopes mean the same in every tenant (the consent page describes them
+/// itself), so no catalogue may define its own `email` or `openid`.
+pub fn check_not_reserved(name: &str) -> Result<(), FieldError> {
+    if super::authorize::OIDC_SCOPES
+        .iter()
+        .any(|(reserved, _)| *reserved == name)
+    {
+        return Err(FieldError::new(
+            "name",
+            format!(
+                "{name} is an OpenID Connect scope, which every app may ask for; choose another name."
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn openid_connect_scopes_are_reserved() {
+        for reserved in ["openid", "profile", "email", "offline_access"] {
+            assert!(check_not_reserved(reserved).is_err(), "{reserved}");
+        }
+        assert!(check_not_reserved("emails:send").is_ok());
+    }
 
     #[test]
     fn scope_tokens() {

@@ -466,6 +466,7 @@ pub async fn change_member(
         }
         MemberChange::Remove => {
             members::delete(&mut tx, &by.tenant_id, user_id).await?;
+            crate::store::refresh_tokens::revoke_in_tenant(&mut tx, user_id, &by.tenant_id).await?;
             ("member.removed", json!({ "role": current.as_str() }))
         }
     };

@@ -10,7 +10,7 @@ use crate::{
     store::{
         Database, apps,
         audit::{self, Actor, NewEvent},
-        consents, refresh_tokens,
+        codes, consents, refresh_tokens,
     },
 };
 
@@ -50,6 +50,7 @@ pub async fn revoke_app(
         ));
     }
     let ended = refresh_tokens::revoke_for(&mut tx, user_id, client_id).await?;
+    codes::delete_unused_for(&mut tx, user_id, client_id).await?;
     let event = NewEvent::new(
         app.as_ref().map(|a| a.tenant_id.as_str()),
         Actor::User(user_id),

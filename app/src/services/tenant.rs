@@ -8,7 +8,10 @@ use super::{
     catalogue::{add_entry, remove_entry},
 };
 use crate::{
-    domain::{FieldError, issuer, scopes::check_scope_name},
+    domain::{
+        FieldError, issuer,
+        scopes::{check_not_reserved, check_scope_name},
+    },
     model::tenant::{ScopeView, TenantView},
     store::{
         Database, audit,
@@ -142,6 +145,7 @@ pub async fn add_scope(
     by.require_admin()?;
     let name = name.trim();
     check_scope_name(name)?;
+    check_not_reserved(name)?;
     add_entry(db, by, Catalogue::Scopes, name, description, ip, now).await
 }
 

@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use super::{Database, StoreError, on_pool};
+use super::{Database, StoreError, Tx, on_pool, on_tx};
 
 /// How long a used or expired code is kept, so that a late replay is still recognised and
 /// revokes what the code issued (an access token lives at most an hour).
@@ -63,29 +63,63 @@ pub async fn insert(db: &Database, code: &CodeRow) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Marks the code used and returns it, or `Err(previous)` when it was used before (the row
-/// as it stands, to revoke what it issued), or `Ok(None)` when no such code exists.
+/// What presenting a code found.
+#[derive(Debug)]
+pub enum Taken {
+    /// Unused until now: it is now used, by this caller.
+    Fresh(CodeRow),
+    /// This client's code, used before: it is now marked replayed.
+    Replayed(CodeRow),
+    /// No such code for this client (another client's code is not burnt by presenting it).
+    Unknown,
+}
+
+/// Marks `client_id`'s code with this hash used and returns it, once.
 pub async fn take(
     db: &Database,
     hash: &str,
+    client_id: &str,
     now: i64,
-) -> Result<Result<Option<CodeRow>, CodeRow>, StoreError> {
+) -> Result<Taken, StoreError> {
     let sql = format!(
-        "UPDATE authorization_codes SET used_at = $2 WHERE hash = $1 AND used_at IS NULL \
-         RETURNING {COLUMNS}"
+        "UPDATE authorization_codes SET used_at = $2 \
+         WHERE hash = $1 AND client_id = $3 AND used_at IS NULL RETURNING {COLUMNS}"
     );
     let taken: Option<CodeRow> = on_pool!(db, pool => {
-        sqlx::query_as(&sql).bind(hash).bind(now).fetch_optional(pool).await?
+        sqlx::query_as(&sql).bind(hash).bind(now).bind(client_id).fetch_optional(pool).await?
     });
-    if taken.is_some() {
-        return Ok(Ok(taken));
+    if let Some(code) = taken {
+        return Ok(Taken::Fresh(code));
     }
-    let sql = format!("SELECT {COLUMNS} FROM authorization_codes WHERE hash = $1");
-    let existing: Option<CodeRow> = on_pool!(db, pool => {
-        sqlx::query_as(&sql).bind(hash).fetch_optional(pool).await?
+    let sql = format!(
+        "UPDATE authorization_codes SET replayed_at = $2 \
+         WHERE hash = $1 AND client_id = $3 RETURNING {COLUMNS}"
+    );
+    let replayed: Option<CodeRow> = on_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(hash).bind(now).bind(client_id).fetch_optional(pool).await?
     });
-    Ok(match existing {
-        Some(used) => Err(used),
-        None => Ok(None),
-    })
+    Ok(replayed.map_or(Taken::Unknown, Taken::Replayed))
+}
+
+/// Whether the code with this hash has been presented again since its first use.
+pub async fn was_replayed(db: &Database, hash: &str) -> Result<bool, StoreError> {
+    let replayed: Option<Option<i64>> = on_pool!(db, pool => {
+        sqlx::query_scalar("SELECT replayed_at FROM authorization_codes WHERE hash = $1")
+            .bind(hash).fetch_optional(pool).await?
+    });
+    Ok(replayed.flatten().is_some())
+}
+
+/// Deletes the codes `user_id` was given for `client_id` and has not exchanged yet (they
+/// revoked the app: a code from just before must not start a new sign-in).
+pub async fn delete_unused_for(
+    tx: &mut Tx,
+    user_id: &str,
+    client_id: &str,
+) -> Result<(), StoreError> {
+    on_tx!(tx, conn => {
+        sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND client_id = $2 AND used_at IS NULL")
+            .bind(user_id).bind(client_id).execute(conn).await?;
+    });
+    Ok(())
 }

@@ -28,6 +28,29 @@ pub async fn scope_of(
     }))
 }
 
+/// As [`scope_of`], inside the transaction that is about to change it.
+pub async fn scope_in(
+    tx: &mut Tx,
+    user_id: &str,
+    client_id: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(on_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user_id).bind(client_id).fetch_optional(conn).await?
+    }))
+}
+
+/// Holds the person's consent row, when there is one, until `tx` ends, so a concurrent
+/// change of it waits (portable stand-in for `SELECT … FOR UPDATE`; SQLite's
+/// `BEGIN IMMEDIATE` serialises writers already).
+pub async fn lock(tx: &mut Tx, user_id: &str, client_id: &str) -> Result<(), StoreError> {
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE consents SET scope = scope WHERE user_id = $1 AND client_id = $2")
+            .bind(user_id).bind(client_id).execute(conn).await?;
+    });
+    Ok(())
+}
+
 /// Records (or widens) a consent.
 pub async fn upsert(
     tx: &mut Tx,

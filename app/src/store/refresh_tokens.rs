@@ -27,7 +27,8 @@ pub struct TokenState {
 }
 
 /// Stores the first token of a family (at a code exchange), dropping tokens whose family
-/// has ended.
+/// has ended and spent tokens past their own idle expiry (presented again, they would have
+/// expired anyway; until then they are kept to recognise reuse).
 pub async fn start_family(
     db: &Database,
     hash: &str,
@@ -37,7 +38,10 @@ pub async fn start_family(
     now: i64,
 ) -> Result<(), StoreError> {
     on_pool!(db, pool => {
-        sqlx::query("DELETE FROM refresh_tokens WHERE family_expires_at < $1")
+        sqlx::query(
+            "DELETE FROM refresh_tokens WHERE family_expires_at < $1 \
+             OR (spent_at IS NOT NULL AND idle_expires_at < $1)",
+        )
             .bind(now)
             .execute(pool)
             .await?;
@@ -78,11 +82,19 @@ async fn insert(
 }
 
 /// The conditions under which a presented token may be spent: this client's, unspent,
-/// within both lifetimes, and its person still in the tenant it acts in.
+/// within both lifetimes, its person still in the tenant it acts in, their consent to the app
+/// still standing, and the app still theirs to use (public, or private to a tenant they are in).
+/// Checked at every refresh, so whatever ends one of these ends the tokens at once, on every
+/// instance, with no row to forget to delete.
 const SPENDABLE: &str = "hash = $1 AND client_id = $2 AND spent_at IS NULL \
     AND idle_expires_at > $3 AND family_expires_at > $3 \
     AND EXISTS (SELECT 1 FROM memberships m \
-                WHERE m.user_id = refresh_tokens.user_id AND m.tenant_id = refresh_tokens.tenant_id)";
+                WHERE m.user_id = refresh_tokens.user_id AND m.tenant_id = refresh_tokens.tenant_id) \
+    AND EXISTS (SELECT 1 FROM consents c \
+                WHERE c.user_id = refresh_tokens.user_id AND c.client_id = refresh_tokens.client_id) \
+    AND EXISTS (SELECT 1 FROM apps a WHERE a.client_id = refresh_tokens.client_id \
+                AND (a.visibility = 'public' OR EXISTS (SELECT 1 FROM memberships o \
+                     WHERE o.user_id = refresh_tokens.user_id AND o.tenant_id = a.tenant_id)))";
 
 /// Spends the token with hash `presented` and stores `successor` in its place, or `None` when
 /// the token cannot be spent (then [`state`] tells why).
@@ -153,6 +165,19 @@ pub async fn revoke_family(db: &Database, family_id: &str) -> Result<u64, StoreE
     Ok(on_pool!(db, pool => {
         sqlx::query("DELETE FROM refresh_tokens WHERE family_id = $1")
             .bind(family_id).execute(pool).await?.rows_affected()
+    }))
+}
+
+/// Ends every refresh token `user_id` holds acting in `tenant_id` (they left it), so that
+/// joining again later does not bring them back.
+pub async fn revoke_in_tenant(
+    tx: &mut Tx,
+    user_id: &str,
+    tenant_id: &str,
+) -> Result<u64, StoreError> {
+    Ok(on_tx!(tx, conn => {
+        sqlx::query("DELETE FROM refresh_tokens WHERE user_id = $1 AND tenant_id = $2")
+            .bind(user_id).bind(tenant_id).execute(conn).await?.rows_affected()
     }))
 }
 

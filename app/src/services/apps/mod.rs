@@ -31,7 +31,7 @@ use crate::{
         grant_types, issuer,
         membership::Role,
         paging::{Page, PageRequest},
-        scopes::check_scope_name,
+        scopes::{check_not_reserved, check_scope_name},
     },
     model::apps::{AppSummary, AppView, ClientType, NewSecret, SecretView, Visibility},
     store::{
@@ -193,7 +193,9 @@ async fn create(
     let adds_to_catalogue = matches!(actor, Actor::System);
     if adds_to_catalogue {
         for scope in &draft.scopes {
-            check_scope_name(scope).map_err(|e| FieldError::new("scopes", e.message))?;
+            check_scope_name(scope)
+                .and_then(|()| check_not_reserved(scope))
+                .map_err(|e| FieldError::new("scopes", e.message))?;
         }
     }
     let has_callback = callback.is_some();

@@ -291,7 +291,12 @@ impl OAuthService {
             Some(_) => grant_scopes(requested, &allowed),
             None => grant_scopes(None, &checked.client.scopes),
         }
-        .map_err(|e| checked.error(AuthorizeError::new("invalid_scope", e.description)))?;
+        .map_err(|_| {
+            checked.error(AuthorizeError::new(
+                "invalid_scope",
+                "A requested scope is not allowed for this app.",
+            ))
+        })?;
         Ok(checked)
     }
 
@@ -360,6 +365,9 @@ fn private_app() -> AuthorizeError {
     )
 }
 
+/// Records the consent, widened by what was just allowed. Read, merge and write happen in one
+/// transaction, so two Allows at once cannot lose a scope; only a consent that grows is an
+/// audit event, so repeating Allow cannot fill the app's tenant's log.
 async fn record_consent(
     db: &Database,
     checked: &Checked,
@@ -368,9 +376,16 @@ async fn record_consent(
     now: i64,
 ) -> Result<(), StoreError> {
     let client = &checked.client;
-    let earlier = consents::scope_of(db, &person.user_id, &client.client_id).await?;
-    let scope = merge_scopes(earlier.as_deref().unwrap_or_default(), &checked.scope);
     let mut tx = db.begin().await?;
+    consents::lock(&mut tx, &person.user_id, &client.client_id).await?;
+    let earlier = consents::scope_in(&mut tx, &person.user_id, &client.client_id).await?;
+    let grows = earlier
+        .as_deref()
+        .is_none_or(|e| !consent_covers(e, &checked.scope));
+    if !grows {
+        return Ok(());
+    }
+    let scope = merge_scopes(earlier.as_deref().unwrap_or_default(), &checked.scope);
     consents::upsert(&mut tx, &person.user_id, &client.client_id, &scope, now).await?;
     let event = NewEvent::new(
         Some(&client.tenant_id),

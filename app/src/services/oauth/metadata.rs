@@ -55,7 +55,7 @@ impl OAuthService {
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": [self.algorithm().as_str()],
             "authorization_response_iss_parameter_supported": true,
-            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "email", "name"],
+            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "email", "email_verified", "name"],
             "prompt_values_supported": ["none", "login", "consent"],
             "token_endpoint_auth_signing_alg_values_supported": [],
             "access_token_signing_alg_values_supported": [self.algorithm().as_str()],

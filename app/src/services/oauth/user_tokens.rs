@@ -35,6 +35,10 @@ struct IdClaims<'a> {
     nonce: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
+    /// Always false with `email`: Keyport does not prove that people own their address, and
+    /// an app that links accounts by email must not take it as proven.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_verified: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<&'a str>,
 }
@@ -83,6 +87,7 @@ impl OAuthService {
                 auth_time: grant.auth_time,
                 nonce: grant.nonce,
                 email: has_scope(grant.scope, "email").then_some(user.email.as_str()),
+                email_verified: has_scope(grant.scope, "email").then_some(false),
                 name: has_scope(grant.scope, "profile").then_some(user.display_name.as_str()),
             };
             Some(signer.sign_id_token(&id)?)

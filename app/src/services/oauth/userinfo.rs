@@ -41,6 +41,14 @@ impl OAuthService {
         if tenant.is_some_and(|t| Some(t) != issuing) {
             return Err(UserinfoError::InvalidToken);
         }
+        // Checked now, as introspection does: a deleted or switched-off app reads nothing more.
+        let client_live = self
+            .client(&claims.client_id)
+            .await?
+            .is_some_and(|c| !c.disabled && Some(c.tenant_id.as_str()) == issuing);
+        if !client_live {
+            return Err(UserinfoError::InvalidToken);
+        }
         if !has_scope(&claims.scope, "openid") {
             return Err(UserinfoError::InsufficientScope);
         }

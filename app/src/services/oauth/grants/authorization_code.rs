@@ -11,11 +11,27 @@ use crate::{
         pkce,
     },
     services::oauth::{IssuedToken, OAuthService, TokenError, user_tokens::UserGrant},
-    store::{codes, refresh_tokens, revoked},
+    store::{
+        codes::{self, Taken},
+        refresh_tokens, revoked,
+    },
 };
 
 fn invalid_grant(description: &str) -> TokenError {
     OAuthError::new(ErrorCode::InvalidGrant, description).into()
+}
+
+async fn revoke_what_it_gave(
+    service: &OAuthService,
+    code: &codes::CodeRow,
+    now: i64,
+) -> Result<(), TokenError> {
+    let db = &service.inner.db;
+    refresh_tokens::revoke_family(db, &code.family_id).await?;
+    let used_at = code.used_at.unwrap_or(now);
+    // Access tokens live at most an hour (app_rules); the row may go once the token has.
+    revoked::insert(db, &code.access_jti, &code.tenant_id, used_at + 3600, now).await?;
+    Ok(())
 }
 
 pub(super) async fn handle(
@@ -33,24 +49,20 @@ pub(super) async fn handle(
         return Err(invalid_grant("The code is not valid."));
     }
     let db = &service.inner.db;
-    let row = match codes::take(db, &service.inner.hasher.hash(code), now).await? {
-        Ok(Some(row)) => row,
-        Ok(None) => return Err(invalid_grant("The code is not valid.")),
-        Err(used) => {
+    let hash = service.inner.hasher.hash(code);
+    let row = match codes::take(db, &hash, &client.client_id, now).await? {
+        Taken::Fresh(row) => row,
+        Taken::Unknown => return Err(invalid_grant("The code is not valid.")),
+        Taken::Replayed(used) => {
             // Someone holds a copy of a code that was exchanged: what it gave is revoked
-            // (RFC 6749 §4.1.2), whoever presents it now.
-            refresh_tokens::revoke_family(db, &used.family_id).await?;
-            let used_at = used.used_at.unwrap_or(now);
-            revoked::insert(db, &used.access_jti, &used.tenant_id, used_at + 3600, now).await?;
+            // (RFC 6749 §4.1.2).
+            revoke_what_it_gave(service, &used, now).await?;
             tracing::warn!(client_id = %used.client_id, "an authorization code was replayed");
             return Err(invalid_grant(
                 "The code was already used; the tokens it gave have been revoked.",
             ));
         }
     };
-    if row.client_id != client.client_id {
-        return Err(invalid_grant("The code was issued to another client."));
-    }
     if row.expires_at <= now {
         return Err(invalid_grant(
             "The code has expired; codes live 60 seconds.",
@@ -98,6 +110,13 @@ pub(super) async fn handle(
             now,
         )
         .await?;
+        // A replay that came while this was being issued revoked nothing yet: do it now.
+        if codes::was_replayed(db, &hash).await? {
+            revoke_what_it_gave(service, &row, now).await?;
+            return Err(invalid_grant(
+                "The code was used twice; its tokens have been revoked.",
+            ));
+        }
         Some(token)
     } else {
         None

@@ -199,4 +199,6 @@ mod tests {
 }
 
 #[cfg(test)]
+mod user_flow_limits_tests;
+#[cfg(test)]
 mod user_flow_tests;

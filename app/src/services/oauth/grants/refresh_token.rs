@@ -5,6 +5,7 @@
 use super::{TokenRequest, require_grant};
 use crate::{
     domain::{
+        authorize::OIDC_SCOPES,
         credentials::{REFRESH_TOKEN_PREFIX, generate_opaque, is_well_formed_opaque},
         grant_types::GrantType,
         oauth::{ErrorCode, OAuthError},
@@ -94,10 +95,17 @@ pub(super) async fn handle(
             "The refresh token is not valid, has expired or was revoked.",
         ));
     };
-    let scope = match narrowed {
-        Some(scope) => scope,
-        None => family.scope.clone(),
-    };
+    // What the sign-in granted, less what the app may no longer ask for: a scope removed
+    // from the app since is not issued again.
+    let granted = narrowed.unwrap_or_else(|| family.scope.clone());
+    let scope = granted
+        .split_whitespace()
+        .filter(|s| {
+            client.scopes.iter().any(|allowed| allowed == s)
+                || OIDC_SCOPES.iter().any(|(name, _)| name == s)
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     let grant = UserGrant {
         user_id: &family.user_id,
         tenant_id: &family.tenant_id,

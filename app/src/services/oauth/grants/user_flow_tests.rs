@@ -26,25 +26,25 @@ use crate::{
     store::{Database, testkit::for_each_migrated_engine},
 };
 
-const CALLBACK: &str = "https://app.example.com/callback";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(super) const CALLBACK: &str = "https://app.example.com/callback";
+pub(super) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-struct Fixture {
-    db: Database,
-    clock: ManualClock,
-    oauth: OAuthService,
-    owner: Principal,
+pub(super) struct Fixture {
+    pub(super) db: Database,
+    pub(super) clock: ManualClock,
+    pub(super) oauth: OAuthService,
+    pub(super) owner: Principal,
     /// A confidential app with a callback, and its secret.
-    client_id: String,
-    secret: String,
+    pub(super) client_id: String,
+    pub(super) secret: String,
     /// A public app (PKCE, no secret), visible to other tenants.
-    public_id: String,
+    pub(super) public_id: String,
     /// A member of the apps' tenant, signed in.
-    person: SignedInPerson,
+    pub(super) person: SignedInPerson,
 }
 
 impl Fixture {
-    async fn new(db: Database) -> Fixture {
+    pub(super) async fn new(db: Database) -> Fixture {
         let clock = ManualClock::at(NOW);
         let oauth = OAuthService::start(
             db.clone(),
@@ -118,7 +118,7 @@ impl Fixture {
         }
     }
 
-    fn query(&self, client_id: &str, scope: &str, extra: &str) -> String {
+    pub(super) fn query(&self, client_id: &str, scope: &str, extra: &str) -> String {
         format!(
             "response_type=code&client_id={client_id}&redirect_uri={}&scope={}&state=s1&code_challenge={}&code_challenge_method=S256{extra}",
             encode(CALLBACK),
@@ -128,7 +128,7 @@ impl Fixture {
     }
 
     /// Authorizes `query` as `person`, allowing on the consent page when asked; the code.
-    async fn code_for(&self, query: &str, person: &SignedInPerson) -> String {
+    pub(super) async fn code_for(&self, query: &str, person: &SignedInPerson) -> String {
         let mut outcome = self.oauth.authorize(None, query, Some(person)).await;
         if outcome == AuthorizeOutcome::Consent {
             outcome = self.oauth.decide_consent(query, person, true, None).await;
@@ -139,7 +139,7 @@ impl Fixture {
         param(&url, "code").unwrap_or_else(|| panic!("no code in {url}"))
     }
 
-    async fn post(&self, body: &str) -> Result<IssuedToken, TokenError> {
+    pub(super) async fn post(&self, body: &str) -> Result<IssuedToken, TokenError> {
         let form = FormParams::parse(body.as_bytes()).unwrap();
         let request = TokenRequest {
             authorization: None,
@@ -150,7 +150,7 @@ impl Fixture {
         self.oauth.token(request).await
     }
 
-    async fn exchange(&self, code: &str) -> Result<IssuedToken, TokenError> {
+    pub(super) async fn exchange(&self, code: &str) -> Result<IssuedToken, TokenError> {
         self.post(&format!(
             "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={VERIFIER}&client_id={}&client_secret={}",
             encode(CALLBACK),
@@ -160,7 +160,7 @@ impl Fixture {
         .await
     }
 
-    async fn refresh(&self, token: &str) -> Result<IssuedToken, TokenError> {
+    pub(super) async fn refresh(&self, token: &str) -> Result<IssuedToken, TokenError> {
         self.post(&format!(
             "grant_type=refresh_token&refresh_token={token}&client_id={}&client_secret={}",
             self.client_id, self.secret
@@ -169,7 +169,7 @@ impl Fixture {
     }
 
     /// A fresh sign-in of the confidential app: its tokens.
-    async fn signed_in(&self, scope: &str) -> IssuedToken {
+    pub(super) async fn signed_in(&self, scope: &str) -> IssuedToken {
         let code = self
             .code_for(
                 &self.query(&self.client_id, scope, "&nonce=n-1"),
@@ -181,7 +181,7 @@ impl Fixture {
 }
 
 /// A query parameter of `url`, decoded.
-fn param(url: &str, name: &str) -> Option<String> {
+pub(super) fn param(url: &str, name: &str) -> Option<String> {
     url::Url::parse(url)
         .ok()?
         .query_pairs()
@@ -189,14 +189,14 @@ fn param(url: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn error_code(result: Result<IssuedToken, TokenError>) -> Option<ErrorCode> {
+pub(super) fn error_code(result: Result<IssuedToken, TokenError>) -> Option<ErrorCode> {
     match result {
         Err(TokenError::OAuth(e)) => Some(e.code),
         _ => None,
     }
 }
 
-fn claims(token: &str) -> serde_json::Value {
+pub(super) fn claims(token: &str) -> serde_json::Value {
     use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
     let payload = URL_SAFE_NO_PAD
         .decode(token.split('.').nth(1).unwrap())
