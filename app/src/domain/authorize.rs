@@ -44,6 +44,7 @@ pub struct AuthorizeRequest {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
+    pub max_age: Option<String>,
 }
 
 impl AuthorizeRequest {
@@ -66,6 +67,7 @@ impl AuthorizeRequest {
             code_challenge: get("code_challenge"),
             code_challenge_method: get("code_challenge_method"),
             prompt: get("prompt"),
+            max_age: get("max_age"),
         })
     }
 
@@ -81,6 +83,20 @@ impl AuthorizeRequest {
             Some(_) => Err(AuthorizeError::invalid_request(
                 "This prompt value is not supported; use none, login or consent.",
             )),
+        }
+    }
+
+    /// `max_age` (OpenID Connect Core §3.1.2.1): how many seconds ago the person may have
+    /// signed in at most before they must sign in again.
+    pub fn max_age(&self) -> Result<Option<i64>, AuthorizeError> {
+        match self.max_age.as_deref() {
+            None => Ok(None),
+            Some(value) => value
+                .parse::<u32>()
+                .map(|secs| Some(i64::from(secs)))
+                .map_err(|_| {
+                    AuthorizeError::invalid_request("max_age must be a whole number of seconds.")
+                }),
         }
     }
 
@@ -257,6 +273,17 @@ mod tests {
                 .challenge(false)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn max_age_is_whole_seconds() {
+        assert_eq!(
+            request("client_id=a&max_age=300").max_age().unwrap(),
+            Some(300)
+        );
+        assert_eq!(request("client_id=a").max_age().unwrap(), None);
+        assert!(request("client_id=a&max_age=-1").max_age().is_err());
+        assert!(request("client_id=a&max_age=soon").max_age().is_err());
     }
 
     #[test]

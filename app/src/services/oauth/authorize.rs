@@ -62,6 +62,7 @@ struct Checked {
     scope: String,
     challenge: Option<String>,
     prompt: Option<Prompt>,
+    max_age: Option<i64>,
 }
 
 impl Checked {
@@ -108,7 +109,14 @@ impl OAuthService {
             Ok(checked) => checked,
             Err(outcome) => return outcome,
         };
-        let Some(person) = person.filter(|_| checked.prompt != Some(Prompt::Login)) else {
+        let now = self.now();
+        // prompt=login, or a sign-in older than max_age: the person signs in again (and comes
+        // back without prompt=login, with a fresh auth_time).
+        let fresh_enough = |p: &&SignedInPerson| {
+            checked.prompt != Some(Prompt::Login)
+                && checked.max_age.is_none_or(|max| now - p.auth_time <= max)
+        };
+        let Some(person) = person.filter(fresh_enough) else {
             return match checked.prompt {
                 Some(Prompt::None) => checked.error(AuthorizeError::new(
                     "login_required",
@@ -117,7 +125,6 @@ impl OAuthService {
                 _ => AuthorizeOutcome::SignIn,
             };
         };
-        let now = self.now();
         let token_tenant = match self.tenant_for(&checked, person).await {
             Ok(Some(tenant)) => tenant,
             Ok(None) => return checked.error(private_app()),
@@ -266,6 +273,7 @@ impl OAuthService {
             scope: String::new(),
             challenge: None,
             prompt: None,
+            max_age: None,
         };
         if checked.request.response_type.as_deref() != Some("code") {
             return Err(checked.error(AuthorizeError::new(
@@ -280,6 +288,7 @@ impl OAuthService {
             )));
         }
         checked.prompt = checked.request.prompt().map_err(|e| checked.error(e))?;
+        checked.max_age = checked.request.max_age().map_err(|e| checked.error(e))?;
         checked.challenge = checked
             .request
             .challenge(!checked.client.confidential)

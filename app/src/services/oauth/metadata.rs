@@ -57,6 +57,7 @@ impl OAuthService {
             "authorization_response_iss_parameter_supported": true,
             "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "email", "email_verified", "name"],
             "prompt_values_supported": ["none", "login", "consent"],
+            "claims_parameter_supported": false,
             "token_endpoint_auth_signing_alg_values_supported": [],
             "access_token_signing_alg_values_supported": [self.algorithm().as_str()],
         })))

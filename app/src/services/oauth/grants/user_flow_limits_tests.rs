@@ -156,3 +156,21 @@ async fn allowing_again_what_was_allowed_is_not_another_audit_event() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_sign_in_older_than_max_age_signs_in_again() {
+    for_each_migrated_engine(|db| async move {
+        let f = Fixture::new(db).await;
+        f.signed_in("orders:read").await;
+        // The person signed in 5 seconds before NOW.
+        let strict = f.query(&f.client_id, "orders:read", "&max_age=4");
+        assert_eq!(
+            f.oauth.authorize(None, &strict, Some(&f.person)).await,
+            crate::services::oauth::authorize::AuthorizeOutcome::SignIn
+        );
+        let lenient = f.query(&f.client_id, "orders:read", "&max_age=5");
+        let outcome = f.oauth.authorize(None, &lenient, Some(&f.person)).await;
+        assert!(matches!(outcome, crate::services::oauth::authorize::AuthorizeOutcome::Redirect(ref u) if u.contains("code=")));
+    })
+    .await;
+}
