@@ -62,6 +62,8 @@ pub struct AppView {
     pub roles: Vec<String>,
     pub audiences: Vec<String>,
     pub token_lifetime_secs: i64,
+    /// The `grant_type` values it may use, in `domain::grant_types` order.
+    pub grant_types: Vec<String>,
     /// Switched off: its credentials do not work.
     pub disabled: bool,
     /// Switched off by an admin: only an admin may switch it back on.

@@ -137,6 +137,8 @@ pub async fn update_app(
         roles: Some(roles.split_whitespace().map(str::to_string).collect()),
         audiences: Some(audiences.split_whitespace().map(str::to_string).collect()),
         token_lifetime_secs: Some(parse_number(&token_lifetime_secs, "token_lifetime_secs")?),
+        // Not on the portal's forms yet: they keep the app's grant types.
+        grant_types: None,
     };
     Ok(service::update_app(
         &state.db,

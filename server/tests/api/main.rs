@@ -6,6 +6,7 @@ mod abuse;
 mod accounts;
 mod cli;
 mod code_flow;
+mod grant_types;
 mod health;
 mod issuers;
 mod management;

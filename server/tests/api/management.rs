@@ -785,14 +785,19 @@ async fn read_change_and_delete_a_secret_through_the_api() {
         .await
         .unwrap();
     json_of(res, StatusCode::CREATED).await;
+    // Without its callback URL the app keeps only the grant that needs none.
     let res = bearer(app.client.patch(app.url(&format!("/api/v1/apps/{id}"))), &t)
-        .json(&json!({ "description": "Order intake", "callback_url": null, "roles": ["reader"] }))
+        .json(
+            &json!({ "description": "Order intake", "callback_url": null, "roles": ["reader"],
+                       "grant_types": ["client_credentials"] }),
+        )
         .send()
         .await
         .unwrap();
     let changed = json_of(res, StatusCode::OK).await;
     assert_eq!(changed["description"], "Order intake");
     assert_eq!(changed["callback_url"], Value::Null);
+    assert_eq!(changed["grant_types"], json!(["client_credentials"]));
     assert_eq!(changed["roles"], json!(["reader"]));
     assert_eq!(
         changed["name"], "Orders",

@@ -5,6 +5,7 @@ use crate::{
         FieldError,
         app_rules::{AppName, DEFAULT_TOKEN_LIFETIME_SECS, check_token_lifetime},
         callback::CallbackUrl,
+        grant_types::{self, GrantType},
     },
     model::apps::{AppView, ClientType, Visibility},
     services::ServiceError,
@@ -24,12 +25,15 @@ pub struct AppDraft {
     pub token_lifetime_secs: i64,
     /// Audiences the app may ask tokens for besides its tenant's default.
     pub audiences: Vec<String>,
+    /// The grants it may use, by `grant_type` value; `None` takes the defaults for its client
+    /// type and callback URL (`domain::grant_types::defaults`).
+    pub grant_types: Option<Vec<String>>,
 }
 
 impl AppDraft {
     /// An app with nothing chosen but its name: private, confidential (so it gets a first
-    /// secret), not a tool client, no callback URL, scopes, roles or extra audiences, and
-    /// tokens that live the default hour. The portal, the REST API and the command line all
+    /// secret), not a tool client, no callback URL, scopes, roles or extra audiences, tokens
+    /// that live the default hour, and the grants its client type and callback URL get. The portal, the REST API and the command line all
     /// start from here, so an app's defaults do not depend on where it was made.
     pub fn new(name: impl Into<String>) -> AppDraft {
         AppDraft {
@@ -43,6 +47,7 @@ impl AppDraft {
             roles: Vec::new(),
             token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
             audiences: Vec::new(),
+            grant_types: None,
         }
     }
 }
@@ -60,6 +65,7 @@ pub struct AppChanges {
     pub roles: Option<Vec<String>>,
     pub audiences: Option<Vec<String>>,
     pub token_lifetime_secs: Option<i64>,
+    pub grant_types: Option<Vec<String>>,
 }
 
 impl AppChanges {
@@ -75,6 +81,7 @@ impl AppChanges {
             token_lifetime_secs: self
                 .token_lifetime_secs
                 .unwrap_or(current.token_lifetime_secs),
+            grant_types: self.grant_types.or(current.grant_types),
             ..current
         }
     }
@@ -93,10 +100,18 @@ pub(super) fn draft_of(app: AppView) -> AppDraft {
         roles: app.roles,
         token_lifetime_secs: app.token_lifetime_secs,
         audiences: app.audiences,
+        grant_types: Some(app.grant_types),
     }
 }
 
-pub(super) fn validate(draft: &AppDraft) -> Result<(AppName, Option<CallbackUrl>), ServiceError> {
+/// A draft that meets the rules, in the forms that are stored.
+pub(super) struct Valid {
+    pub name: AppName,
+    pub callback: Option<CallbackUrl>,
+    pub grants: Vec<GrantType>,
+}
+
+pub(super) fn validate(draft: &AppDraft) -> Result<Valid, ServiceError> {
     let name = AppName::parse(&draft.name)?;
     if draft.description.chars().count() > 1000 {
         return Err(
@@ -145,5 +160,62 @@ pub(super) fn validate(draft: &AppDraft) -> Result<(AppName, Option<CallbackUrl>
             .into());
         }
     }
-    Ok((name, callback))
+    let confidential = draft.client_type == ClientType::Confidential;
+    let grants = match &draft.grant_types {
+        None => grant_types::defaults(confidential, callback.is_some()),
+        Some(names) => {
+            let grants = parse_grants(names)?;
+            grant_types::check(&grants, confidential, callback.is_some())?;
+            grants
+        }
+    };
+    Ok(Valid {
+        name,
+        callback,
+        grants,
+    })
+}
+
+/// Grant types by their `grant_type` values, each exactly one name, sorted without repeats.
+fn parse_grants(names: &[String]) -> Result<Vec<GrantType>, FieldError> {
+    let mut grants = Vec::with_capacity(names.len());
+    for name in names {
+        let grant = GrantType::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
+            FieldError::new(
+                "grant_types",
+                format!("{name:?} is not a grant type: use {}.", known.join(", ")),
+            )
+        })?;
+        grants.push(grant);
+    }
+    grants.sort();
+    grants.dedup();
+    Ok(grants)
+}
+
+/// A change that keeps the grant types can break their rules only by taking away the
+/// callback URL the code flow needs. Its refusal then belongs beside the callback URL, where
+/// the person made the change, and says what to do: the app's grants are never dropped
+/// behind their back.
+pub(super) fn blame_the_change(
+    err: ServiceError,
+    current: &AppDraft,
+    wanted: &AppDraft,
+) -> ServiceError {
+    let same_grants = |a: &AppDraft, b: &AppDraft| {
+        let parsed = |d: &AppDraft| d.grant_types.as_deref().map(parse_grants);
+        matches!((parsed(a), parsed(b)), (Some(Ok(x)), Some(Ok(y))) if x == y)
+    };
+    match err {
+        ServiceError::Invalid(f) if f.field == "grant_types" && same_grants(current, wanted) => {
+            FieldError::new(
+                "callback_url",
+                "The authorization code grant needs a callback URL. To remove it, first take \
+                 that grant off the app under OAuth & access scopes.",
+            )
+            .into()
+        }
+        other => other,
+    }
 }

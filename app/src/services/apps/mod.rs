@@ -5,11 +5,13 @@ mod activity;
 mod drafts;
 #[cfg(test)]
 mod grant_tests;
+#[cfg(test)]
+mod grant_type_tests;
 mod secrets;
 
 pub use activity::app_activity;
 pub use drafts::{AppChanges, AppDraft};
-use drafts::{draft_of, validate};
+use drafts::{Valid, blame_the_change, draft_of, validate};
 pub use secrets::{Expiry, add_secret, delete_secret, list_secrets, refresh_secret};
 use secrets::{new_secret_row, secret_view};
 
@@ -56,6 +58,11 @@ fn view(row: AppRow) -> Result<AppView, ServiceError> {
         scopes: split_list(&row.scopes),
         roles: split_list(&row.roles),
         audiences: split_list(&row.audiences),
+        grant_types: grant_types::parse_list(&row.grant_types)
+            .map_err(|_| corrupt("grant types"))?
+            .into_iter()
+            .map(|g| g.as_str().to_string())
+            .collect(),
         disabled: row.disabled_at.is_some(),
         disabled_by_admin: row.disabled_at.is_some() && row.disabled_by_admin,
         client_id: row.client_id,
@@ -187,7 +194,11 @@ async fn create(
     ip: Option<&str>,
     now: i64,
 ) -> Result<CreatedApp, ServiceError> {
-    let (name, callback) = validate(&draft)?;
+    let Valid {
+        name,
+        callback,
+        grants,
+    } = validate(&draft)?;
     // The command line names scopes and roles freely and adds them to the catalogues; people
     // and tool clients choose from them, as they do when changing an app.
     let adds_to_catalogue = matches!(actor, Actor::System);
@@ -198,7 +209,6 @@ async fn create(
                 .map_err(|e| FieldError::new("scopes", e.message))?;
         }
     }
-    let has_callback = callback.is_some();
     let row = AppRow {
         client_id: generate_client_id(),
         tenant_id: tenant_id.to_string(),
@@ -218,10 +228,7 @@ async fn create(
         audiences: draft.audiences.join(" "),
         disabled_by: None,
         disabled_by_admin: false,
-        grant_types: grant_types::join(&grant_types::defaults(
-            draft.client_type == ClientType::Confidential,
-            has_callback,
-        )),
+        grant_types: grant_types::join(&grants),
     };
     let client_id = row.client_id.clone();
     let mut tx = db.begin().await?;
@@ -376,7 +383,11 @@ pub async fn update_app(
     let mut row = app_for_change(&mut tx, by, client_id).await?;
     let current = draft_of(view(row.clone())?);
     let draft = changes.apply_to(current.clone());
-    let (name, callback) = validate(&draft)?;
+    let Valid {
+        name,
+        callback,
+        grants,
+    } = validate(&draft).map_err(|e| blame_the_change(e, &current, &draft))?;
     check_grants(by, &current, &draft)?;
     // Only audiences being added: one stored before audiences were reserved (which tokens
     // never carry) must not make every later edit of the app fail.
@@ -394,6 +405,7 @@ pub async fn update_app(
     row.roles = draft.roles.join(" ");
     row.token_lifetime_secs = draft.token_lifetime_secs;
     row.audiences = draft.audiences.join(" ");
+    row.grant_types = grant_types::join(&grants);
     row.updated_at = now;
     apps::update(&mut tx, &row).await?;
     record(
@@ -539,9 +551,11 @@ mod tests {
                 .unwrap()
                 .app;
             let id = before.client_id.clone();
+            // Without its callback URL the app keeps only the grant that needs none.
             let changes = AppChanges {
                 name: Some("Billing v2".into()),
                 callback_url: Some(None),
+                grant_types: Some(vec!["client_credentials".into()]),
                 ..AppChanges::default()
             };
             let after = update_app(
@@ -560,6 +574,7 @@ mod tests {
                 AppView {
                     name: "Billing v2".into(),
                     callback_url: None,
+                    grant_types: vec!["client_credentials".into()],
                     ..before.clone()
                 },
                 "only the named fields change"

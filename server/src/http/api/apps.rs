@@ -97,6 +97,8 @@ struct App {
     roles: Vec<String>,
     audiences: Vec<String>,
     token_lifetime_secs: i64,
+    /// The `grant_type` values it may use.
+    grant_types: Vec<String>,
     disabled: bool,
     created_at: String,
 }
@@ -115,6 +117,7 @@ impl From<AppView> for App {
             roles: a.roles,
             audiences: a.audiences,
             token_lifetime_secs: a.token_lifetime_secs,
+            grant_types: a.grant_types,
             disabled: a.disabled,
             created_at: rfc3339(a.created_at),
         }
@@ -168,6 +171,12 @@ struct NewApp {
     #[serde(default)]
     #[schema(minimum = 60, maximum = 3600)]
     token_lifetime_secs: Option<i64>,
+    /// `client_credentials`, `authorization_code`, `refresh_token`,
+    /// `urn:ietf:params:oauth:grant-type:device_code`. Omitted: `client_credentials` for a
+    /// confidential app, plus `authorization_code` and `refresh_token` when it has a callback
+    /// URL; for a public app `authorization_code`, `refresh_token` and the device grant.
+    #[serde(default)]
+    grant_types: Option<Vec<String>>,
 }
 
 impl From<NewApp> for AppDraft {
@@ -187,6 +196,7 @@ impl From<NewApp> for AppDraft {
                 .token_lifetime_secs
                 .unwrap_or(default.token_lifetime_secs),
             audiences: body.audiences.unwrap_or(default.audiences),
+            grant_types: body.grant_types.or(default.grant_types),
         }
     }
 }
@@ -215,6 +225,10 @@ struct AppPatch {
     #[serde(default)]
     #[schema(minimum = 60, maximum = 3600)]
     token_lifetime_secs: Option<i64>,
+    /// The grants it may use from now on (see creating an app for the names). Refusing a
+    /// callback URL's removal while `authorization_code` is allowed names `callback_url`.
+    #[serde(default)]
+    grant_types: Option<Vec<String>>,
 }
 
 impl From<AppPatch> for AppChanges {
@@ -228,6 +242,7 @@ impl From<AppPatch> for AppChanges {
             roles: patch.roles,
             audiences: patch.audiences,
             token_lifetime_secs: patch.token_lifetime_secs,
+            grant_types: patch.grant_types,
         }
     }
 }
@@ -296,7 +311,8 @@ async fn get_app(
     ))
 }
 
-/// Change name, description, visibility, callback URL, scopes, roles, audiences, lifetime.
+/// Change name, description, visibility, callback URL, scopes, roles, audiences, lifetime,
+/// grant types.
 #[utoipa::path(patch, path = "/api/v1/apps/{client_id}", params(("client_id" = String, Path)),
     request_body = AppPatch, security(("bearer" = [])),
     responses((status = 200, body = App), ErrorResponses))]
