@@ -171,6 +171,19 @@ test('without WASM: create an app, refresh and delete its secret, delete the app
   await page.waitForURL(appUrl);
   assert.match(await page.getByTestId('client-secret').inputValue(), /^kps_/);
 
+  // Grant types are checkboxes of a plain form: without a callback URL only client
+  // credentials; the device grant and refresh tokens are added by ticking them.
+  const grant = (name) => page.getByRole('checkbox', { name });
+  assert.equal(await grant(/^Client credentials/).isChecked(), true);
+  assert.equal(await grant(/^Authorization code/).isChecked(), false);
+  await grant(/^Device code/).check();
+  await grant(/^Refresh token/).check();
+  await page.getByRole('form', { name: 'Grant types and scopes' }).getByRole('button', { name: 'Save' }).click();
+  await page.waitForURL(appUrl);
+  for (const [name, ticked] of [[/^Client credentials/, true], [/^Authorization code/, false], [/^Refresh token/, true], [/^Device code/, true]]) {
+    assert.equal(await grant(name).isChecked(), ticked, String(name));
+  }
+
   // Delete the app.
   await page.goto(appUrl.replace('?tab=oauth', ''));
   await page.getByRole('link', { name: 'Delete app…' }).click();
@@ -181,7 +194,7 @@ test('without WASM: create an app, refresh and delete its secret, delete the app
   await context.close();
 });
 
-test('admins keep the scope catalogue and the default audience; apps may be allowed only catalogue scopes', async () => {
+test('admins keep the scope catalogue and the default audience; apps may be allowed only catalogue scopes, and choose their grant types', async () => {
   const { context, page } = await signedIn('admin@example.com');
   const problems = watchConsole(page);
   await page.getByRole('link', { name: 'Settings' }).click();
@@ -231,20 +244,68 @@ test('admins keep the scope catalogue and the default audience; apps may be allo
   await page.getByRole('link', { name: 'Apps' }).first().click();
   await createApp(page, 'Orders reader');
   await page.getByRole('link', { name: 'Go to the app' }).click();
-  await page.getByRole('link', { name: 'Roles' }).click();
+  // Scopes, token lifetime and grant types are on the OAuth & access scopes tab, not Roles.
+  await page.getByRole('link', { name: 'Roles', exact: true }).click();
+  await page.getByLabel('Roles', { exact: true }).waitFor();
+  assert.equal(await page.getByLabel('Allowed scopes').count(), 0);
+  await page.getByRole('link', { name: 'OAuth & access scopes' }).click();
+  await page.getByRole('heading', { name: 'Grant types and scopes' }).waitFor();
   await waitForHydration(page);
+  const save = page.getByRole('form', { name: 'Grant types and scopes' }).getByRole('button', { name: 'Save' });
   await page.getByLabel('Allowed scopes').fill('orders:write');
-  await page.getByRole('button', { name: 'Save' }).click();
+  await save.click();
   await page.locator('#scopes-error').waitFor();
   assert.match(await page.locator('#scopes-error').textContent(), /orders:write/);
   assert.equal(await page.getByLabel('Allowed scopes').inputValue(), 'orders:write', 'what was typed is kept');
-  // The browser logs the refused save (422) itself; that one is expected.
-  problems.splice(0, problems.length, ...problems.filter((p) => !p.includes('status of 422')));
+  // The browser logs each refused save (422) itself; those are expected.
+  const refusalsExpected = () => problems.splice(0, problems.length, ...problems.filter((p) => !p.includes('status of 422')));
+  refusalsExpected();
   await page.getByLabel('Allowed scopes').fill('orders:read');
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByLabel('Access-token lifetime (seconds)').fill('600');
+  await save.click();
   await page.getByText('Saved.').waitFor();
+
+  // An app with a callback URL starts with client credentials and the code flow.
+  const grant = (name) => page.getByRole('checkbox', { name });
+  const [credentials, code, refresh, device] = [/^Client credentials/, /^Authorization code/, /^Refresh token/, /^Device code/].map(grant);
+  assert.deepEqual(
+    await Promise.all([credentials, code, refresh, device].map((box) => box.isChecked())),
+    [true, true, true, false],
+  );
+  // A refresh token alone cannot work: refused beside the grant types, the boxes as ticked.
+  await code.uncheck();
+  await save.click();
+  await page.locator('#grant_types-error').waitFor();
+  assert.match(await page.locator('#grant_types-error').textContent(), /authorization code or device grant/);
+  assert.equal(await code.isChecked(), false, 'what was chosen is kept');
+  refusalsExpected();
+  await device.check();
+  await credentials.uncheck();
+  await save.click();
+  await page.getByText('Saved.').waitFor();
+  await page.reload();
+  await waitForHydration(page);
+  assert.deepEqual(
+    await Promise.all([credentials, code, refresh, device].map((box) => box.isChecked())),
+    [false, false, true, true],
+  );
+  assert.equal(await page.getByLabel('Allowed scopes').inputValue(), 'orders:read');
+  assert.equal(await page.getByLabel('Access-token lifetime (seconds)').inputValue(), '600');
+
+  // With the code flow on again, the callback URL cannot be removed under it: the refusal
+  // is beside the URL on Basic info, and the grants stay.
+  await code.check();
+  await save.click();
+  await page.getByText('Saved.').waitFor();
+  await page.getByRole('link', { name: 'Basic info' }).click();
+  await page.getByLabel('Callback URL').fill('');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('#callback_url-error').waitFor();
+  assert.match(await page.locator('#callback_url-error').textContent(), /authorization code grant needs a callback URL/);
+  refusalsExpected();
   await page.getByRole('link', { name: 'OAuth & access scopes' }).click();
-  await page.getByText('Scopes: orders:read').waitFor();
+  await page.getByRole('heading', { name: 'Grant types and scopes' }).waitFor();
+  assert.equal(await code.isChecked(), true);
   assert.deepEqual(problems, []);
   await context.close();
 });

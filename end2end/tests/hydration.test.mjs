@@ -92,10 +92,11 @@ test('every page that reads a resource hydrates on direct loads while the machin
       await page.locator('table.activity tbody tr').first().waitFor();
     },
     oauth: async () => {
+      await page.getByRole('checkbox', { name: /^Client credentials/ }).waitFor();
       await dialogOpens(page, page.locator('tr[data-secret]').getByRole('link', { name: 'Refresh' }), 'Refresh this secret?');
       await dialogOpens(page, page.locator('tr[data-secret]').getByRole('link', { name: 'Delete' }), 'Delete this secret?');
     },
-    roles: async () => page.getByLabel('Allowed scopes').waitFor(),
+    roles: async () => page.getByLabel('Allowed audiences').waitFor(),
     activity: async () => page.locator('table.activity').waitFor(),
   };
   for (let round = 0; round < LOADS_PER_TAB; round++) {

@@ -123,11 +123,12 @@ test('a scope apps still have cannot be removed; the refusal shows beside it', a
   await row.waitFor();
 
   await page.getByRole('link', { name: 'Apps' }).first().click();
+  // (createApp lands on the OAuth & access scopes tab, where scopes are allowed)
   await createApp(page, 'Shipping');
-  await page.getByRole('link', { name: 'Roles', exact: true }).click();
+  await page.getByRole('heading', { name: 'Grant types and scopes' }).waitFor();
   await waitForHydration(page);
   await page.getByLabel('Allowed scopes').fill('orders:read');
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.getByText('Saved.').waitFor();
 
   await page.getByRole('link', { name: 'Settings' }).click();
@@ -166,12 +167,18 @@ test('a developer sees the roles an admin gave their app, without an editor, and
   assert.equal(await page.getByLabel('Allowed audiences').count(), 0, 'nor for audiences');
   assert.equal(await page.getByTestId('app-roles').textContent(), 'reader');
   await page.getByText('Only tenant admins give apps roles and audiences.').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Save' }).count(), 0, 'nothing to save here');
+  // The app's other settings are saved with its roles carried along unchanged.
+  await page.goto(`${server.base}/apps/${clientId}?tab=oauth`);
+  await waitForHydration(page);
   await page.getByLabel('Access-token lifetime (seconds)').fill('900');
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.getByText('Saved.').waitFor();
   await page.reload();
   await waitForHydration(page);
   assert.equal(await page.getByLabel('Access-token lifetime (seconds)').inputValue(), '900');
+  await page.goto(`${server.base}/apps/${clientId}?tab=roles`);
+  await waitForHydration(page);
   assert.equal(await page.getByTestId('app-roles').textContent(), 'reader', 'the role stays');
   assert.deepEqual(problems, []);
   await context.close();

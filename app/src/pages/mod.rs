@@ -24,6 +24,7 @@ use crate::{components::layout::Layout, portal::Portal};
 
 mod app_detail;
 mod app_new;
+mod app_oauth;
 mod app_roles;
 mod apps;
 mod confirm;

@@ -1,6 +1,6 @@
 //! Apps and their secrets, as the portal asks for them. Plaintext secrets appear only in
 //! [`NewSecret`], the answer to creating or refreshing one.
-// A server function takes one argument per form field; the edit form has eight.
+// A server function takes one argument per form field; the edit form has nine.
 #![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
@@ -119,6 +119,8 @@ pub async fn update_app(
     roles: String,
     audiences: String,
     token_lifetime_secs: String,
+    // `grant_types[]`, one entry per ticked box after an empty one (`pages::app_oauth`).
+    grant_types: Vec<String>,
 ) -> Result<AppView, AppError> {
     use ssr::*;
     let crate::auth::SignedInRequest { state, by, ip } = crate::auth::signed_in().await?;
@@ -137,8 +139,7 @@ pub async fn update_app(
         roles: Some(roles.split_whitespace().map(str::to_string).collect()),
         audiences: Some(audiences.split_whitespace().map(str::to_string).collect()),
         token_lifetime_secs: Some(parse_number(&token_lifetime_secs, "token_lifetime_secs")?),
-        // Not on the portal's forms yet: they keep the app's grant types.
-        grant_types: None,
+        grant_types: Some(grant_types.into_iter().filter(|g| !g.is_empty()).collect()),
     };
     Ok(service::update_app(
         &state.db,

@@ -1,8 +1,9 @@
-//! Grant types per app (SPEC §3a) in the management API's app shape: the defaults, changes,
-//! and the combinations refused with a 422 naming the field.
+//! Grant types per app (SPEC §3a) in the management API's app shape and the portal's form:
+//! the defaults, changes, and the combinations refused with a 422 naming the field.
 
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
+use server_fn::ServerFn;
 
 use crate::helpers::{TestApp, spawn_app, spawn_apps};
 
@@ -256,4 +257,73 @@ async fn the_openapi_document_lists_grant_types_in_the_app_shapes() {
         let property = &doc["components"]["schemas"][schema]["properties"]["grant_types"];
         assert!(property.is_object(), "{schema} lists grant_types");
     }
+}
+
+/// The portal's form, posted without the WASM: the checkboxes arrive as `grant_types[]`, an
+/// empty entry first, so clearing every box is "none" rather than "unchanged".
+#[tokio::test]
+async fn the_portal_form_sets_grant_types_by_checkbox() {
+    use app::server_fns::apps::{CreateApp, UpdateApp};
+    let app = spawn_app().await;
+    let cookie = app.sign_up("web@example.com").await;
+    let res = app
+        .call(
+            CreateApp::PATH,
+            &[
+                ("name", "Web"),
+                ("visibility", "private"),
+                ("client_type", "confidential"),
+                ("callback_url", "https://web.example.com/cb"),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    let created: Value = json_of(res, StatusCode::OK).await;
+    let client_id = created["app"]["client_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        created["app"]["grant_types"],
+        json!(["client_credentials", "authorization_code", "refresh_token"])
+    );
+
+    let save = |grants: &[&'static str]| {
+        let mut form = vec![
+            ("client_id", client_id.clone()),
+            ("name", "Web".into()),
+            ("description", String::new()),
+            ("visibility", "private".into()),
+            ("callback_url", "https://web.example.com/cb".into()),
+            ("scopes", String::new()),
+            ("roles", String::new()),
+            ("audiences", String::new()),
+            ("token_lifetime_secs", "3600".into()),
+            ("grant_types[]", String::new()),
+        ];
+        form.extend(grants.iter().map(|g| ("grant_types[]", g.to_string())));
+        let (app, cookie) = (&app, &cookie);
+        async move {
+            app.client
+                .post(app.url(UpdateApp::PATH))
+                .header("cookie", cookie)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let saved = json_of(
+        save(&["authorization_code", "refresh_token"]).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        saved["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    let one = json_of(save(&["client_credentials"]).await, StatusCode::OK).await;
+    assert_eq!(one["grant_types"], json!(["client_credentials"]));
+    let none = json_of(save(&[]).await, StatusCode::OK).await;
+    assert_eq!(none["grant_types"], json!([]));
+    let res = save(&["refresh_token"]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("grant_types"));
 }
