@@ -174,6 +174,21 @@ async fn apps_get_the_grants_of_their_kind_and_a_patch_changes_them() {
             (&unhooked["callback_url"], &unhooked["grant_types"]),
             (&Value::Null, &json!(["client_credentials"]))
         );
+
+        // The token endpoint follows a change at once.
+        let secret = web["client_secret"].as_str().unwrap();
+        assert_eq!(app.client_credentials(id, secret, None).await.status(), 200);
+        let parked = patch(&app, &t, id, json!({ "grant_types": [] })).await;
+        assert_eq!(
+            json_of(parked, StatusCode::OK).await["grant_types"],
+            json!([])
+        );
+        let refused = json_of(
+            app.client_credentials(id, secret, None).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_eq!(refused["error"], "unauthorized_client", "{refused}");
     }
 }
 
