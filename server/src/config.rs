@@ -132,6 +132,12 @@ pub struct ClientCreateArgs {
     /// A scope the app may request (repeatable).
     #[arg(long = "scope")]
     pub scopes: Vec<String>,
+    /// The app's one callback (redirect) URL, checked as in the portal: `https`, `http` only
+    /// on localhost or a loopback address, or a private-use scheme (`com.example.app:/cb`).
+    /// With it the app may also sign people in: it gets the authorization_code and
+    /// refresh_token grants besides client_credentials.
+    #[arg(long, value_name = "URL", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub callback_url: Option<String>,
     /// Key for hashing client secrets; must match the server's.
     #[arg(long, env = "KEYPORT_SECRET_HASH_KEY", hide_env_values = true)]
     pub secret_hash_key: Option<String>,

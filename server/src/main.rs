@@ -171,6 +171,7 @@ async fn create_client(database_url: &str, args: ClientCreateArgs) -> Result<(),
             tool: args.tool,
             scopes: args.scopes,
             roles: args.roles,
+            callback_url: args.callback_url,
             ..apps::AppDraft::new(args.name)
         };
         let created = apps::create_app_for_tenant(&db, &hasher, &tenant_id, draft, now).await?;

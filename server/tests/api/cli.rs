@@ -253,6 +253,76 @@ async fn client_create_prints_the_ids_and_a_working_secret_once() {
     }
 }
 
+#[tokio::test]
+async fn client_create_with_a_callback_url_may_sign_people_in() {
+    for test_db in TestDb::all().await {
+        let url = test_db.url.as_str();
+        let create = |name: &str, callback: &str| {
+            keyport(
+                url,
+                &[
+                    "client",
+                    "create",
+                    "--tenant",
+                    "acme",
+                    "--create-tenant",
+                    "--name",
+                    name,
+                    "--callback-url",
+                    callback,
+                ],
+                "",
+            )
+        };
+        let out = create("Web app", "https://app.example.com/callback");
+        assert_succeeded(&out);
+        let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let (tenant, client_id) = (
+            printed["tenant_id"].as_str().unwrap(),
+            printed["client_id"].as_str().unwrap(),
+        );
+        assert!(
+            printed["client_secret"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty())
+        );
+        let row = app::store::apps::get(&test_db.db, tenant, client_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            row.callback_url.as_deref(),
+            Some("https://app.example.com/callback")
+        );
+        assert_eq!(
+            row.grant_types, "client_credentials authorization_code refresh_token",
+            "a confidential app with a callback gets the code and refresh grants"
+        );
+
+        // The portal's rules: plain http only on loopback, which the bench relies on.
+        assert_succeeded(&create("Local", "http://127.0.0.1:8080/cb"));
+        for bad in ["http://app.example.com/cb", "javascript:alert(1)", "/cb"] {
+            let out = create("Refused", bad);
+            assert!(!out.status.success(), "{bad}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(stderr.lines().count(), 1, "{bad}: {stderr}");
+            assert!(stderr.contains("callback_url"), "{bad}: {stderr}");
+            assert!(out.stdout.is_empty(), "{bad}");
+        }
+        let apps = app::store::apps::list(&test_db.db, tenant, None)
+            .await
+            .unwrap();
+        assert_eq!(apps.len(), 2, "a refused callback URL makes no app");
+
+        // An empty value is a mistake on the command line, not "no callback URL".
+        let empty = create("Empty", "");
+        assert_eq!(empty.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&empty.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("--callback-url"), "{stderr}");
+    }
+}
+
 #[test]
 fn help_lists_every_setting_with_its_variable_and_default() {
     let top = Command::new(env!("CARGO_BIN_EXE_keyport"))
@@ -307,6 +377,21 @@ fn help_lists_every_setting_with_its_variable_and_default() {
         assert!(
             serve.contains(needle),
             "keyport serve --help lacks {needle}:\n{serve}"
+        );
+    }
+    let client = Command::new(env!("CARGO_BIN_EXE_keyport"))
+        .args(["client", "create", "--help"])
+        .output()
+        .unwrap();
+    let client = String::from_utf8(client.stdout).unwrap();
+    for needle in [
+        "--callback-url <URL>",
+        "authorization_code",
+        "refresh_token",
+    ] {
+        assert!(
+            client.contains(needle),
+            "keyport client create --help lacks {needle}:\n{client}"
         );
     }
 }
