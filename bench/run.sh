@@ -3,7 +3,10 @@
 # each alone on this machine, driven by the same wrk load over loopback with a registered
 # confidential client (client credentials, ES256 JWT access tokens). Prints a markdown table:
 # tokens/s, p50/p99 latency, p99 at a paced ~12,000 requests/s, peak RSS, errors, and the
-# Keyport / node-oidc-provider ratios. See bench/README.md.
+# Keyport / node-oidc-provider ratios. Then, against the same Keyport servers, the
+# refresh-token grant (a durable write per request): refreshes/s, p50/p99, p99 at a paced
+# ~2,000/s, and where the time goes (CPU of server, database and wrk; the disk's writes and
+# flushes). See bench/README.md.
 #
 # Usage: bench/run.sh [--seconds N] [--only LIST] [--results FILE] [--no-build] [--help]
 set -euo pipefail
@@ -26,6 +29,9 @@ Other settings (environment): BENCH_THREADS (wrk -t, default 1), BENCH_CONNECTIO
 default "grant_type=client_credentials&scope=orders:read"), BENCH_PG_URL (server URL,
 default postgres://postgres@127.0.0.1:5432), KEYPORT_BIN (binary to run instead of
 building), BENCH_STRICT=1 (also exit 3 when a target in bench/README.md is missed).
+The refresh-token grant: BENCH_REFRESH_CONNECTIONS (wrk -c, default 16), BENCH_REFRESH_RATE
+(paced run, default 2000), BENCH_REFRESH_TOKENS (live refresh tokens made for each wrk run,
+default 4 x BENCH_REFRESH_CONNECTIONS; at least 2 x).
 
 Exit status: 0 when every target ran without errors, 1 when one could not be started or
 answered with errors (its row says why), 2 on bad usage, 3 with BENCH_STRICT=1 when a
@@ -43,6 +49,9 @@ BENCH_PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 BENCH_ONLY=${BENCH_ONLY:-keyport-sqlite,keyport-pg,oidc-provider}
 BENCH_NO_BUILD=${BENCH_NO_BUILD:-0}
 BENCH_STRICT=${BENCH_STRICT:-0}
+BENCH_REFRESH_CONNECTIONS=${BENCH_REFRESH_CONNECTIONS:-16}
+BENCH_REFRESH_RATE=${BENCH_REFRESH_RATE:-2000}
+BENCH_REFRESH_TOKENS=${BENCH_REFRESH_TOKENS:-}
 RESULTS_FILE=""
 
 while (($#)); do
@@ -60,12 +69,25 @@ while (($#)); do
     *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
-for n in BENCH_SECONDS BENCH_WARMUP BENCH_THREADS BENCH_CONNECTIONS BENCH_RATE; do
-  if ! [[ ${!n} =~ ^[0-9]+$ ]] || { [[ $n != BENCH_WARMUP ]] && ((${!n} == 0)); }; then
-    echo "bench: $n must be a positive whole number, not '${!n}'" >&2
-    exit 2
-  fi
-done
+positive() { # names of variables that must hold positive whole numbers (BENCH_WARMUP may be 0)
+  local n
+  for n in "$@"; do
+    if ! [[ ${!n} =~ ^[0-9]+$ ]] || { [[ $n != BENCH_WARMUP ]] && ((${!n} == 0)); }; then
+      echo "bench: $n must be a positive whole number, not '${!n}'" >&2
+      exit 2
+    fi
+  done
+}
+positive BENCH_SECONDS BENCH_WARMUP BENCH_THREADS BENCH_CONNECTIONS BENCH_RATE \
+  BENCH_REFRESH_CONNECTIONS BENCH_REFRESH_RATE
+BENCH_REFRESH_TOKENS=${BENCH_REFRESH_TOKENS:-$((4 * BENCH_REFRESH_CONNECTIONS))}
+positive BENCH_REFRESH_TOKENS
+# Each connection holds one token while its request is out; the rest of the pool is slack for
+# failed refreshes, which lose their token.
+if ((BENCH_REFRESH_TOKENS < 2 * BENCH_REFRESH_CONNECTIONS)); then
+  echo "bench: BENCH_REFRESH_TOKENS must be at least 2 x BENCH_REFRESH_CONNECTIONS" >&2
+  exit 2
+fi
 for t in ${BENCH_ONLY//,/ }; do
   case "$t" in
     keyport-sqlite | keyport-pg | oidc-provider) ;;
@@ -130,6 +152,7 @@ apt_install() {
 command -v wrk >/dev/null 2>&1 || apt_install wrk
 command -v curl >/dev/null 2>&1 || apt_install curl
 if wants keyport-pg; then command -v psql >/dev/null 2>&1 || apt_install postgresql-client; fi
+if wants keyport-sqlite || wants keyport-pg; then command -v python3 >/dev/null 2>&1 || apt_install python3; fi
 
 # A free loopback port (not perfect: another process may take it before the server does).
 free_port() {
@@ -144,9 +167,12 @@ free_port() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Results, one associative array per field, keyed by target.
-declare -A RPS P50 P99 PACED_P99 PACED_RPS RSS ERRORS STATUS SERVER_CORES CPU_US MACHINE_BUSY
+# Results, one associative array per field, keyed by target; a Keyport target's refresh-token
+# runs by TARGET/refresh.
+declare -A RPS P50 P99 PACED_P99 PACED_RPS RSS ERRORS STATUS SERVER_CORES CPU_US MACHINE_BUSY \
+  WRK_CORES DB_CORES DISK_WPS DISK_WMS DISK_FPS
 TARGETS=()
+REFRESH_TARGETS=()
 FAILED=0
 
 fail_target() { # target reason
@@ -211,16 +237,26 @@ check_token() { # target url auth
   return 0
 }
 
-# Runs wrk with bench/token.lua; prints the RESULT line's fields as "key=value" words.
-run_wrk() { # url auth seconds [rate]
-  local url=$1 auth=$2 seconds=$3 rate=${4:-} out
-  out=$(BENCH_AUTH=$auth BENCH_BODY=$BENCH_BODY BENCH_RATE=$rate BENCH_THREADS=$BENCH_THREADS \
-    timeout $((seconds + 30)) wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"${seconds}s" \
-    --timeout 2s -s "$BENCH_DIR/token.lua" "$url" 2>&1) || {
+# Runs wrk with bench/token.lua; prints the RESULT line's fields as "key=value" words, after
+# wrk_cpu_s=<CPU seconds wrk used>. With POOL-FILE, the refresh-token grant spends its tokens.
+run_wrk() { # url auth seconds connections [rate] [pool-file]
+  local url=$1 auth=$2 seconds=$3 conns=$4 rate=${5:-} pool=${6:-} out cpu
+  out=$(
+    BENCH_AUTH=$auth BENCH_BODY=$BENCH_BODY BENCH_RATE=$rate BENCH_THREADS=$BENCH_THREADS \
+      BENCH_POOL=$pool timeout $((seconds + 30)) wrk -t"$BENCH_THREADS" -c"$conns" \
+      -d"${seconds}s" --timeout 2s -s "$BENCH_DIR/token.lua" "$url" 2>&1
+    rc=$?
+    # The CPU time of this subshell's children, timeout and wrk: the last line of `times`
+    # (not piped, since a forked builtin would count its own children).
+    times
+    exit $rc
+  ) || {
     warn "wrk failed: $out"
     return 1
   }
-  grep '^RESULT ' <<<"$out" | tail -n 1 | sed 's/^RESULT //' || {
+  cpu=$(tail -n 1 <<<"$out" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] }
+    printf "%.2f", t }')
+  grep '^RESULT ' <<<"$out" | tail -n 1 | sed "s/^RESULT /wrk_cpu_s=${cpu:-0} /" || {
     warn "wrk printed no RESULT line: $out"
     return 1
   }
@@ -240,23 +276,48 @@ process_ticks() { # pid
 machine_ticks() {
   awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat
 }
+# CPU ticks of every PostgreSQL server process on this machine (its backends do keyport-pg's
+# database work), or nothing when none runs here. cat, because a process may end mid-read.
+postgres_ticks() {
+  cat /proc/[0-9]*/stat 2>/dev/null |
+    awk '$2 == "(postgres)" { t += $14 + $15; n++ } END { if (n) print t }'
+}
+# The block device (as /proc/diskstats names it) that holds PATH, or nothing.
+disk_of() { # path
+  local src
+  src=$(findmnt -no SOURCE -T "$1" 2>/dev/null | head -n 1) || return 0
+  [[ $src == /dev/* ]] || return 0
+  src=$(basename "$(readlink -f "$src")")
+  awk -v d="$src" '$3 == d { print d; exit }' /proc/diskstats
+}
+# Writes completed, milliseconds spent writing, and flushes completed so far on DEVICE.
+disk_counters() { # device
+  [[ -z $1 ]] || awk -v d="$1" '$3 == d { print $8, $11, $19; exit }' /proc/diskstats
+}
 
-# The load itself, against a server that passed the token check.
-measure() { # target pid url auth
-  local target=$1 pid=$2 url=$3 auth=$4 r errs rss
+# The load itself, against a server that passed its check: a warm-up, a flat-out run and a
+# paced one. With POOL-PREFIX (the refresh-token grant) run R spends the tokens of
+# POOL-PREFIX.R. DEVICE is the disk holding the database; PG=1 counts PostgreSQL's CPU.
+measure() { # target pid url auth connections rate [pool-prefix] [device] [pg]
+  local target=$1 pid=$2 url=$3 auth=$4 conns=$5 rate=$6 pool=${7:-} device=${8:-} pg=${9:-0} r errs rss
   if ((BENCH_WARMUP > 0)); then
     say "$target: warm-up ${BENCH_WARMUP}s"
-    run_wrk "$url" "$auth" "$BENCH_WARMUP" >/dev/null || true
+    run_wrk "$url" "$auth" "$BENCH_WARMUP" "$conns" "" "${pool:+$pool.warmup}" >/dev/null || true
   fi
-  say "$target: ${BENCH_SECONDS}s flat out (wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS)"
-  local ticks0 busy0 total0 started ticks1 busy1 total1 ended
+  say "$target: ${BENCH_SECONDS}s flat out (wrk -t$BENCH_THREADS -c$conns)"
+  local ticks0 busy0 total0 db0="" disk0="" started ticks1 busy1 total1 db1="" disk1="" ended
+  if ((pg)); then db0=$(postgres_ticks); fi
+  disk0=$(disk_counters "$device")
   ticks0=$(process_ticks "$pid")
   read -r busy0 total0 < <(machine_ticks)
   started=$(date +%s.%N)
-  r=$(run_wrk "$url" "$auth" "$BENCH_SECONDS") || { fail_target "$target" "wrk failed"; return; }
+  r=$(run_wrk "$url" "$auth" "$BENCH_SECONDS" "$conns" "" "${pool:+$pool.flat}") ||
+    { fail_target "$target" "wrk failed"; return; }
   ended=$(date +%s.%N)
   ticks1=$(process_ticks "$pid")
   read -r busy1 total1 < <(machine_ticks)
+  disk1=$(disk_counters "$device")
+  if ((pg)); then db1=$(postgres_ticks); fi
   say "$target: $r"
   # Cores the server kept busy on average, its CPU time per token, and how busy the whole
   # machine was (server, wrk and the kernel's loopback work together).
@@ -267,14 +328,28 @@ measure() { # target pid url auth
   RPS[$target]=$(field "$r" rps)
   CPU_US[$target]=$(awk -v c="${SERVER_CORES[$target]}" -v r="${RPS[$target]}" \
     'BEGIN { if (r > 0) printf "%.0f", c * 1e6 / r; else print "?" }')
+  WRK_CORES[$target]=$(awk -v c="$(field "$r" wrk_cpu_s)" -v s="$started" -v e="$ended" \
+    'BEGIN { printf "%.2f", c / (e - s) }')
+  if [[ -n $db0 && -n $db1 ]]; then
+    DB_CORES[$target]=$(awk -v t="$((db1 - db0))" -v hz="$CLK_TCK" -v s="$started" -v e="$ended" \
+      'BEGIN { printf "%.2f", t / hz / (e - s) }')
+  fi
+  if [[ -n $disk0 && -n $disk1 ]]; then
+    # Writes and flushes per second of the database's disk, and the time each write took.
+    read -r DISK_WPS[$target] DISK_WMS[$target] DISK_FPS[$target] < <(
+      awk -v a="$disk0" -v b="$disk1" -v s="$started" -v e="$ended" 'BEGIN {
+        split(a, x, " "); split(b, y, " "); w = y[1] - x[1]; d = e - s
+        printf "%.0f %s %.0f\n", w / d, (w > 0 ? sprintf("%.2f", (y[2] - x[2]) / w) : "-"), (y[3] - x[3]) / d }')
+  fi
   P50[$target]=$(field "$r" p50_ms)
   P99[$target]=$(field "$r" p99_ms)
   errs=$(($(field "$r" non2xx) + $(field "$r" socket_errors) + 0))
   local first
   first=$(sed -n 's/.*first_error=//p' <<<"$r")
 
-  say "$target: ${BENCH_SECONDS}s paced at ~$BENCH_RATE/s"
-  r=$(run_wrk "$url" "$auth" "$BENCH_SECONDS" "$BENCH_RATE") || { fail_target "$target" "wrk failed"; return; }
+  say "$target: ${BENCH_SECONDS}s paced at ~$rate/s"
+  r=$(run_wrk "$url" "$auth" "$BENCH_SECONDS" "$conns" "$rate" "${pool:+$pool.paced}") ||
+    { fail_target "$target" "wrk failed"; return; }
   say "$target: $r"
   PACED_RPS[$target]=$(field "$r" rps)
   PACED_P99[$target]=$(field "$r" p99_ms)
@@ -306,7 +381,7 @@ check_and_measure() { # target pid ready-url log not-ready-reason token-url auth
   elif ! check_token "$target" "$token_url" "$auth"; then
     fail_target "$target" "$CHECK_REASON"
   else
-    measure "$target" "$pid" "$token_url" "$auth"
+    measure "$target" "$pid" "$token_url" "$auth" "$BENCH_CONNECTIONS" "$BENCH_RATE"
   fi
   stop_pid "$pid"
 }
@@ -335,30 +410,126 @@ prepare_keyport() {
   KEYPORT_READY=1
 }
 
-bench_keyport() { # target database-url
-  local target=$1 db_url=$2 dir=$WORK/$1 port pid out client_id client_secret auth
+# `keyport client create ARGS` on DB-URL: sets CLIENT_ID and CLIENT_SECRET, or returns 1 with
+# CREATE_ERROR saying why.
+create_client() { # db-url err-file args...
+  local db_url=$1 err=$2 out
+  shift 2
+  CLIENT_ID="" CLIENT_SECRET=""
+  if ! out=$(KEYPORT_LOG=warn "$KEYPORT_BIN" --log-level warn --database-url "$db_url" \
+    client create "$@" 2>"$err"); then
+    CREATE_ERROR="keyport client create failed: $(tail -n 3 "$err" | tr '\n' ' ')"
+    return 1
+  fi
+  CLIENT_ID=$(sed -n 's/.*"client_id" *: *"\([^"]*\)".*/\1/p' <<<"$out")
+  CLIENT_SECRET=$(sed -n 's/.*"client_secret" *: *"\([^"]*\)".*/\1/p' <<<"$out")
+  if [[ -z $CLIENT_ID || -z $CLIENT_SECRET ]]; then
+    CREATE_ERROR="cannot read client_id/client_secret from 'keyport client create': $out"
+    return 1
+  fi
+}
+
+# The refresh-token runs sign a person in to an app with a callback URL (so it may use the
+# code and refresh grants). Nothing listens at the callback: the browser is never sent there,
+# its code is read from the redirect.
+REFRESH_CALLBACK=http://127.0.0.1/bench/callback
+REFRESH_EMAIL=bench@example.com
+REFRESH_SCOPE=orders:read
+
+# One refresh by hand: must be 200 with a new refresh token and an ES256 JWT access token.
+# Sets CHECK_REASON.
+check_refresh() { # target url auth refresh-token
+  local target=$1 url=$2 auth=$3 presented=$4 out=$WORK/${1//\//-}.check.json code token fresh header
+  code=$(curl -s -o "$out" -m 10 -w '%{http_code}' -X POST \
+    -H "Authorization: $auth" -H 'Content-Type: application/x-www-form-urlencoded' \
+    --data "grant_type=refresh_token&refresh_token=$presented" "$url" 2>/dev/null) || code=000
+  if [[ $code != 200 ]]; then
+    CHECK_REASON="refresh answered $code: $(head -c 300 "$out" 2>/dev/null | tr '\n' ' ')"
+    return 1
+  fi
+  fresh=$(sed -n 's/.*"refresh_token" *: *"\([^"]*\)".*/\1/p' "$out")
+  if [[ $fresh != kpr_* || $fresh == "$presented" ]]; then
+    CHECK_REASON="200 without a new refresh_token: $(head -c 300 "$out")"
+    return 1
+  fi
+  token=$(sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p' "$out")
+  header=$(b64url_decode "${token%%.*}")
+  if [[ $token != *.*.* ]] || ! grep -q '"alg" *: *"ES256"' <<<"$header"; then
+    CHECK_REASON="200 without an ES256 JWT access_token: $(head -c 300 "$out")"
+    return 1
+  fi
+  say "$target: refresh check ok ($(wc -c <"$out") bytes, a new refresh token, JWT header $header)"
+}
+
+# The refresh-token grant against a running server: makes the live refresh tokens (one for the
+# check by hand, then BENCH_REFRESH_TOKENS for each wrk run, since a run ends with tokens in
+# flight whose successors it never reads), checks one, and measures.
+bench_refresh() { # target pid base-url auth client-id client-secret password device pg
+  local target=$1 pid=$2 base=$3 auth=$4 client_id=$5 client_secret=$6 password=$7 device=$8 pg=$9
+  local dir=$WORK/${target//\//-} runs=(flat paced) n i run
+  ((BENCH_WARMUP > 0)) && runs=(warmup "${runs[@]}")
+  n=$((1 + BENCH_REFRESH_TOKENS * ${#runs[@]}))
+  mkdir -p "$dir"
+  say "$target: making $n refresh tokens (sign-in, consent, then a code exchange each)"
+  if ! BENCH_CLIENT_SECRET=$client_secret BENCH_USER_PASSWORD=$password \
+    timeout 120 python3 "$BENCH_DIR/refresh_seed.py" --url "$base" --client-id "$client_id" \
+    --callback "$REFRESH_CALLBACK" --email "$REFRESH_EMAIL" --scope "$REFRESH_SCOPE" \
+    --count "$n" >"$dir/tokens" 2>"$dir/seed.err"; then
+    fail_target "$target" "making refresh tokens failed: $(tail -n 1 "$dir/seed.err")"
+    return
+  fi
+  say "$target: $(tail -n 1 "$dir/seed.err")"
+  if ! check_refresh "$target" "$base/oauth/token" "$auth" "$(head -n 1 "$dir/tokens")"; then
+    fail_target "$target" "$CHECK_REASON"
+    return
+  fi
+  i=0
+  for run in "${runs[@]}"; do
+    sed -n "$((2 + i * BENCH_REFRESH_TOKENS)),$((1 + (i + 1) * BENCH_REFRESH_TOKENS))p" \
+      "$dir/tokens" >"$dir/pool.$run"
+    i=$((i + 1))
+  done
+  measure "$target" "$pid" "$base/oauth/token" "$auth" "$BENCH_REFRESH_CONNECTIONS" \
+    "$BENCH_REFRESH_RATE" "$dir/pool" "$device" "$pg"
+}
+
+bench_keyport() { # target database-url device-of-the-database pg
+  local target=$1 db_url=$2 device=$3 pg=$4 dir=$WORK/$1 port pid out auth
+  local rt=$1/refresh refresh_id="" refresh_secret="" refresh_auth="" password refresh_error=""
   TARGETS+=("$target")
+  REFRESH_TARGETS+=("$target")
   if ((!KEYPORT_READY)); then
     fail_target "$target" "$KEYPORT_ERROR"
+    fail_target "$rt" "$KEYPORT_ERROR"
     return
   fi
   mkdir -p "$dir"
   if ! out=$(KEYPORT_LOG=warn "$KEYPORT_BIN" --log-level warn --database-url "$db_url" migrate 2>&1); then
     fail_target "$target" "keyport migrate failed: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+    fail_target "$rt" "keyport migrate failed"
     return
   fi
-  if ! out=$(KEYPORT_LOG=warn "$KEYPORT_BIN" --log-level warn --database-url "$db_url" \
-    client create --tenant bench --create-tenant --name bench --scope orders:read 2>"$dir/client.err"); then
-    fail_target "$target" "keyport client create failed: $(tail -n 3 "$dir/client.err" | tr '\n' ' ')"
+  if ! create_client "$db_url" "$dir/client.err" --tenant bench --create-tenant --name bench \
+    --scope "$REFRESH_SCOPE"; then
+    fail_target "$target" "$CREATE_ERROR"
+    fail_target "$rt" "$CREATE_ERROR"
     return
   fi
-  client_id=$(sed -n 's/.*"client_id" *: *"\([^"]*\)".*/\1/p' <<<"$out")
-  client_secret=$(sed -n 's/.*"client_secret" *: *"\([^"]*\)".*/\1/p' <<<"$out")
-  if [[ -z $client_id || -z $client_secret ]]; then
-    fail_target "$target" "cannot read client_id/client_secret from 'keyport client create': $out"
-    return
+  auth="Basic $(printf '%s:%s' "$CLIENT_ID" "$CLIENT_SECRET" | base64 -w0)"
+  # The refresh runs' own app, so the client-credentials runs keep the app they always had,
+  # and a person of tenant bench to sign in to it.
+  password=$(head -c 24 /dev/urandom | base64 -w0)
+  if ! create_client "$db_url" "$dir/refresh-client.err" --tenant bench --name bench-refresh \
+    --scope "$REFRESH_SCOPE" --callback-url "$REFRESH_CALLBACK"; then
+    refresh_error=$CREATE_ERROR
+  elif ! out=$(KEYPORT_LOG=warn "$KEYPORT_BIN" --log-level warn --database-url "$db_url" \
+    user create --email "$REFRESH_EMAIL" --tenant bench <<<"$password" 2>&1); then
+    refresh_error="keyport user create failed: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+  else
+    refresh_id=$CLIENT_ID
+    refresh_secret=$CLIENT_SECRET
+    refresh_auth="Basic $(printf '%s:%s' "$refresh_id" "$refresh_secret" | base64 -w0)"
   fi
-  auth="Basic $(printf '%s:%s' "$client_id" "$client_secret" | base64 -w0)"
 
   port=$(free_port)
   say "$target: starting keyport on 127.0.0.1:$port"
@@ -366,8 +537,24 @@ bench_keyport() { # target database-url
     serve --addr "127.0.0.1:$port" >"$dir/server.log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
-  check_and_measure "$target" "$pid" "http://127.0.0.1:$port/readyz" "$dir/server.log" \
-    "keyport did not become ready (GET /readyz)" "http://127.0.0.1:$port/oauth/token" "$auth"
+  if ! wait_ready "$pid" "http://127.0.0.1:$port/readyz" "$dir/server.log"; then
+    fail_target "$target" "keyport did not become ready (GET /readyz)"
+    fail_target "$rt" "keyport did not become ready (GET /readyz)"
+  else
+    if check_token "$target" "http://127.0.0.1:$port/oauth/token" "$auth"; then
+      measure "$target" "$pid" "http://127.0.0.1:$port/oauth/token" "$auth" \
+        "$BENCH_CONNECTIONS" "$BENCH_RATE"
+    else
+      fail_target "$target" "$CHECK_REASON"
+    fi
+    if [[ -n $refresh_error ]]; then
+      fail_target "$rt" "$refresh_error"
+    else
+      bench_refresh "$rt" "$pid" "http://127.0.0.1:$port" "$refresh_auth" "$refresh_id" \
+        "$refresh_secret" "$password" "$device" "$pg"
+    fi
+  fi
+  stop_pid "$pid"
 }
 
 if wants keyport-sqlite || wants keyport-pg; then
@@ -395,21 +582,58 @@ if (wants keyport-sqlite || wants keyport-pg) && ((KEYPORT_READY)) && [[ -z ${KE
   measure_crypto
 fi
 
+# What a refresh, a committed write, is measured against: how long one small write and its
+# fdatasync take on the SQLite file's disk (the floor under a commit that waits for the disk),
+# and PostgreSQL's durability settings and disk.
+FSYNC_MS=""
+SQLITE_DEVICE=""
+PG_DEVICE=""
+PG_SETTINGS=""
+measure_fsync() {
+  FSYNC_MS=$(python3 -c 'import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o600)
+block, n, start = b"\0" * 8192, 0, time.perf_counter()
+while time.perf_counter() - start < 1 or n < 20:
+    os.pwrite(fd, block, 0)
+    os.fdatasync(fd)
+    n += 1
+print(f"{(time.perf_counter() - start) * 1000 / n:.2f}")' "$WORK/fsync.probe" 2>/dev/null) || FSYNC_MS=""
+  rm -f "$WORK/fsync.probe"
+  say "disk: one 8 kB write + fdatasync in $WORK: ${FSYNC_MS:-?} ms"
+}
+if wants keyport-sqlite || wants keyport-pg; then
+  measure_fsync
+  SQLITE_DEVICE=$(disk_of "$WORK")
+fi
+if wants keyport-pg; then
+  PG_SETTINGS=$(psql -tAX "$BENCH_PG_URL/postgres" -c "SELECT 'fsync ' || current_setting('fsync') \
+    || ', synchronous_commit ' || current_setting('synchronous_commit') \
+    || ', wal_sync_method ' || current_setting('wal_sync_method') \
+    || ', commit_delay ' || current_setting('commit_delay')" 2>/dev/null || true)
+  pg_data=$(psql -tAX "$BENCH_PG_URL/postgres" -c 'SHOW data_directory' 2>/dev/null || true)
+  # Only when PostgreSQL runs on this machine (its data directory is here to look at).
+  if [[ -n $pg_data && -d $pg_data ]]; then PG_DEVICE=$(disk_of "$pg_data"); fi
+fi
+
 if wants keyport-sqlite; then
-  bench_keyport keyport-sqlite "sqlite://$WORK/keyport.db"
+  bench_keyport keyport-sqlite "sqlite://$WORK/keyport.db" "$SQLITE_DEVICE" 0
 fi
 
 if wants keyport-pg; then
   PG_DB=keyport_bench_$$
   if ((!KEYPORT_READY)); then
     TARGETS+=(keyport-pg)
+    REFRESH_TARGETS+=(keyport-pg)
     fail_target keyport-pg "$KEYPORT_ERROR"
+    fail_target keyport-pg/refresh "$KEYPORT_ERROR"
   elif ! out=$(psql -q -X -v ON_ERROR_STOP=1 "$BENCH_PG_URL/postgres" -c "CREATE DATABASE \"$PG_DB\"" 2>&1); then
     TARGETS+=(keyport-pg)
+    REFRESH_TARGETS+=(keyport-pg)
     fail_target keyport-pg "cannot create database $PG_DB at $BENCH_PG_URL: $(tr '\n' ' ' <<<"$out")"
+    fail_target keyport-pg/refresh "cannot create database $PG_DB"
   else
     PG_CREATED=1
-    bench_keyport keyport-pg "$BENCH_PG_URL/$PG_DB"
+    bench_keyport keyport-pg "$BENCH_PG_URL/$PG_DB" "$PG_DEVICE" 1
   fi
 fi
 
@@ -451,6 +675,23 @@ cell() { # array-name target
   local -n arr=$1
   echo "${arr[$2]:-$dash}"
 }
+status_cell() { # target: 0 errors, or why the row is not valid
+  if [[ ${STATUS[$1]:-} == ok ]]; then
+    echo 0
+  else
+    echo "${STATUS[$1]:-not run}"
+  fi
+}
+paced_cell() { # target: p99 at the paced rate (achieved rate)
+  if [[ -n ${PACED_P99[$1]:-} ]]; then
+    echo "${PACED_P99[$1]} ($(printf '%.0f' "${PACED_RPS[$1]}")/s)"
+  else
+    echo "$dash"
+  fi
+}
+rate_cell() { # target
+  if [[ -n ${RPS[$1]:-} ]]; then printf '%.0f' "${RPS[$1]}"; else echo "$dash"; fi
+}
 ratio() { # a b
   awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.1f×", a / b; else print "n/a" }'
 }
@@ -476,21 +717,11 @@ report() {
   echo
   echo "| target | tokens/s | p50 ms | p99 ms | p99 ms at ~$((BENCH_RATE / 1000))k/s (achieved rate) | peak RSS MB | server CPU cores | server CPU µs/token | machine busy % | errors |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-  local t e paced
+  local t
   for t in "${TARGETS[@]}"; do
-    if [[ ${STATUS[$t]:-} == ok ]]; then
-      e=0
-    elif [[ -n ${ERRORS[$t]:-} ]]; then
-      e="${STATUS[$t]}"
-    else
-      e="${STATUS[$t]:-not run}"
-    fi
-    paced=$dash
-    [[ -z ${PACED_P99[$t]:-} ]] || paced="${PACED_P99[$t]} ($(printf '%.0f' "${PACED_RPS[$t]}")/s)"
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$t" \
-      "$( [[ -n ${RPS[$t]:-} ]] && printf '%.0f' "${RPS[$t]}" || echo $dash)" \
-      "$(cell P50 "$t")" "$(cell P99 "$t")" "$paced" "$(cell RSS "$t")" \
-      "$(cell SERVER_CORES "$t")" "$(cell CPU_US "$t")" "$(cell MACHINE_BUSY "$t")" "$e"
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$(rate_cell "$t")" \
+      "$(cell P50 "$t")" "$(cell P99 "$t")" "$(paced_cell "$t")" "$(cell RSS "$t")" \
+      "$(cell SERVER_CORES "$t")" "$(cell CPU_US "$t")" "$(cell MACHINE_BUSY "$t")" "$(status_cell "$t")"
   done
   echo
   if wants oidc-provider; then
@@ -508,6 +739,33 @@ report() {
     fi
   fi
   echo "- targets: ≥15,000 tokens/s SQLite, ≥10,000 PostgreSQL, p99 ≤5 ms at 12,000/s, peak RSS ≤64 MB, ≥10× node-oidc-provider"
+  ((${#REFRESH_TARGETS[@]})) && refresh_report
+  return 0
+}
+
+refresh_report() {
+  local t rt disk
+  echo
+  echo "## Refresh-token grant"
+  echo
+  echo "- the same Keyport servers, after their client-credentials runs; a second app of tenant bench with a callback URL, and one person of the tenant who signed in and consented once; scope \`$REFRESH_SCOPE\` (no \`openid\`: an access token and a new refresh token, no ID token)"
+  echo "- load: -t$BENCH_THREADS -c$BENCH_REFRESH_CONNECTIONS, keep-alive, ${BENCH_WARMUP}s warm-up + ${BENCH_SECONDS}s measured + ${BENCH_SECONDS}s paced at ~$BENCH_REFRESH_RATE/s; body \`grant_type=refresh_token&refresh_token=kpr_…\`, client_secret_basic; each run starts from $BENCH_REFRESH_TOKENS live refresh tokens made by code exchanges, each request spends one and puts back the one it gets"
+  echo "- durability: SQLite WAL with synchronous=FULL (every commit waits for its fdatasync)${PG_SETTINGS:+; PostgreSQL $PG_SETTINGS}"
+  echo "- disk: one 8 kB write + fdatasync on the SQLite file's disk${SQLITE_DEVICE:+ ($SQLITE_DEVICE)} took ${FSYNC_MS:-?} ms before the load$([[ -n $FSYNC_MS ]] && awk -v m="$FSYNC_MS" 'BEGIN { if (m > 0) printf " (%.0f/s one after another)", 1000 / m }')${PG_DEVICE:+; the PostgreSQL data directory is on $PG_DEVICE}"
+  echo
+  echo "| target | refreshes/s | p50 ms | p99 ms | p99 ms at ~$(awk -v r="$BENCH_REFRESH_RATE" 'BEGIN { printf "%g", r / 1000 }')k/s (achieved rate) | server CPU cores | server CPU µs/refresh | PostgreSQL CPU cores | wrk CPU cores | machine busy % | disk writes/s (ms each) | disk flushes/s | errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  for t in "${REFRESH_TARGETS[@]}"; do
+    rt=$t/refresh
+    disk=$dash
+    [[ -z ${DISK_WPS[$rt]:-} ]] || disk="${DISK_WPS[$rt]} (${DISK_WMS[$rt]})"
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$(rate_cell "$rt")" \
+      "$(cell P50 "$rt")" "$(cell P99 "$rt")" "$(paced_cell "$rt")" "$(cell SERVER_CORES "$rt")" \
+      "$(cell CPU_US "$rt")" "$(cell DB_CORES "$rt")" "$(cell WRK_CORES "$rt")" "$(cell MACHINE_BUSY "$rt")" \
+      "$disk" "$(cell DISK_FPS "$rt")" "$(status_cell "$rt")"
+  done
+  echo
+  echo "- targets: ≥2,000 refreshes/s on SQLite and on PostgreSQL, p99 ≤20 ms at 2,000/s"
 }
 
 targets_missed() {
@@ -525,6 +783,13 @@ targets_missed() {
       ge "$(awk -v a="${RPS[$t]:-0}" -v b="${RPS[oidc-provider]:-0}" 'BEGIN { print (b > 0 ? a / b : 0) }')" 10 ||
         missed+=("$t ≥10× oidc-provider")
     fi
+  done
+  for t in keyport-sqlite keyport-pg; do
+    wants "$t" && [[ -n ${RPS[$t/refresh]:-} ]] || continue
+    ge "${RPS[$t/refresh]}" 2000 || missed+=("$t refreshes/s")
+    le "${PACED_P99[$t/refresh]:-}" 20 || missed+=("$t refresh p99 at ~${BENCH_REFRESH_RATE}/s")
+    ge "${PACED_RPS[$t/refresh]:-}" "$((BENCH_REFRESH_RATE * 95 / 100))" ||
+      missed+=("$t achieved paced refresh rate")
   done
   printf '%s\n' "${missed[@]}"
 }
