@@ -750,7 +750,7 @@ refresh_report() {
   echo
   echo "- the same Keyport servers, after their client-credentials runs; a second app of tenant bench with a callback URL, and one person of the tenant who signed in and consented once; scope \`$REFRESH_SCOPE\` (no \`openid\`: an access token and a new refresh token, no ID token)"
   echo "- load: -t$BENCH_THREADS -c$BENCH_REFRESH_CONNECTIONS, keep-alive, ${BENCH_WARMUP}s warm-up + ${BENCH_SECONDS}s measured + ${BENCH_SECONDS}s paced at ~$BENCH_REFRESH_RATE/s; body \`grant_type=refresh_token&refresh_token=kpr_…\`, client_secret_basic; each run starts from $BENCH_REFRESH_TOKENS live refresh tokens made by code exchanges, each request spends one and puts back the one it gets"
-  echo "- durability: SQLite WAL with synchronous=FULL (every commit waits for its fdatasync)${PG_SETTINGS:+; PostgreSQL $PG_SETTINGS}"
+  echo "- durability: SQLite WAL with synchronous=FULL (every commit waits for an fsync of the WAL file)${PG_SETTINGS:+; PostgreSQL $PG_SETTINGS}"
   echo "- disk: one 8 kB write + fdatasync on the SQLite file's disk${SQLITE_DEVICE:+ ($SQLITE_DEVICE)} took ${FSYNC_MS:-?} ms before the load$([[ -n $FSYNC_MS ]] && awk -v m="$FSYNC_MS" 'BEGIN { if (m > 0) printf " (%.0f/s one after another)", 1000 / m }')${PG_DEVICE:+; the PostgreSQL data directory is on $PG_DEVICE}"
   echo
   echo "| target | refreshes/s | p50 ms | p99 ms | p99 ms at ~$(awk -v r="$BENCH_REFRESH_RATE" 'BEGIN { printf "%g", r / 1000 }')k/s (achieved rate) | server CPU cores | server CPU µs/refresh | PostgreSQL CPU cores | wrk CPU cores | machine busy % | disk writes/s (ms each) | disk flushes/s | errors |"
