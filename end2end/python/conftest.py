@@ -277,3 +277,45 @@ def discovery(keyport: Keyport) -> dict:
     assert not missing, f"discovery document lacks {missing}: {doc}"
     return doc
 
+
+
+def postgres_database(prefix: str) -> tuple[str, str] | None:
+    """A fresh PostgreSQL database (its URL and name) on KEYPORT_TEST_POSTGRES_URL's server."""
+    import uuid
+
+    base = os.environ.get("KEYPORT_TEST_POSTGRES_URL")
+    if not base:
+        return None
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    subprocess.run(["psql", base, "-q", "-c", f"CREATE DATABASE {name}"], check=True, timeout=60)
+    return base.rsplit("/", 1)[0] + f"/{name}", name
+
+
+def server_on_engine(engine: str, tmp_path_factory: pytest.TempPathFactory, prefix: str):
+    """A running server with no client yet, on a fresh SQLite file or PostgreSQL database
+    (dropped afterwards): the body of a module's per-engine `server` fixture."""
+    if not keyport_bin().is_file():
+        pytest.fail(f"keyport binary not found at {keyport_bin()}: build it first")
+    dropped = None
+    if engine == "sqlite":
+        database_url = f"sqlite://{tmp_path_factory.mktemp(prefix)}/keyport.db"
+    else:
+        made = postgres_database(prefix.replace("-", "_"))
+        if made is None:
+            pytest.skip("KEYPORT_TEST_POSTGRES_URL is not set: PostgreSQL not configured here")
+        database_url, dropped = made
+    process, public_url, lines, reader = start_server(database_url)
+    running = Keyport(
+        process=process, public_url=public_url, database_url=database_url, tenant_id="",
+        client_id="", client_secret="", log_lines=lines, reader=reader,
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+        if dropped:
+            base = os.environ["KEYPORT_TEST_POSTGRES_URL"]
+            subprocess.run(
+                ["psql", base, "-q", "-c", f"DROP DATABASE IF EXISTS {dropped} WITH (FORCE)"],
+                check=False, timeout=60,
+            )

@@ -24,7 +24,6 @@ import re
 import secrets
 import subprocess
 import time
-import uuid
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urljoin, urlsplit
@@ -34,7 +33,7 @@ import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
-from conftest import HTTP_TIMEOUT_S, Keyport, create_client, hermetic_env, keyport_bin, start_server
+from conftest import HTTP_TIMEOUT_S, Keyport, create_client, hermetic_env, keyport_bin, server_on_engine
 
 PASSWORD = "correct horse battery staple"
 # Nothing listens here: the person's browser is never let through to the app, the test reads
@@ -52,43 +51,9 @@ MAX_HOPS = 8
 # the server, its people and its apps
 
 
-def postgres_database() -> tuple[str, str] | None:
-    """A fresh PostgreSQL database (its URL and name) on KEYPORT_TEST_POSTGRES_URL's server."""
-    base = os.environ.get("KEYPORT_TEST_POSTGRES_URL")
-    if not base:
-        return None
-    name = f"keyport_flow_{uuid.uuid4().hex[:12]}"
-    subprocess.run(["psql", base, "-q", "-c", f"CREATE DATABASE {name}"], check=True, timeout=60)
-    return base.rsplit("/", 1)[0] + f"/{name}", name
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    if not keyport_bin().is_file():
-        pytest.fail(f"keyport binary not found at {keyport_bin()}: build it first")
-    dropped = None
-    if request.param == "sqlite":
-        database_url = f"sqlite://{tmp_path_factory.mktemp('keyport-flow')}/keyport.db"
-    else:
-        made = postgres_database()
-        if made is None:
-            pytest.skip("KEYPORT_TEST_POSTGRES_URL is not set: PostgreSQL not configured here")
-        database_url, dropped = made
-    process, public_url, lines, reader = start_server(database_url)
-    running = Keyport(
-        process=process, public_url=public_url, database_url=database_url, tenant_id="",
-        client_id="", client_secret="", log_lines=lines, reader=reader,
-    )
-    try:
-        yield running
-    finally:
-        running.stop()
-        if dropped:
-            base = os.environ["KEYPORT_TEST_POSTGRES_URL"]
-            subprocess.run(
-                ["psql", base, "-q", "-c", f"DROP DATABASE IF EXISTS {dropped} WITH (FORCE)"],
-                check=False, timeout=60,
-            )
+    yield from server_on_engine(request.param, tmp_path_factory, "keyport-flow")
 
 
 def create_user(database_url: str, email: str, name: str, *args: str) -> dict:

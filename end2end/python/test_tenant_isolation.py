@@ -7,54 +7,17 @@ KEYPORT_TEST_POSTGRES_URL names a server (CI sets it).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import uuid
 
 import jwt
 import pytest
 import requests
 
-from conftest import HTTP_TIMEOUT_S, Keyport, create_client, keyport_bin, start_server
-
-
-def postgres_database() -> tuple[str, str] | None:
-    """A fresh PostgreSQL database (its URL and name) on KEYPORT_TEST_POSTGRES_URL's server."""
-    base = os.environ.get("KEYPORT_TEST_POSTGRES_URL")
-    if not base:
-        return None
-    name = f"keyport_py_{uuid.uuid4().hex[:12]}"
-    subprocess.run(["psql", base, "-q", "-c", f"CREATE DATABASE {name}"], check=True)
-    return base.rsplit("/", 1)[0] + f"/{name}", name
+from conftest import HTTP_TIMEOUT_S, Keyport, create_client, server_on_engine
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    if not keyport_bin().is_file():
-        pytest.fail(f"keyport binary not found at {keyport_bin()}: build it first")
-    dropped = None
-    if request.param == "sqlite":
-        database_url = f"sqlite://{tmp_path_factory.mktemp('keyport-iso')}/keyport.db"
-    else:
-        made = postgres_database()
-        if made is None:
-            pytest.skip("KEYPORT_TEST_POSTGRES_URL is not set: PostgreSQL not configured here")
-        database_url, dropped = made
-    process, public_url, lines, reader = start_server(database_url)
-    running = Keyport(
-        process=process, public_url=public_url, database_url=database_url, tenant_id="",
-        client_id="", client_secret="", log_lines=lines, reader=reader,
-    )
-    try:
-        yield running
-    finally:
-        running.stop()
-        if dropped:
-            base = os.environ["KEYPORT_TEST_POSTGRES_URL"]
-            subprocess.run(
-                ["psql", base, "-q", "-c", f"DROP DATABASE IF EXISTS {dropped} WITH (FORCE)"],
-                check=False,
-            )
+    yield from server_on_engine(request.param, tmp_path_factory, "keyport-iso")
 
 
 def post(url: str, **kwargs) -> requests.Response:

@@ -2,12 +2,12 @@
 //! the authorization endpoint sent to its callback for a person's tokens. Its storage is
 //! `store::codes`; the codes are made by [`crate::services::oauth::authorize`].
 
-use super::{TokenRequest, require_grant};
+use super::{TokenRequest, invalid_grant, require_grant};
 use crate::{
     domain::{
         credentials::{CODE_PREFIX, REFRESH_TOKEN_PREFIX, generate_opaque, is_well_formed_opaque},
         grant_types::GrantType,
-        oauth::{ErrorCode, OAuthError},
+        oauth::OAuthError,
         pkce,
     },
     services::oauth::{IssuedToken, OAuthService, TokenError, user_tokens::UserGrant},
@@ -16,10 +16,6 @@ use crate::{
         refresh_tokens, revoked,
     },
 };
-
-fn invalid_grant(description: &str) -> TokenError {
-    OAuthError::new(ErrorCode::InvalidGrant, description).into()
-}
 
 async fn revoke_what_it_gave(
     service: &OAuthService,

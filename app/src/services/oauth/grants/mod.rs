@@ -163,6 +163,11 @@ pub(super) fn require_grant(client: &CachedClient, grant: GrantType) -> Result<(
     }
 }
 
+/// `invalid_grant` (RFC 6749 §5.2): the code or refresh token will not do.
+pub(super) fn invalid_grant(description: &str) -> TokenError {
+    OAuthError::new(ErrorCode::InvalidGrant, description).into()
+}
+
 fn unsupported(name: &str) -> OAuthError {
     OAuthError::new(
         ErrorCode::UnsupportedGrantType,

@@ -2,7 +2,7 @@
 //! and presenting a spent one ends its whole family (RFC 9700 §4.14). Its storage is
 //! `store::refresh_tokens`.
 
-use super::{TokenRequest, require_grant};
+use super::{TokenRequest, invalid_grant, require_grant};
 use crate::{
     domain::{
         authorize::OIDC_SCOPES,
@@ -29,10 +29,6 @@ impl Default for RefreshLifetimes {
             absolute_secs: 90 * 24 * 3600,
         }
     }
-}
-
-fn invalid_grant(description: &str) -> TokenError {
-    OAuthError::new(ErrorCode::InvalidGrant, description).into()
 }
 
 pub(super) async fn handle(
