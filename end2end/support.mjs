@@ -14,14 +14,17 @@ const targetDir = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGE
 export const keyportBin = process.env.KEYPORT_BIN ?? join(targetDir, 'debug', 'keyport');
 export const siteRoot = process.env.KEYPORT_SITE_ROOT ?? join(root, 'target', 'site');
 
-/** Starts keyport on a free port; resolves once it logs that it listens. */
-export async function startServer({ databaseUrl } = {}) {
+/**
+ * Starts keyport on a free port; resolves once it logs that it listens. `bin` and `cwd` run
+ * another build from another directory; `builtInAssets` drops `--site-root`.
+ */
+export async function startServer({ databaseUrl, bin = keyportBin, cwd, builtInAssets = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'keyport-e2e-'));
   const url = databaseUrl ?? `sqlite://${join(dir, 'keyport.db')}`;
-  const child = spawn(keyportBin, ['serve', '--addr', '127.0.0.1:0', '--site-root', siteRoot], {
-    env: { ...process.env, KEYPORT_DATABASE_URL: url, KEYPORT_LOG_FORMAT: 'json', KEYPORT_LOG: 'info' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const args = ['serve', '--addr', '127.0.0.1:0', ...(builtInAssets ? [] : ['--site-root', siteRoot])];
+  const env = { ...process.env, KEYPORT_DATABASE_URL: url, KEYPORT_LOG_FORMAT: 'json', KEYPORT_LOG: 'info' };
+  if (builtInAssets) delete env.KEYPORT_SITE_ROOT;
+  const child = spawn(bin, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const logs = [];
   const base = await new Promise((resolveBase, reject) => {
     const timer = setTimeout(() => reject(new Error(`keyport did not start:\n${logs.join('\n')}`)), 30_000);
@@ -45,7 +48,7 @@ export async function startServer({ databaseUrl } = {}) {
     databaseUrl: url,
     /** Runs a `keyport` command against this server's database; its JSON output. */
     cli(args, input = '') {
-      const out = spawnSync(keyportBin, args, {
+      const out = spawnSync(bin, args, {
         input,
         env: { ...process.env, KEYPORT_DATABASE_URL: url, KEYPORT_LOG: 'warn' },
       });

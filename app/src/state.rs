@@ -15,6 +15,8 @@ pub struct AppState {
     /// ([`crate::domain::issuer`]).
     pub public_url: String,
     pub oauth: crate::services::oauth::OAuthService,
+    /// The content-hashed paths of the portal's CSS, JS and WASM.
+    pub assets: crate::model::assets::AssetUrls,
 }
 
 impl AppState {

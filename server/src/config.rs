@@ -220,9 +220,10 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub refresh_absolute_days: u32,
 
-    /// Directory holding the built portal assets (`pkg/`, favicon, …).
-    #[arg(long, env = "KEYPORT_SITE_ROOT", default_value = "target/site")]
-    pub site_root: PathBuf,
+    /// Serve the portal's assets from this directory (as `cargo leptos build` writes
+    /// `target/site`) instead of those built into the binary.
+    #[arg(long, env = "KEYPORT_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -370,6 +371,9 @@ mod tests {
             panic!("serve expected")
         };
         assert_eq!(args.addr.to_string(), "127.0.0.1:3000");
-        assert_eq!(args.site_root, PathBuf::from("target/site"));
+        assert_eq!(
+            args.site_root, None,
+            "the built-in assets unless a directory is named"
+        );
     }
 }

@@ -5,7 +5,7 @@ use server::{
         Cli, ClientCommand, ClientCreateArgs, Command, KeysCommand, KeysRotateArgs, ServeArgs,
         UserCommand, UserCreateArgs,
     },
-    http::client_address::TrustedProxies,
+    http::{assets::PortalAssets, client_address::TrustedProxies},
     startup::{Application, Settings, shutdown_signal},
     telemetry,
 };
@@ -41,11 +41,16 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
+    let assets = match &args.site_root {
+        Some(dir) => PortalAssets::from_dir(dir),
+        None => PortalAssets::built_in(),
+    }
+    .map_err(|e| e.to_string())?;
     let settings = Settings {
         database_url,
         addr: args.addr,
         public_url: args.public_url_or_older_name()?,
-        site_root: args.site_root,
+        assets,
         secret_hash_key: args.secret_hash_key,
         signing_alg: args.signing_alg.alg(),
         change_poll_interval: app::services::oauth::POLL_INTERVAL,

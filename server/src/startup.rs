@@ -1,6 +1,6 @@
 //! Builds the whole application from its settings; used by `main` and by the tests alike.
 
-use std::{net::SocketAddr, path::Path};
+use std::net::SocketAddr;
 
 use axum::{
     Router,
@@ -8,7 +8,7 @@ use axum::{
     routing::get,
 };
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use leptos_axum::{LeptosRoutes, generate_route_list, render_app_async_with_context};
 use tokio::net::TcpListener;
 
 use app::{
@@ -26,6 +26,7 @@ use tower_sessions::{
 
 use crate::http::{
     api,
+    assets::{self, PortalAssets},
     client_address::{self, TrustedProxies},
     health, middleware, oauth,
 };
@@ -41,8 +42,6 @@ pub enum StartupError {
     },
     #[error("secret hash key: {0}")]
     SecretHashKey(String),
-    #[error("site root {0} is not valid UTF-8")]
-    SiteRoot(String),
     #[error("signing keys: {0}")]
     SigningKeys(String),
 }
@@ -54,7 +53,8 @@ pub struct Settings {
     pub addr: SocketAddr,
     /// The public base URL ([`crate::config::ServeArgs::public_url`]).
     pub public_url: Option<String>,
-    pub site_root: std::path::PathBuf,
+    /// The portal's CSS, JS, WASM and public files ([`PortalAssets::built_in`] in `serve`).
+    pub assets: PortalAssets,
     pub secret_hash_key: Option<String>,
     /// The algorithm of signing keys this server creates.
     pub signing_alg: Alg,
@@ -96,7 +96,7 @@ impl Application {
             .public_url
             .unwrap_or_else(|| format!("http://{local_addr}"));
 
-        let leptos_options = leptos_options(&settings.site_root, local_addr)?;
+        let leptos_options = leptos_options(local_addr);
         let sessions = SessionBackend::for_database(&db).await?;
         tokio::spawn(delete_expired_sessions(sessions.clone()));
         let hasher = app::services::keys::secret_hasher(&db, settings.secret_hash_key.as_deref())
@@ -127,9 +127,11 @@ impl Application {
             hasher,
             public_url: public_url.clone(),
             oauth,
+            assets: settings.assets.urls().clone(),
         };
         let router = router(
             state.clone(),
+            settings.assets,
             session_layer(sessions, &public_url),
             settings.trusted_proxies,
         );
@@ -183,16 +185,13 @@ impl Application {
     }
 }
 
-fn leptos_options(site_root: &Path, addr: SocketAddr) -> Result<LeptosOptions, StartupError> {
-    let site_root = site_root
-        .to_str()
-        .ok_or_else(|| StartupError::SiteRoot(site_root.display().to_string()))?;
-    Ok(LeptosOptions::builder()
+/// Leptos' own options; the assets' names and bytes come from [`PortalAssets`] instead.
+fn leptos_options(addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
         .output_name("keyport")
-        .site_root(site_root)
         .site_pkg_dir("pkg")
         .site_addr(addr)
-        .build())
+        .build()
 }
 
 /// The session cookie: HttpOnly and SameSite=Lax always; behind an https public URL also
@@ -229,6 +228,7 @@ async fn delete_expired_sessions(sessions: SessionBackend) {
 
 pub fn router(
     state: AppState,
+    assets: PortalAssets,
     sessions: SessionManagerLayer<SessionBackend>,
     trusted_proxies: TrustedProxies,
 ) -> Router {
@@ -254,13 +254,17 @@ pub fn router(
             let options = shell_options.clone();
             move || shell(options.clone())
         })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(
-            context, shell,
-        ))
+        // Anything else is the portal's 404 page; files never come from the working directory.
+        .fallback({
+            let render =
+                render_app_async_with_context(context, move || shell(shell_options.clone()));
+            move |req: axum::extract::Request| render(req)
+        })
         .layer(from_fn(middleware::server_fn_error_status))
         .layer(sessions)
         .layer(from_fn(middleware::reject_cross_site))
         .layer(from_fn(middleware::limit_body))
+        .layer(from_fn_with_state(assets, assets::serve))
         .with_state(state);
 
     oauth_endpoints

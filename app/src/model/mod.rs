@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod apps;
+pub mod assets;
 pub mod audit;
 pub mod consent;
 pub mod invitations;

@@ -13,14 +13,14 @@
 //! clock: times that decide markup (a secret's status) come from the server.
 
 use leptos::prelude::*;
-use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{Link, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode, StaticSegment,
     components::{Route, Router, Routes},
     path,
 };
 
-use crate::{components::layout::Layout, portal::Portal};
+use crate::{components::layout::Layout, model::assets::AssetUrls, portal::Portal};
 
 mod app_detail;
 mod app_new;
@@ -55,14 +55,20 @@ pub use sign_up::SignUpPage;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::csp::set_page_policy();
+    #[cfg(feature = "ssr")]
+    let assets = use_context::<crate::state::AppState>()
+        .map(|state| state.assets)
+        .unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    let assets = AssetUrls::default();
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <AutoReload options/>
+                <PortalAssets assets/>
                 <MetaTags/>
             </head>
             <body>
@@ -70,6 +76,29 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The stylesheet and the script that hydrates the page. Leptos' `HydrationScripts` would read
+/// the content-hashed names from a file beside the executable on every render; this server
+/// knows them from the assets it loaded at start. The inline script carries the page's CSP
+/// nonce; the preloads let the browser fetch JS and WASM while it parses the page.
+#[component]
+fn PortalAssets(assets: AssetUrls) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    let stylesheet = assets
+        .stylesheet
+        .map(|href| view! { <link rel="stylesheet" href=href/> });
+    let hydration = assets.script.zip(assets.wasm).map(|(script, wasm)| {
+        let boot = format!(
+            "import({script:?}).then(m => m.default({{module_or_path: {wasm:?}}}).then(() => m.hydrate()));"
+        );
+        view! {
+            <link rel="modulepreload" href=script crossorigin="anonymous"/>
+            <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
+            <script type="module" nonce=nonce>{boot}</script>
+        }
+    });
+    view! { {stylesheet} {hydration} }
 }
 
 #[component]
@@ -87,7 +116,6 @@ pub fn App() -> impl IntoView {
     // Async: pages wait for who is signed in before the first byte, so a redirect to sign-in
     // or a 403 can still set the status.
     view! {
-        <Stylesheet id="keyport" href="/pkg/keyport.css"/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Title formatter=|page: String| format!("{page} · Keyport")/>
         <Router>

@@ -4,6 +4,7 @@ mod helpers;
 
 mod abuse;
 mod accounts;
+mod assets;
 mod cli;
 mod code_flow;
 mod grant_types;

@@ -10,7 +10,7 @@ use app::{
 };
 use reqwest::{Response, header::HeaderMap};
 use server::{
-    http::client_address::TrustedProxies,
+    http::{assets::PortalAssets, client_address::TrustedProxies},
     startup::{Application, Settings},
 };
 use server_fn::ServerFn;
@@ -192,6 +192,7 @@ struct Tuning {
     signing_alg: Alg,
     clock: Arc<dyn Clock>,
     trusted_proxies: TrustedProxies,
+    assets: PortalAssets,
 }
 
 impl Default for Tuning {
@@ -201,6 +202,7 @@ impl Default for Tuning {
             signing_alg: Alg::Es256,
             clock: Arc::new(SystemClock),
             trusted_proxies: TrustedProxies::default(),
+            assets: PortalAssets::none(),
         }
     }
 }
@@ -215,7 +217,7 @@ async fn start_with(
         database_url: db_url.clone(),
         addr: "127.0.0.1:0".parse().unwrap(),
         public_url,
-        site_root: "target/site".into(),
+        assets: tuning.assets.clone(),
         secret_hash_key: None,
         signing_alg: tuning.signing_alg,
         change_poll_interval: tuning.change_poll_interval,
@@ -285,6 +287,16 @@ pub async fn spawn_app_with_clock(clock: ManualClock) -> TestApp {
     let db = TestDb::sqlite().await;
     let tuning = Tuning {
         clock: Arc::new(clock),
+        ..Tuning::default()
+    };
+    start_with(db.url.clone(), Some(db), None, tuning).await
+}
+
+/// The application on a fresh SQLite database serving `assets` as the portal's files.
+pub async fn spawn_app_with_assets(assets: PortalAssets) -> TestApp {
+    let db = TestDb::sqlite().await;
+    let tuning = Tuning {
+        assets,
         ..Tuning::default()
     };
     start_with(db.url.clone(), Some(db), None, tuning).await
