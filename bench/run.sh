@@ -400,9 +400,10 @@ prepare_keyport() {
     if ((BENCH_NO_BUILD)); then
       [[ -x $KEYPORT_BIN ]] || { KEYPORT_ERROR="$KEYPORT_BIN missing (--no-build)"; return 1; }
     else
-      say "building keyport (release): cargo build --release -p server --bin keyport"
-      if ! cargo build --release -p server --bin keyport >&2; then
-        KEYPORT_ERROR="cargo build --release -p server --bin keyport failed"
+      # The binary as shipped: the portal's assets built and compressed into it.
+      say "building keyport (release): cargo leptos build --release --precompress"
+      if ! (cd "$ROOT" && PATH="$ROOT/node_modules/.bin:$PATH" cargo leptos build --release --precompress) >&2; then
+        KEYPORT_ERROR="cargo leptos build --release --precompress failed"
         return 1
       fi
     fi
@@ -582,6 +583,26 @@ if (wants keyport-sqlite || wants keyport-pg) && ((KEYPORT_READY)) && [[ -z ${KE
   measure_crypto
 fi
 
+# The portal on the wire: what a first visit to the landing page downloads (CSS + JS + WASM,
+# brotli) from the release binary started alone in an empty directory, and Lighthouse's
+# desktop performance score (bench/portal.mjs).
+PORTAL=""
+measure_portal() {
+  say "portal: asset size and Lighthouse (node bench/portal.mjs)"
+  if ! PORTAL=$(KEYPORT_RELEASE_BIN="$KEYPORT_BIN" node "$ROOT/bench/portal.mjs" --runs 3 2>"$WORK/portal.err"); then
+    warn "the portal benchmark failed: $(tail -n 5 "$WORK/portal.err" | tr '\n' ' ')"
+    PORTAL=""
+    return 0
+  fi
+  say "portal: $PORTAL"
+}
+if (wants keyport-sqlite || wants keyport-pg) && ((KEYPORT_READY)); then
+  measure_portal
+fi
+portal_field() { # name
+  [[ -n $PORTAL ]] && python3 -c 'import json, sys; v = json.loads(sys.argv[1]).get(sys.argv[2]); print("" if v is None else v)' "$PORTAL" "$1"
+}
+
 # What a refresh, a committed write, is measured against: how long one small write and its
 # fdatasync take on the SQLite file's disk (the floor under a commit that waits for the disk),
 # and PostgreSQL's durability settings and disk.
@@ -740,7 +761,24 @@ report() {
   fi
   echo "- targets: ≥15,000 tokens/s SQLite, ≥10,000 PostgreSQL, p99 ≤5 ms at 12,000/s, peak RSS ≤64 MB, ≥10× node-oidc-provider"
   ((${#REFRESH_TARGETS[@]})) && refresh_report
+  portal_report
   return 0
+}
+
+portal_report() {
+  [[ -n $PORTAL ]] || return 0
+  echo
+  echo "## Portal"
+  echo
+  echo "- the release binary copied alone into an empty directory; the landing page's assets fetched with \`Accept-Encoding: gzip, deflate, br, zstd\` (they answered $(portal_field encoding)); Lighthouse $(node -p 'require("lighthouse/package.json").version' 2>/dev/null) desktop profile against Debian's $(chromium --version 2>/dev/null | awk '{ print $1, $2 }'), median of 3"
+  echo
+  echo "| CSS bytes | JS bytes | WASM bytes | first visit bytes (budget 300,000) | Lighthouse performance (runs) | LCP ms | TBT ms |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|"
+  printf '| %s | %s | %s | %s | %s (%s) | %s | %s |\n' "$(portal_field css_bytes)" "$(portal_field js_bytes)" \
+    "$(portal_field wasm_bytes)" "$(portal_field first_visit_bytes)" "$(portal_field lighthouse_performance)" \
+    "$(portal_field lighthouse_scores | tr -d '[] ')" "$(portal_field lcp_ms)" "$(portal_field tbt_ms)"
+  echo
+  echo "- targets: first visit ≤300,000 bytes with brotli, Lighthouse performance ≥95"
 }
 
 refresh_report() {
@@ -791,6 +829,10 @@ targets_missed() {
     ge "${PACED_RPS[$t/refresh]:-}" "$((BENCH_REFRESH_RATE * 95 / 100))" ||
       missed+=("$t achieved paced refresh rate")
   done
+  if [[ -n $PORTAL ]]; then
+    le "$(portal_field first_visit_bytes)" 300000 || missed+=("portal first-visit bytes")
+    ge "$(portal_field lighthouse_performance)" 95 || missed+=("portal Lighthouse performance")
+  fi
   printf '%s\n' "${missed[@]}"
 }
 
