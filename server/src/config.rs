@@ -76,7 +76,8 @@ pub enum KeysCommand {
 pub struct KeysRotateArgs {
     /// Seconds between publishing the new key and signing with it, so relying parties that
     /// cache the JWKS (for up to 60 s) see it first.
-    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(i64).range(0..=86_400))]
+    #[arg(long, default_value_t = app::services::key_rotation::LEAD_SECS,
+          value_parser = clap::value_parser!(i64).range(0..=86_400))]
     pub lead_secs: i64,
     /// Algorithm of the new key.
     #[arg(long, env = "KEYPORT_SIGNING_ALG", value_enum, default_value_t = SigningAlg::Es256)]
@@ -219,6 +220,13 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYPORT_REFRESH_ABSOLUTE_DAYS", default_value_t = 90,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub refresh_absolute_days: u32,
+
+    /// Days a signing key signs before the server replaces it by itself (published at once,
+    /// signing 120 s later, as `keys rotate` does); 0 turns automatic rotation off.
+    #[arg(long, env = "KEYPORT_KEY_ROTATION_DAYS",
+          default_value_t = app::domain::key_rotation::RotationPolicy::DEFAULT_DAYS,
+          value_parser = clap::value_parser!(u32).range(0..=3650))]
+    pub key_rotation_days: u32,
 
     /// Serve the portal's assets from this directory (as `cargo leptos build` writes
     /// `target/site`) instead of those built into the binary.
@@ -375,5 +383,23 @@ mod tests {
             args.site_root, None,
             "the built-in assets unless a directory is named"
         );
+        assert_eq!(args.key_rotation_days, 90);
+    }
+
+    #[test]
+    fn key_rotation_days_takes_zero_to_turn_it_off_and_refuses_nonsense() {
+        let days = |value: &str| {
+            Cli::try_parse_from(["keyport", "serve", "--key-rotation-days", value]).map(|cli| {
+                match cli.command {
+                    Some(Command::Serve(args)) => args.key_rotation_days,
+                    _ => panic!("serve expected"),
+                }
+            })
+        };
+        assert_eq!(days("0").unwrap(), 0);
+        assert_eq!(days("30").unwrap(), 30);
+        assert!(days("-1").is_err());
+        assert!(days("3651").is_err());
+        assert!(days("soon").is_err());
     }
 }

@@ -60,6 +60,10 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
             idle_secs: i64::from(args.refresh_idle_days) * 86_400,
             absolute_secs: i64::from(args.refresh_absolute_days) * 86_400,
         },
+        key_rotation: app::services::key_rotation::AutoRotation {
+            policy: app::domain::key_rotation::RotationPolicy::every_days(args.key_rotation_days),
+            ..Default::default()
+        },
     };
     let app = Application::build(settings)
         .await

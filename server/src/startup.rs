@@ -15,7 +15,10 @@ use app::{
     App,
     auth::IDLE_LIFETIME_SECS,
     domain::jwt::Alg,
-    services::oauth::{Clock, OAuthService},
+    services::{
+        key_rotation::{self, AutoRotation},
+        oauth::{Clock, OAuthService},
+    },
     shell,
     state::AppState,
     store::{Database, changes::ChangeFeed, sessions::SessionBackend},
@@ -66,6 +69,8 @@ pub struct Settings {
     pub clock: std::sync::Arc<dyn Clock>,
     /// How long refresh tokens live unused and in all.
     pub refresh_lifetimes: app::services::oauth::RefreshLifetimes,
+    /// How often the signing key is replaced, and how often that is checked.
+    pub key_rotation: AutoRotation,
 }
 
 pub struct Application {
@@ -74,6 +79,9 @@ pub struct Application {
     state: AppState,
     public_url: String,
     feed: Option<ChangeFeed>,
+    key_rotation: AutoRotation,
+    signing_alg: Alg,
+    clock: std::sync::Arc<dyn Clock>,
 }
 
 impl Application {
@@ -116,7 +124,7 @@ impl Application {
             public_url.clone(),
             settings.signing_alg,
             settings.change_poll_interval,
-            settings.clock,
+            settings.clock.clone(),
             settings.refresh_lifetimes,
         )
         .await
@@ -141,6 +149,9 @@ impl Application {
             state,
             public_url,
             feed,
+            key_rotation: settings.key_rotation,
+            signing_alg: settings.signing_alg,
+            clock: settings.clock,
         })
     }
 
@@ -169,9 +180,18 @@ impl Application {
             router,
             state,
             feed,
+            key_rotation,
+            signing_alg,
+            clock,
             ..
         } = self;
         let background = tokio::spawn(state.oauth.clone().run_background(feed));
+        let rotation = tokio::spawn(key_rotation::run(
+            state.db.clone(),
+            key_rotation,
+            signing_alg,
+            clock,
+        ));
         let result = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -179,6 +199,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         background.abort();
+        rotation.abort();
         state.oauth.flush_last_used().await;
         state.db.close().await;
         result

@@ -10,6 +10,8 @@ pub mod grant_types;
 pub mod issuer;
 #[cfg(feature = "ssr")]
 pub mod jwt;
+#[cfg(feature = "ssr")]
+pub mod key_rotation;
 pub mod membership;
 pub mod oauth;
 pub mod paging;

@@ -125,10 +125,29 @@ pub async fn rotate_keys(
     lead_secs: i64,
     now: i64,
 ) -> Result<Rotation, ServiceError> {
+    rotate_keys_if(db, alg, lead_secs, now, |_| true)
+        .await?
+        .ok_or_else(|| ServiceError::Internal("an unconditional rotation was skipped".into()))
+}
+
+/// As [`rotate_keys`], if `due` says so of the keys not yet retired. It is asked after the
+/// change counter's row is locked, so of several instances asking at once the later ones see
+/// the key the first made (and skip); `None` when skipped, which changes nothing.
+pub async fn rotate_keys_if(
+    db: &Database,
+    alg: Alg,
+    lead_secs: i64,
+    now: i64,
+    due: impl FnOnce(&[KeyRow]) -> bool,
+) -> Result<Option<Rotation>, ServiceError> {
     let signs_from = now + lead_secs.max(0);
     let mut tx = db.begin().await?;
     changes::bump(&mut tx).await?;
     let current = signing_keys::unretired_in(&mut tx).await?;
+    if !due(&current) {
+        // Dropping the transaction rolls the bump back.
+        return Ok(None);
+    }
     let row = new_key_row(alg, now, signs_from)?;
     signing_keys::insert(&mut tx, &row).await?;
     for old in &current {
@@ -145,11 +164,11 @@ pub async fn rotate_keys(
         .detail(json!({ "alg": alg.as_str(), "signs_from": signs_from }));
     audit::record(&mut tx, &event).await?;
     tx.commit().await?;
-    Ok(Rotation {
+    Ok(Some(Rotation {
         new_kid: row.kid,
         signs_from,
         retired: current.into_iter().map(|k| k.kid).collect(),
-    })
+    }))
 }
 
 #[cfg(test)]

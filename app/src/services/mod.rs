@@ -8,6 +8,7 @@ pub mod connected_apps;
 mod error;
 pub mod health;
 pub mod invitations;
+pub mod key_rotation;
 pub mod keys;
 pub mod oauth;
 pub mod roles;

@@ -14,7 +14,7 @@ pub use fixtures::{
 };
 pub use oauth::{access_token, basic, check_as_resource_server};
 pub use test_app::{
-    TestApp, session_cookie, spawn_app, spawn_app_behind_proxy, spawn_app_polling_every,
-    spawn_app_signing_with, spawn_app_with_assets, spawn_app_with_clock, spawn_apps,
-    spawn_https_app,
+    ROTATION_CHECK_INTERVAL, TestApp, session_cookie, spawn_app, spawn_app_behind_proxy,
+    spawn_app_polling_every, spawn_app_rotating_keys, spawn_app_signing_with,
+    spawn_app_with_assets, spawn_app_with_clock, spawn_apps, spawn_https_app,
 };

@@ -10,6 +10,7 @@ mod code_flow;
 mod grant_types;
 mod health;
 mod issuers;
+mod key_rotation;
 mod management;
 mod oauth;
 mod portal;

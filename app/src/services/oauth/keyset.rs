@@ -74,6 +74,16 @@ impl OAuthService {
     pub fn algorithm(&self) -> Alg {
         self.inner.alg
     }
+
+    /// Seconds the key that signs now has been signing, from memory (cheap enough for every
+    /// metrics scrape); `None` before any key is loaded.
+    pub fn signing_key_age(&self) -> Option<i64> {
+        let set = self.key_set();
+        crate::domain::key_rotation::signing_key_age(
+            set.keys.iter().map(|k| k.schedule),
+            self.now(),
+        )
+    }
 }
 
 fn parse_key(row: &KeyRow) -> Result<Signer, ServiceError> {

@@ -3,9 +3,12 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use app::{
-    domain::jwt::Alg,
+    domain::{jwt::Alg, key_rotation::RotationPolicy},
     model::accounts::PortalContext,
-    services::oauth::{Clock, ManualClock, SystemClock},
+    services::{
+        key_rotation::AutoRotation,
+        oauth::{Clock, ManualClock, SystemClock},
+    },
     store::{Database, testkit::TestDb},
 };
 use reqwest::{Response, header::HeaderMap};
@@ -25,6 +28,8 @@ pub struct TestApp {
     pub db_url: String,
     /// The OAuth service's time; siblings share it.
     clock: Arc<dyn Clock>,
+    /// Siblings rotate the signing key as this one does.
+    key_rotation: AutoRotation,
     guard: Option<TestDb>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
@@ -140,6 +145,7 @@ impl TestApp {
     pub async fn spawn_sibling(&self) -> TestApp {
         let tuning = Tuning {
             clock: self.clock.clone(),
+            key_rotation: self.key_rotation,
             ..Tuning::default()
         };
         start_with(self.db_url.clone(), None, None, tuning).await
@@ -193,6 +199,7 @@ struct Tuning {
     clock: Arc<dyn Clock>,
     trusted_proxies: TrustedProxies,
     assets: PortalAssets,
+    key_rotation: AutoRotation,
 }
 
 impl Default for Tuning {
@@ -203,6 +210,7 @@ impl Default for Tuning {
             clock: Arc::new(SystemClock),
             trusted_proxies: TrustedProxies::default(),
             assets: PortalAssets::none(),
+            key_rotation: AutoRotation::default(),
         }
     }
 }
@@ -224,6 +232,7 @@ async fn start_with(
         trusted_proxies: tuning.trusted_proxies.clone(),
         clock: tuning.clock.clone(),
         refresh_lifetimes: Default::default(),
+        key_rotation: tuning.key_rotation,
     };
     let app = Application::build(settings)
         .await
@@ -244,6 +253,7 @@ async fn start_with(
         db,
         db_url,
         clock: tuning.clock,
+        key_rotation: tuning.key_rotation,
         guard,
         shutdown: Some(tx),
         server: Some(server),
@@ -301,6 +311,24 @@ pub async fn spawn_app_with_assets(assets: PortalAssets) -> TestApp {
     };
     start_with(db.url.clone(), Some(db), None, tuning).await
 }
+
+/// The application on the given fresh database, its OAuth service reading `clock`, replacing
+/// its signing key every `every_days` days of that clock (0: never) and asking whether it is
+/// due every few milliseconds rather than hourly. Its siblings do the same.
+pub async fn spawn_app_rotating_keys(db: TestDb, clock: ManualClock, every_days: u32) -> TestApp {
+    let tuning = Tuning {
+        clock: Arc::new(clock),
+        key_rotation: AutoRotation {
+            policy: RotationPolicy::every_days(every_days),
+            check_interval: ROTATION_CHECK_INTERVAL,
+        },
+        ..Tuning::default()
+    };
+    start_with(db.url.clone(), Some(db), None, tuning).await
+}
+
+/// How often the servers of [`spawn_app_rotating_keys`] ask whether a rotation is due.
+pub const ROTATION_CHECK_INTERVAL: Duration = Duration::from_millis(20);
 
 /// The application on a fresh SQLite database whose first signing key is of `alg`.
 pub async fn spawn_app_signing_with(alg: Alg) -> TestApp {
