@@ -62,6 +62,17 @@ pub enum Command {
     /// Manage the keys that sign access tokens.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Copy a SQLite database into a new file while servers keep using it, and print
+    /// `{"to","bytes"}`. The master key is not in the copy: back it up too. For PostgreSQL use
+    /// `pg_dump -Fc`.
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The file to write; it must not exist yet, and its directory must.
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,8 +2,8 @@ use std::{io::Read, process::ExitCode};
 
 use server::{
     config::{
-        Cli, ClientCommand, ClientCreateArgs, Command, KeysCommand, KeysRotateArgs, ServeArgs,
-        UserCommand, UserCreateArgs,
+        BackupArgs, Cli, ClientCommand, ClientCreateArgs, Command, KeysCommand, KeysRotateArgs,
+        ServeArgs, UserCommand, UserCreateArgs,
     },
     http::{assets::PortalAssets, client_address::TrustedProxies},
     startup::{Application, Settings, shutdown_signal},
@@ -29,6 +29,7 @@ async fn main() -> ExitCode {
         Some(Command::Keys(KeysCommand::Rotate(args))) => {
             rotate_keys(&cli.global.database_url, args).await
         }
+        Some(Command::Backup(args)) => backup(&cli.global.database_url, args).await,
         None => Err("no command given".to_string()),
     };
     match result {
@@ -95,6 +96,22 @@ async fn rotate_keys(database_url: &str, args: KeysRotateArgs) -> Result<(), Str
             "signs_from": rotated.signs_from,
             "retired": rotated.retired,
         })
+    );
+    Ok(())
+}
+
+async fn backup(database_url: &str, args: BackupArgs) -> Result<(), String> {
+    let done = app::services::backup::backup_sqlite(database_url, &args.to)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{}",
+        serde_json::json!({ "to": done.to.display().to_string(), "bytes": done.bytes })
+    );
+    eprintln!(
+        "keyport: note: the copy holds the keys only sealed: keep the master key \
+         (KEYPORT_MASTER_KEY_FILE, by default keyport.master-key beside the database) \
+         with it, stored apart; a restore needs both"
     );
     Ok(())
 }

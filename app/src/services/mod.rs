@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod apps;
 pub mod audit;
+pub mod backup;
 mod catalogue;
 pub mod connected_apps;
 mod error;

@@ -12,6 +12,7 @@ use sqlx::{
 
 pub mod apps;
 pub mod audit;
+pub mod backup;
 pub mod catalogue;
 pub mod changes;
 pub mod codes;

@@ -5,6 +5,7 @@ mod helpers;
 mod abuse;
 mod accounts;
 mod assets;
+mod backup;
 mod cli;
 mod code_flow;
 mod grant_types;

@@ -151,6 +151,17 @@ impl TestApp {
         start_with(self.db_url.clone(), None, None, tuning).await
     }
 
+    /// Another server with this one's clock and keys kept outside the database, on another
+    /// database: a restored copy of this one's, say.
+    pub async fn spawn_on(&self, db_url: &str) -> TestApp {
+        let tuning = Tuning {
+            clock: self.clock.clone(),
+            key_rotation: self.key_rotation,
+            ..Tuning::default()
+        };
+        start_with(db_url.to_string(), None, None, tuning).await
+    }
+
     /// Stops this server and starts a new one on the same database.
     pub async fn restart(mut self) -> TestApp {
         let guard = self.guard.take();
