@@ -109,9 +109,9 @@ async fn backup(database_url: &str, args: BackupArgs) -> Result<(), String> {
         serde_json::json!({ "to": done.to.display().to_string(), "bytes": done.bytes })
     );
     eprintln!(
-        "keyport: note: the copy holds the keys only sealed: keep the master key \
-         (KEYPORT_MASTER_KEY_FILE, by default keyport.master-key beside the database) \
-         with it, stored apart; a restore needs both"
+        "keyport: note: the copy does not hold the master key (KEYPORT_MASTER_KEY_FILE, \
+         by default keyport.master-key beside the database) nor a KEYPORT_SECRET_HASH_KEY \
+         you set: back them up too, stored apart; a restore needs them"
     );
     Ok(())
 }
