@@ -772,7 +772,7 @@ portal_report() {
   echo
   echo "- the release binary copied alone into an empty directory; the landing page's assets fetched with \`Accept-Encoding: gzip, deflate, br, zstd\` (they answered $(portal_field encoding)); Lighthouse $(node -p 'require("lighthouse/package.json").version' 2>/dev/null) desktop profile against Debian's $(chromium --version 2>/dev/null | awk '{ print $1, $2 }'), median of 3"
   echo
-  echo "| CSS bytes | JS bytes | WASM bytes | first visit bytes (budget 300,000) | Lighthouse performance (runs) | LCP ms | TBT ms |"
+  echo "| CSS bytes | JS bytes | WASM bytes | first visit bytes (target ≤300,000) | Lighthouse performance (runs) | LCP ms | TBT ms |"
   echo "|---:|---:|---:|---:|---:|---:|---:|"
   printf '| %s | %s | %s | %s | %s (%s) | %s | %s |\n' "$(portal_field css_bytes)" "$(portal_field js_bytes)" \
     "$(portal_field wasm_bytes)" "$(portal_field first_visit_bytes)" "$(portal_field lighthouse_performance)" \
