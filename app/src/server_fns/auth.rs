@@ -48,8 +48,16 @@ pub async fn sign_in(
     let state = crate::state::app_state()?;
     let ip = crate::auth::client_ip().await;
     let now = crate::store::unix_now();
-    let who = crate::services::accounts::sign_in(&state.db, &email, &password, ip.as_deref(), now)
-        .await?;
+    let metrics = state.oauth.metrics();
+    let who = crate::services::accounts::sign_in(
+        &state.db,
+        metrics,
+        &email,
+        &password,
+        ip.as_deref(),
+        now,
+    )
+    .await?;
     crate::auth::start(&crate::auth::request_session().await?, &who).await?;
     let next = next
         .as_deref()

@@ -2,7 +2,10 @@
 
 use serde_json::json;
 
-use super::ServiceError;
+use super::{
+    ServiceError,
+    metrics::{Limit, Metrics},
+};
 use crate::{
     domain::{
         FieldError,
@@ -194,9 +197,11 @@ pub(super) async fn add_membership(
 }
 
 /// Checks an email and password. Unknown emails cost the same time as wrong passwords, and
-/// both give the same error. Failures are audited (never with the password) and throttled.
+/// both give the same error. Failures are audited (never with the password) and throttled;
+/// `metrics` counts the throttled ones.
 pub async fn sign_in(
     db: &Database,
+    metrics: &Metrics,
     email: &str,
     password: &str,
     ip: Option<&str>,
@@ -214,7 +219,12 @@ pub async fn sign_in(
                 .collect::<String>()
                 .to_lowercase()
         });
-    check_throttle(db, &key, ip, now).await?;
+    if let Err(refused) = check_throttle(db, &key, ip, now).await {
+        if matches!(refused, ServiceError::Throttled { .. }) {
+            metrics.throttled(Limit::SignIn);
+        }
+        return Err(refused);
+    }
 
     let user = users::find_by_email(db, &key).await?;
     let phc = user.as_ref().map(|u| u.password_hash.clone());
@@ -554,15 +564,23 @@ mod tests {
     #[tokio::test]
     async fn sign_in_gives_one_answer_for_unknown_email_and_wrong_password() {
         for_each_migrated_engine(|db| async move {
+            let metrics = Metrics::new();
             let s = signed_up(&db, "ann@example.com", 1_000).await;
-            let ok = sign_in(&db, "ANN@example.com", PASSWORD, None, 2_000)
+            let ok = sign_in(&db, &metrics, "ANN@example.com", PASSWORD, None, 2_000)
                 .await
                 .unwrap();
             assert_eq!(ok.user_id, s.user_id);
-            let wrong = sign_in(&db, "ann@example.com", "wrong password", None, 2_000)
-                .await
-                .unwrap_err();
-            let unknown = sign_in(&db, "bob@example.com", PASSWORD, None, 2_000)
+            let wrong = sign_in(
+                &db,
+                &metrics,
+                "ann@example.com",
+                "wrong password",
+                None,
+                2_000,
+            )
+            .await
+            .unwrap_err();
+            let unknown = sign_in(&db, &metrics, "bob@example.com", PASSWORD, None, 2_000)
                 .await
                 .unwrap_err();
             assert_eq!(wrong.to_string(), unknown.to_string());
@@ -575,29 +593,52 @@ mod tests {
     #[tokio::test]
     async fn repeated_failures_are_throttled_per_account_and_address_and_per_address() {
         for_each_migrated_engine(|db| async move {
+            let metrics = Metrics::new();
             signed_up(&db, "ann@example.com", 1_000).await;
             let now = 10_000;
             for _ in 0..MAX_FAILURES_PER_ACCOUNT {
-                let e = sign_in(&db, "ann@example.com", "nope nope", Some("10.0.0.9"), now)
-                    .await
-                    .unwrap_err();
+                let e = sign_in(
+                    &db,
+                    &metrics,
+                    "ann@example.com",
+                    "nope nope",
+                    Some("10.0.0.9"),
+                    now,
+                )
+                .await
+                .unwrap_err();
                 assert!(matches!(e, ServiceError::InvalidCredentials));
             }
             // From the failing address even the right password waits, so guessing stops.
-            let e = sign_in(&db, "ann@example.com", PASSWORD, Some("10.0.0.9"), now + 60)
-                .await
-                .unwrap_err();
+            let e = sign_in(
+                &db,
+                &metrics,
+                "ann@example.com",
+                PASSWORD,
+                Some("10.0.0.9"),
+                now + 60,
+            )
+            .await
+            .unwrap_err();
             let ServiceError::Throttled { retry_after_secs } = e else {
                 panic!("{e:?}")
             };
             assert_eq!(retry_after_secs, (THROTTLE_WINDOW_SECS - 60) as u64);
             // The owner, from an address that has not failed, is not locked out.
-            sign_in(&db, "ann@example.com", PASSWORD, Some("10.0.0.1"), now + 60)
-                .await
-                .expect("a stranger's failures do not lock the owner out");
+            sign_in(
+                &db,
+                &metrics,
+                "ann@example.com",
+                PASSWORD,
+                Some("10.0.0.1"),
+                now + 60,
+            )
+            .await
+            .expect("a stranger's failures do not lock the owner out");
             // After the window, the failing address may try again.
             sign_in(
                 &db,
+                &metrics,
                 "ann@example.com",
                 PASSWORD,
                 Some("10.0.0.9"),
@@ -610,6 +651,7 @@ mod tests {
             for i in 0..MAX_FAILURES_PER_ADDRESS {
                 let _ = sign_in(
                     &db,
+                    &metrics,
                     &format!("u{i}@example.com"),
                     "x",
                     Some("10.9.9.9"),
@@ -617,16 +659,35 @@ mod tests {
                 )
                 .await;
             }
-            let e = sign_in(&db, "someone@example.com", "x", Some("10.9.9.9"), now)
-                .await
-                .unwrap_err();
+            let e = sign_in(
+                &db,
+                &metrics,
+                "someone@example.com",
+                "x",
+                Some("10.9.9.9"),
+                now,
+            )
+            .await
+            .unwrap_err();
             assert!(matches!(e, ServiceError::Throttled { .. }), "{e:?}");
-            let e = sign_in(&db, "someone@example.com", "x", Some("10.1.1.1"), now)
-                .await
-                .unwrap_err();
+            let e = sign_in(
+                &db,
+                &metrics,
+                "someone@example.com",
+                "x",
+                Some("10.1.1.1"),
+                now,
+            )
+            .await
+            .unwrap_err();
             assert!(
                 matches!(e, ServiceError::InvalidCredentials),
                 "other addresses unaffected"
+            );
+            assert_eq!(
+                metrics.throttled_count(Limit::SignIn),
+                2,
+                "each refusal counted once, the failures before them not at all"
             );
         })
         .await;

@@ -11,6 +11,7 @@ pub mod health;
 pub mod invitations;
 pub mod key_rotation;
 pub mod keys;
+pub mod metrics;
 pub mod oauth;
 pub mod roles;
 pub mod tenant;

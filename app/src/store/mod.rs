@@ -119,6 +119,14 @@ impl Engine {
     }
 }
 
+/// Connections of a [`Database`]'s pool: handed out, open and waiting, and the most it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub in_use: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// A connection pool to either engine. Cheap to clone.
 #[derive(Debug, Clone)]
 pub enum Database {
@@ -179,6 +187,21 @@ impl Database {
                 inner: TxInner::Postgres(pool.begin().await?),
                 changes_clients: false,
             },
+        })
+    }
+
+    /// How the connection pool is used right now (read without waiting).
+    pub fn pool_stats(&self) -> PoolStats {
+        on_pool!(self, pool => {
+            let open = pool.size();
+            // Both are read apart, so a connection taken between the reads must not make
+            // the difference negative.
+            let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX).min(open);
+            PoolStats {
+                in_use: open - idle,
+                idle,
+                max: pool.options().get_max_connections(),
+            }
         })
     }
 

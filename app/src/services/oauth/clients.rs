@@ -16,8 +16,9 @@ use crate::{
         app_rules, credentials,
         grant_types::GrantType,
         issuer,
-        oauth::{self, ClientCredentials, OAuthError},
+        oauth::{self, ClientCredentials, ErrorCode, OAuthError},
     },
+    services::metrics::{AuthFailure, CacheLookup, Limit},
     store::{StoreError, apps, audit, changes, secrets, tenants},
 };
 
@@ -90,9 +91,11 @@ impl OAuthService {
                 && cache.remote == remote
                 && let Some(entry) = cache.entries.get(client_id)
             {
+                self.inner.metrics.client_cache(CacheLookup::Hit);
                 return Ok(entry.clone());
             }
         }
+        self.inner.metrics.client_cache(CacheLookup::Miss);
         let loaded = self.load_client(client_id).await?.map(Arc::new);
         let mut cache = self
             .inner
@@ -192,8 +195,9 @@ impl OAuthService {
             client_secret,
             via_basic,
         } = credentials;
+        let refused = |reason| self.auth_refused(reason, OAuthError::invalid_client(*via_basic));
         if !credentials::is_well_formed_client_id(client_id) {
-            return Err(OAuthError::invalid_client(*via_basic).into());
+            return Err(refused(AuthFailure::Malformed).into());
         }
         let client = self.client(client_id).await?;
         let matched = match (&client, client_secret) {
@@ -219,13 +223,20 @@ impl OAuthService {
                 .insert(secret_id, now);
             return Ok(client.clone());
         }
+        let reason = match &client {
+            None => AuthFailure::UnknownClient,
+            Some(c) if c.disabled => AuthFailure::Disabled,
+            Some(_) if client_secret.is_none() => AuthFailure::Missing,
+            Some(_) => AuthFailure::BadSecret,
+        };
         let Some(ip) = ip else {
             self.audit_failure(client.as_deref(), client_id, None, now)
                 .await;
-            return Err(OAuthError::invalid_client(*via_basic).into());
+            return Err(refused(reason).into());
         };
         if let Some(retry_after) = self.inner.throttle.retry_after(client_id, ip, now) {
             // Already counted and audited enough for this window.
+            self.inner.metrics.throttled(Limit::ClientAuthentication);
             return Err(TokenError::Throttled { retry_after });
         }
         match self
@@ -250,7 +261,13 @@ impl OAuthService {
             }
             FailureAudit::None => {}
         }
-        Err(OAuthError::invalid_client(*via_basic).into())
+        Err(refused(reason).into())
+    }
+
+    /// Counts a failed client authentication and hands its error back.
+    pub(super) fn auth_refused(&self, reason: AuthFailure, error: OAuthError) -> OAuthError {
+        self.inner.metrics.auth_failed(reason);
+        error
     }
 
     async fn audit_failure(
@@ -285,17 +302,29 @@ impl OAuthService {
         request: &TokenRequest<'_>,
         now: i64,
     ) -> Result<Arc<CachedClient>, TokenError> {
-        let basic = oauth::parse_basic(request.authorization)?;
-        let credentials = oauth::client_credentials(basic, request.form)?;
+        let basic = oauth::parse_basic(request.authorization)
+            .map_err(|e| self.auth_refused(AuthFailure::Malformed, e))?;
+        let credentials = oauth::client_credentials(basic, request.form).map_err(|e| {
+            // Sending both ways at once is a malformed request, not a failed authentication.
+            if e.code == ErrorCode::InvalidClient {
+                self.auth_refused(AuthFailure::Missing, e)
+            } else {
+                e
+            }
+        })?;
         let client = self.authenticate(&credentials, request.ip, now).await?;
         match request.tenant {
-            Some(tenant) if tenant != client.tenant_id => Err(OAuthError {
-                description: "This client is registered with another issuer; use the endpoints \
-                              of its own tenant's discovery document."
-                    .into(),
-                ..OAuthError::invalid_client(credentials.via_basic)
-            }
-            .into()),
+            Some(tenant) if tenant != client.tenant_id => Err(self
+                .auth_refused(
+                    AuthFailure::WrongIssuer,
+                    OAuthError {
+                        description: "This client is registered with another issuer; use the \
+                                      endpoints of its own tenant's discovery document."
+                            .into(),
+                        ..OAuthError::invalid_client(credentials.via_basic)
+                    },
+                )
+                .into()),
             _ => Ok(client),
         }
     }

@@ -19,6 +19,7 @@ mod introspection;
 mod keyset;
 mod metadata;
 mod revocation;
+mod scrape;
 mod throttle;
 mod user_tokens;
 pub mod userinfo;
@@ -41,7 +42,7 @@ pub use error::TokenError;
 pub use grants::{Grant, TokenRequest, refresh_token::RefreshLifetimes};
 pub use throttle::{FAILURE_WINDOW_SECS, FAILURES_PER_ADDRESS, FAILURES_PER_CLIENT_AND_ADDRESS};
 
-use super::{ServiceError, keys::ensure_signing_key};
+use super::{ServiceError, keys::ensure_signing_key, metrics::Metrics};
 use crate::{
     domain::{credentials::SecretHasher, jwt::Alg},
     store::{
@@ -71,6 +72,7 @@ struct Inner {
     poll_interval: Duration,
     clock: Arc<dyn Clock>,
     refresh: RefreshLifetimes,
+    metrics: Metrics,
 }
 
 /// Cheap to clone; every clone shares the caches.
@@ -115,6 +117,7 @@ impl OAuthService {
                 poll_interval,
                 clock,
                 refresh,
+                metrics: Metrics::new(),
             }),
         };
         service.reload_keys().await?;
@@ -128,6 +131,11 @@ impl OAuthService {
 
     pub fn public_url(&self) -> &str {
         &self.inner.public_url
+    }
+
+    /// What this instance counts for `/metrics`; the portal's sign-in counts here too.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 
     /// Runs until the process ends: follows the shared change counter, as `feed` announces

@@ -1,13 +1,18 @@
 //! The client-credentials grant (RFC 6749 §4.4): a confidential client trades its own
 //! credentials for an access token. Its storage is the client cache ([`super::super::clients`]).
 
+use std::time::Instant;
+
 use super::TokenRequest;
 use crate::{
     domain::{
         grant_types::GrantType,
         oauth::{ClientCredentials, FormParams, OAuthError},
     },
-    services::oauth::{IssuedToken, OAuthService, TokenError},
+    services::{
+        metrics::{AuthFailure, TokenGrant, TokenOutcome},
+        oauth::{IssuedToken, OAuthService, TokenError},
+    },
 };
 
 pub(super) async fn handle(
@@ -22,8 +27,24 @@ pub(super) async fn handle(
 
 impl OAuthService {
     /// The JSON variant (seed 003): tenant, client id and secret in a JSON body; all the
-    /// app's scopes, the tenant's default audience.
+    /// app's scopes, the tenant's default audience. Counted as the `json` grant.
     pub async fn token_for(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        client_secret: &str,
+        ip: Option<&str>,
+    ) -> Result<IssuedToken, TokenError> {
+        let started = Instant::now();
+        let result = self
+            .json_token(tenant_id, client_id, client_secret, ip)
+            .await;
+        self.metrics()
+            .token_answered(TokenGrant::Json, TokenOutcome::of(&result), started);
+        result
+    }
+
+    async fn json_token(
         &self,
         tenant_id: &str,
         client_id: &str,
@@ -38,7 +59,8 @@ impl OAuthService {
         let now = self.now();
         let client = self.authenticate(&credentials, ip, now).await?;
         if client.tenant_id != tenant_id {
-            return Err(OAuthError::invalid_client(false).into());
+            let refused = OAuthError::invalid_client(false);
+            return Err(self.auth_refused(AuthFailure::WrongIssuer, refused).into());
         }
         super::require_grant(&client, GrantType::ClientCredentials)?;
         self.issue_access_token(&client, &FormParams::default(), now)
@@ -58,6 +80,7 @@ mod tests {
             accounts::Principal,
             apps::{self, AppDraft, Expiry},
             keys::rotate_keys,
+            metrics::{AuthFailure, Limit, TokenGrant, TokenOutcome},
             oauth::{
                 FAILURE_WINDOW_SECS, FAILURES_PER_CLIENT_AND_ADDRESS, IssuedToken, ManualClock,
                 OAuthService, TokenError, TokenRequest,
@@ -116,12 +139,21 @@ mod tests {
                 "grant_type=client_credentials&client_id={}&client_secret={secret}",
                 self.client_id
             );
+            self.request(&body, None).await
+        }
+
+        /// A token request with this form body, at `tenant`'s issuer when given.
+        async fn request(
+            &self,
+            body: &str,
+            tenant: Option<&str>,
+        ) -> Result<IssuedToken, TokenError> {
             let form = FormParams::parse(body.as_bytes()).unwrap();
             let request = TokenRequest {
                 authorization: None,
                 form: &form,
                 ip: Some(IP),
-                tenant: None,
+                tenant,
             };
             self.oauth.token(request).await
         }
@@ -211,6 +243,72 @@ mod tests {
             );
             f.clock.advance(1);
             assert!(invalid_client(f.token_with("wrong").await));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn failed_authentications_are_counted_by_reason_and_refusals_as_throttled() {
+        for_each_migrated_engine(|db| async move {
+            let f = Fixture::new(db).await;
+            let grant = "grant_type=client_credentials";
+            f.token().await.unwrap();
+            let unknown = format!("{grant}&client_id=kpc_{}&client_secret=x", "0".repeat(22));
+            let attempts = [
+                (
+                    AuthFailure::BadSecret,
+                    format!("{grant}&client_id={}&client_secret=no", f.client_id),
+                ),
+                (AuthFailure::UnknownClient, unknown),
+                (
+                    AuthFailure::Malformed,
+                    format!("{grant}&client_id=nope&client_secret=x"),
+                ),
+                (AuthFailure::Missing, grant.to_string()),
+                (
+                    AuthFailure::Missing,
+                    format!("{grant}&client_id={}", f.client_id),
+                ),
+            ];
+            for (_, body) in &attempts {
+                assert!(invalid_client(f.request(body, None).await), "{body}");
+            }
+            let right = format!(
+                "{grant}&client_id={}&client_secret={}",
+                f.client_id, f.secret
+            );
+            let elsewhere = f.request(&right, Some("another-tenant")).await;
+            assert!(invalid_client(elsewhere));
+
+            let m = f.oauth.metrics();
+            for (reason, expected) in [
+                (AuthFailure::BadSecret, 1),
+                (AuthFailure::UnknownClient, 1),
+                (AuthFailure::Malformed, 1),
+                (AuthFailure::Missing, 2),
+                (AuthFailure::WrongIssuer, 1),
+                (AuthFailure::Disabled, 0),
+            ] {
+                assert_eq!(m.auth_failure_count(reason), expected, "{reason:?}");
+            }
+            let cc = TokenGrant::ClientCredentials;
+            let invalid = TokenOutcome::Refused(ErrorCode::InvalidClient);
+            assert_eq!(m.token_count(cc, TokenOutcome::Issued), 1);
+            assert_eq!(m.token_count(cc, invalid), 6);
+
+            // Two failures above named this client (a wrong secret, none); more reach the
+            // limit, and the next is refused, counted as throttled and not as a failure.
+            for _ in 2..FAILURES_PER_CLIENT_AND_ADDRESS {
+                assert!(invalid_client(f.token_with("wrong").await));
+            }
+            let refused = f.token_with("wrong").await;
+            assert!(matches!(refused, Err(TokenError::Throttled { .. })));
+            assert_eq!(
+                m.auth_failure_count(AuthFailure::BadSecret),
+                u64::from(FAILURES_PER_CLIENT_AND_ADDRESS) - 1
+            );
+            assert_eq!(m.throttled_count(Limit::ClientAuthentication), 1);
+            assert_eq!(m.token_count(cc, TokenOutcome::Throttled), 1);
         })
         .await;
     }

@@ -7,13 +7,16 @@ pub mod authorization_code;
 pub mod client_credentials;
 pub mod refresh_token;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Instant};
 
 use super::{IssuedToken, OAuthService, TokenError, clients::CachedClient};
-use crate::domain::{
-    credentials,
-    grant_types::GrantType,
-    oauth::{self, ErrorCode, FormParams, OAuthError},
+use crate::{
+    domain::{
+        credentials,
+        grant_types::GrantType,
+        oauth::{self, ErrorCode, FormParams, OAuthError},
+    },
+    services::metrics::{AuthFailure, TokenOutcome},
 };
 
 /// A client-authenticated request to the token, introspection or revocation endpoint, as
@@ -84,21 +87,36 @@ impl Grant {
 }
 
 impl OAuthService {
-    /// `POST /oauth/token`.
+    /// `POST /oauth/token`, counted by grant and outcome with its latency.
     pub async fn token(&self, request: TokenRequest<'_>) -> Result<IssuedToken, TokenError> {
+        let started = Instant::now();
+        let grant = request.form.get("grant_type").and_then(Grant::parse);
+        let result = self.dispatch(grant, &request).await;
+        self.inner
+            .metrics
+            .token_answered(grant.into(), TokenOutcome::of(&result), started);
+        result
+    }
+
+    async fn dispatch(
+        &self,
+        grant: Option<Grant>,
+        request: &TokenRequest<'_>,
+    ) -> Result<IssuedToken, TokenError> {
         let now = self.now();
-        let grant = match request.form.get("grant_type") {
-            None => {
+        let grant = match (grant, request.form.get("grant_type")) {
+            (Some(grant), _) => grant,
+            (None, Some(name)) => return Err(unsupported(name).into()),
+            (None, None) => {
                 return Err(
                     OAuthError::invalid_request("The grant_type parameter is missing.").into(),
                 );
             }
-            Some(name) => Grant::parse(name).ok_or_else(|| unsupported(name))?,
         };
         match grant {
-            Grant::ClientCredentials => client_credentials::handle(self, &request, now).await,
-            Grant::AuthorizationCode => authorization_code::handle(self, &request, now).await,
-            Grant::RefreshToken => refresh_token::handle(self, &request, now).await,
+            Grant::ClientCredentials => client_credentials::handle(self, request, now).await,
+            Grant::AuthorizationCode => authorization_code::handle(self, request, now).await,
+            Grant::RefreshToken => refresh_token::handle(self, request, now).await,
         }
     }
 
@@ -109,28 +127,31 @@ impl OAuthService {
         request: &TokenRequest<'_>,
         now: i64,
     ) -> Result<Arc<CachedClient>, TokenError> {
-        let basic = oauth::parse_basic(request.authorization)?;
+        let basic = oauth::parse_basic(request.authorization)
+            .map_err(|e| self.auth_refused(AuthFailure::Malformed, e))?;
         let presents_secret = basic.is_some() || request.form.get("client_secret").is_some();
         if presents_secret {
             return self.caller(request, now).await;
         }
+        let refused = |reason| self.auth_refused(reason, OAuthError::invalid_client(false));
         let client_id = request
             .form
             .get("client_id")
-            .ok_or_else(|| OAuthError::invalid_client(false))?;
+            .ok_or_else(|| refused(AuthFailure::Missing))?;
         if !credentials::is_well_formed_client_id(client_id) {
-            return Err(OAuthError::invalid_client(false).into());
+            return Err(refused(AuthFailure::Malformed).into());
         }
-        match self.client(client_id).await? {
+        let reason = match self.client(client_id).await? {
+            None => AuthFailure::UnknownClient,
             // A confidential client must prove itself with its secret.
-            Some(client) if !client.confidential && !client.disabled => match request.tenant {
-                Some(tenant) if tenant != client.tenant_id => {
-                    Err(OAuthError::invalid_client(false).into())
-                }
-                _ => Ok(client),
+            Some(client) if client.confidential => AuthFailure::Missing,
+            Some(client) if client.disabled => AuthFailure::Disabled,
+            Some(client) => match request.tenant {
+                Some(tenant) if tenant != client.tenant_id => AuthFailure::WrongIssuer,
+                _ => return Ok(client),
             },
-            _ => Err(OAuthError::invalid_client(false).into()),
-        }
+        };
+        Err(refused(reason).into())
     }
 
     /// The `grant_type` values the token endpoint answers, for discovery metadata.
