@@ -186,6 +186,12 @@ pub struct ServeArgs {
     #[arg(long, env = "KEYPORT_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
 
+    /// Serve `/metrics` (Prometheus) on this address and port only, not on the main one; set
+    /// it (or block `/metrics` at the proxy) when the main port faces the internet
+    /// [default: `/metrics` on the main port].
+    #[arg(long, env = "KEYPORT_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
     /// Public base URL of this server; each tenant's issuer is `{public URL}/t/{tenant id}`
     /// [default: http://<addr>; KEYPORT_ISSUER is accepted as its older name].
     #[arg(long, alias = "issuer", env = "KEYPORT_PUBLIC_URL", value_parser = parse_public_url)]

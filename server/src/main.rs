@@ -50,6 +50,7 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
     let settings = Settings {
         database_url,
         addr: args.addr,
+        metrics_addr: args.metrics_addr,
         public_url: args.public_url_or_older_name()?,
         assets,
         secret_hash_key: args.secret_hash_key,
@@ -69,7 +70,12 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
     let app = Application::build(settings)
         .await
         .map_err(|e| e.to_string())?;
-    tracing::info!(addr = %app.local_addr(), public_url = app.public_url(), "keyport listening");
+    tracing::info!(
+        addr = %app.local_addr(),
+        public_url = app.public_url(),
+        metrics_addr = app.metrics_addr().map(tracing::field::display),
+        "keyport listening"
+    );
     app.run_until(shutdown_signal())
         .await
         .map_err(|e| e.to_string())

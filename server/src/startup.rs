@@ -31,7 +31,9 @@ use crate::http::{
     api,
     assets::{self, PortalAssets},
     client_address::{self, TrustedProxies},
-    health, middleware, oauth,
+    health,
+    metrics::{self, RequestCounts},
+    middleware, oauth,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +56,8 @@ pub enum StartupError {
 pub struct Settings {
     pub database_url: String,
     pub addr: SocketAddr,
+    /// Where `/metrics` is served alone; on the main port when `None`.
+    pub metrics_addr: Option<SocketAddr>,
     /// The public base URL ([`crate::config::ServeArgs::public_url`]).
     pub public_url: Option<String>,
     /// The portal's CSS, JS, WASM and public files ([`PortalAssets::built_in`] in `serve`).
@@ -76,6 +80,8 @@ pub struct Settings {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// `/metrics` on its own listener, when it has one.
+    metrics: Option<(TcpListener, Router)>,
     state: AppState,
     public_url: String,
     feed: Option<ChangeFeed>,
@@ -89,17 +95,11 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let db = Database::connect(&settings.database_url).await?;
         db.migrate().await?;
-        let listener =
-            TcpListener::bind(settings.addr)
-                .await
-                .map_err(|source| StartupError::Bind {
-                    addr: settings.addr,
-                    source,
-                })?;
-        let local_addr = listener.local_addr().map_err(|source| StartupError::Bind {
-            addr: settings.addr,
-            source,
-        })?;
+        let (listener, local_addr) = listen(settings.addr).await?;
+        let metrics_listener = match settings.metrics_addr {
+            Some(addr) => Some(listen(addr).await?.0),
+            None => None,
+        };
         let public_url = settings
             .public_url
             .unwrap_or_else(|| format!("http://{local_addr}"));
@@ -137,15 +137,19 @@ impl Application {
             oauth,
             assets: settings.assets.urls().clone(),
         };
+        let (registry, requests) = metrics::registry(&state.oauth);
         let router = router(
             state.clone(),
             settings.assets,
             session_layer(sessions, &public_url),
             settings.trusted_proxies,
+            requests,
+            metrics_listener.is_none().then(|| registry.clone()),
         );
         Ok(Application {
             listener,
             router,
+            metrics: metrics_listener.map(|listener| (listener, metrics::router(registry))),
             state,
             public_url,
             feed,
@@ -161,6 +165,12 @@ impl Application {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
+    /// Where `/metrics` is served alone, if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        let (listener, _) = self.metrics.as_ref()?;
+        listener.local_addr().ok()
+    }
+
     /// The application's own pool (the tests use it to simulate an outage).
     pub fn database(&self) -> &Database {
         &self.state.db
@@ -170,7 +180,8 @@ impl Application {
         &self.public_url
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests and closes the pool.
+    /// Serves until `shutdown` resolves, then finishes in-flight requests (on the metrics
+    /// listener too) and closes the pool.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -178,6 +189,7 @@ impl Application {
         let Application {
             listener,
             router,
+            metrics,
             state,
             feed,
             key_rotation,
@@ -192,18 +204,48 @@ impl Application {
             signing_alg,
             clock,
         ));
+        // Dropped or sent when the main server starts shutting down: the metrics one follows.
+        let (stopping, stop) = tokio::sync::watch::channel(());
+        let metrics_server = metrics.map(|(listener, router)| {
+            let mut stop = stop.clone();
+            tokio::spawn(async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.changed().await;
+                    })
+                    .await
+            })
+        });
         let result = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping.send(());
+        })
         .await;
+        if let Some(server) = metrics_server {
+            match server.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "the metrics listener failed"),
+                Err(error) => tracing::warn!(%error, "the metrics listener stopped abnormally"),
+            }
+        }
         background.abort();
         rotation.abort();
         state.oauth.flush_last_used().await;
         state.db.close().await;
         result
     }
+}
+
+/// Binds `addr` (port 0 picks a free one); the listener and the address it got.
+async fn listen(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartupError> {
+    let bind_error = |source| StartupError::Bind { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
+    let local_addr = listener.local_addr().map_err(bind_error)?;
+    Ok((listener, local_addr))
 }
 
 /// Leptos' own options; the assets' names and bytes come from [`PortalAssets`] instead.
@@ -247,11 +289,15 @@ async fn delete_expired_sessions(sessions: SessionBackend) {
     }
 }
 
+/// The main port's routes. `metrics` is the registry to serve at `/metrics` here, unless it
+/// has a listener of its own.
 pub fn router(
     state: AppState,
     assets: PortalAssets,
     sessions: SessionManagerLayer<SessionBackend>,
     trusted_proxies: TrustedProxies,
+    requests: RequestCounts,
+    metrics: Option<std::sync::Arc<prometheus_client::registry::Registry>>,
 ) -> Router {
     let routes = generate_route_list(App);
     let context = {
@@ -260,7 +306,10 @@ pub fn router(
     };
     let shell_options = state.leptos_options.clone();
 
-    let oauth_endpoints = oauth::router(state.oauth.clone());
+    let mut endpoints = oauth::router(state.oauth.clone());
+    if let Some(registry) = metrics {
+        endpoints = endpoints.merge(metrics::router(registry));
+    }
 
     let portal = Router::new()
         .nest("/api/v1", api::router())
@@ -288,8 +337,9 @@ pub fn router(
         .layer(from_fn_with_state(assets, assets::serve))
         .with_state(state);
 
-    oauth_endpoints
+    endpoints
         .merge(portal)
+        .layer(from_fn_with_state(requests, metrics::count_requests))
         .layer(from_fn(middleware::security_headers))
         .layer(from_fn_with_state(trusted_proxies, client_address::resolve))
         .layer(from_fn(middleware::log_request))

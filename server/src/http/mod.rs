@@ -5,5 +5,6 @@ pub mod assets;
 pub mod client_address;
 pub mod error;
 pub mod health;
+pub mod metrics;
 pub mod middleware;
 pub mod oauth;

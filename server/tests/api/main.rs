@@ -13,6 +13,7 @@ mod health;
 mod issuers;
 mod key_rotation;
 mod management;
+mod metrics;
 mod oauth;
 mod portal;
 mod roles;

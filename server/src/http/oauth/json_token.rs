@@ -1,5 +1,7 @@
 //! `POST /v1/applications/token`: seed 003's JSON variant of the client-credentials grant.
 
+use std::time::Instant;
+
 use axum::{
     Json,
     body::Body,
@@ -13,7 +15,10 @@ use serde_json::json;
 use app::{
     auth::ClientAddress,
     domain::oauth::ErrorCode,
-    services::oauth::{OAuthService, TokenError},
+    services::{
+        metrics::{TokenGrant, TokenOutcome},
+        oauth::{OAuthService, TokenError},
+    },
 };
 
 use super::{
@@ -47,20 +52,29 @@ pub async fn json_token(
     address: Option<Extension<ClientAddress>>,
     body: Body,
 ) -> Response {
+    let started = Instant::now();
+    // Refused before the service saw it, so counted here.
+    let unread = |status, message: &str| {
+        let outcome = TokenOutcome::Refused(ErrorCode::InvalidRequest);
+        oauth
+            .metrics()
+            .token_answered(TokenGrant::Json, outcome, started);
+        json_error(status, message)
+    };
     let bytes = match read_limited(body).await {
         Ok(bytes) => bytes,
         Err(BodyError::TooLarge) => {
-            return json_error(
+            return unread(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &format!("The request body is larger than {MAX_FORM_BYTES} bytes."),
             );
         }
         Err(BodyError::Unreadable) => {
-            return json_error(StatusCode::BAD_REQUEST, "The body could not be read.");
+            return unread(StatusCode::BAD_REQUEST, "The body could not be read.");
         }
     };
     let Ok(request) = serde_json::from_slice::<JsonTokenRequest>(&bytes) else {
-        return json_error(
+        return unread(
             StatusCode::BAD_REQUEST,
             "Send a JSON object with tenantId, applicationId and applicationSecret.",
         );

@@ -1,5 +1,7 @@
 //! `POST /oauth/token` (RFC 6749 §3.2); the service dispatches on `grant_type`.
 
+use std::time::Instant;
+
 use axum::{
     Json,
     extract::State,
@@ -7,7 +9,13 @@ use axum::{
 };
 use serde::Serialize;
 
-use app::services::oauth::OAuthService;
+use app::{
+    domain::oauth::ErrorCode,
+    services::{
+        metrics::{TokenGrant, TokenOutcome},
+        oauth::OAuthService,
+    },
+};
 
 use super::{NO_STORE, error::OAuthResponseError, form::OAuthForm};
 
@@ -26,7 +34,21 @@ struct TokenResponse<'a> {
 }
 
 /// `POST /oauth/token` and `POST {issuer}/oauth/token`.
-pub async fn token(State(oauth): State<OAuthService>, request: OAuthForm) -> Response {
+pub async fn token(
+    State(oauth): State<OAuthService>,
+    request: Result<OAuthForm, Response>,
+) -> Response {
+    let request = match request {
+        Ok(request) => request,
+        Err(refused) => {
+            // Refused before the service saw it: its grant_type could not even be read.
+            let outcome = TokenOutcome::Refused(ErrorCode::InvalidRequest);
+            oauth
+                .metrics()
+                .token_answered(TokenGrant::Other, outcome, Instant::now());
+            return refused;
+        }
+    };
     match oauth.token(request.request()).await {
         Ok(issued) => (
             NO_STORE,

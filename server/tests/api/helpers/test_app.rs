@@ -23,6 +23,8 @@ use super::fixtures::PASSWORD;
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served alone, when the test asked for its own listener.
+    pub metrics_addr: Option<SocketAddr>,
     pub client: reqwest::Client,
     pub db: Database,
     pub db_url: String,
@@ -170,6 +172,11 @@ impl TestApp {
         start(url, guard, None).await
     }
 
+    /// Stops this server as SIGTERM would, waiting until it has finished.
+    pub async fn shut_down(mut self) {
+        self.stop().await;
+    }
+
     async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -211,6 +218,7 @@ struct Tuning {
     trusted_proxies: TrustedProxies,
     assets: PortalAssets,
     key_rotation: AutoRotation,
+    metrics_addr: Option<SocketAddr>,
 }
 
 impl Default for Tuning {
@@ -222,6 +230,7 @@ impl Default for Tuning {
             trusted_proxies: TrustedProxies::default(),
             assets: PortalAssets::none(),
             key_rotation: AutoRotation::default(),
+            metrics_addr: None,
         }
     }
 }
@@ -235,6 +244,7 @@ async fn start_with(
     let settings = Settings {
         database_url: db_url.clone(),
         addr: "127.0.0.1:0".parse().unwrap(),
+        metrics_addr: tuning.metrics_addr,
         public_url,
         assets: tuning.assets.clone(),
         secret_hash_key: None,
@@ -249,6 +259,7 @@ async fn start_with(
         .await
         .expect("application starts");
     let addr = app.local_addr();
+    let metrics_addr = app.metrics_addr();
     let db = app.database().clone();
     let (tx, rx) = oneshot::channel();
     let server = tokio::spawn(app.run_until(async {
@@ -260,6 +271,7 @@ async fn start_with(
         .unwrap();
     TestApp {
         addr,
+        metrics_addr,
         client,
         db,
         db_url,
@@ -358,6 +370,16 @@ pub async fn spawn_app_behind_proxy() -> TestApp {
     let network = server::http::client_address::parse_network("127.0.0.1").unwrap();
     let tuning = Tuning {
         trusted_proxies: TrustedProxies::new(vec![network], Default::default()),
+        ..Tuning::default()
+    };
+    start_with(db.url.clone(), Some(db), None, tuning).await
+}
+
+/// The application on a fresh SQLite database with `/metrics` on a listener of its own.
+pub async fn spawn_app_with_metrics_listener() -> TestApp {
+    let db = TestDb::sqlite().await;
+    let tuning = Tuning {
+        metrics_addr: Some("127.0.0.1:0".parse().unwrap()),
         ..Tuning::default()
     };
     start_with(db.url.clone(), Some(db), None, tuning).await
