@@ -21,6 +21,8 @@ pub mod pkce;
 pub mod return_path;
 pub mod roles;
 pub mod scopes;
+#[cfg(feature = "ssr")]
+pub mod sealing;
 
 /// A rule broken by user input, naming the field so the portal can show it beside that field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
