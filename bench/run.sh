@@ -505,6 +505,10 @@ bench_keyport() { # target database-url device-of-the-database pg
     return
   fi
   mkdir -p "$dir"
+  # The master key sealing the stored keys: PostgreSQL needs one configured, and every command
+  # below (client create, serve) must use the same.
+  (umask 077 && head -c32 /dev/urandom | base64 >"$dir/master.key")
+  export KEYPORT_MASTER_KEY_FILE=$dir/master.key
   if ! out=$(KEYPORT_LOG=warn "$KEYPORT_BIN" --log-level warn --database-url "$db_url" migrate 2>&1); then
     fail_target "$target" "keyport migrate failed: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
     fail_target "$rt" "keyport migrate failed"

@@ -163,6 +163,10 @@ mod from_service {
                     tracing::error!(error = %e, "internal failure");
                     AppError::Internal
                 }
+                ServiceError::Sealing(e) => {
+                    tracing::error!(error = %e, "sealed key failure");
+                    AppError::Internal
+                }
             }
         }
     }

@@ -39,10 +39,33 @@ def keyport_bin() -> Path:
 
 def hermetic_env(**extra: str) -> dict[str, str]:
     """The caller's environment without its KEYPORT_* settings (an exported KEYPORT_ISSUER or
-    KEYPORT_ADDR must not change what is tested), plus `extra`."""
+    KEYPORT_ADDR must not change what is tested), plus `extra`, and the master key a
+    PostgreSQL database needs (SQLite keeps its own beside the database)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEYPORT_")}
     env.update(extra)
+    database_url = env.get("KEYPORT_DATABASE_URL", "")
+    if database_url.startswith("postgres"):
+        env["KEYPORT_MASTER_KEY_FILE"] = str(master_key_file(database_url))
     return env
+
+
+_POSTGRES_MASTER_KEY: list[Path] = []
+
+
+def master_key_file(database_url: str) -> Path:
+    """The master key of the server on `database_url`: the file keyport makes beside an SQLite
+    database, or one key this test run makes for its PostgreSQL databases."""
+    if database_url.startswith("sqlite://"):
+        return Path(database_url.removeprefix("sqlite://")).with_suffix(".master-key")
+    if not _POSTGRES_MASTER_KEY:
+        import tempfile
+
+        path = Path(tempfile.mkdtemp(prefix="keyport-master-key-")) / "master.key"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(base64.b64encode(os.urandom(32)).decode())
+        _POSTGRES_MASTER_KEY.append(path)
+    return _POSTGRES_MASTER_KEY[0]
 
 
 @dataclass
@@ -104,6 +127,9 @@ class Keyport:
         found += [(f"wrong secret #{i + 1} that a test sent", s)
                   for i, s in enumerate(self.attempted_secrets)]
         found += self.other_secrets
+        key = master_key_file(self.database_url)
+        if key.is_file():
+            found.append(("the master key", key.read_text().strip()))
         for i, token in enumerate(self.issued_tokens):
             found.append((f"access token #{i + 1}", token))
             signature = token.rsplit(".", 1)[-1]

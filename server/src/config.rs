@@ -81,6 +81,65 @@ pub enum KeysCommand {
     /// --lead-secs, when the current key retires. A retired key stays published until every
     /// token it signed has expired.
     Rotate(KeysRotateArgs),
+    /// Seal every stored key under a new master key, in one transaction, and print
+    /// `{"values","master_key_id","previous_master_key_id"}`. Every instance must then be
+    /// started with the new key.
+    Rewrap(KeysRewrapArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KeysRewrapArgs {
+    /// File holding the new master key (base64 of 32 bytes); generated there (mode 0600)
+    /// when it does not exist.
+    #[arg(long, value_name = "FILE")]
+    pub new_master_key_file: PathBuf,
+    #[command(flatten)]
+    pub master_key: MasterKeyArgs,
+}
+
+/// The master key that seals the signing keys and the secret-hash key at rest.
+#[derive(Clone, Args)]
+pub struct MasterKeyArgs {
+    /// File holding the master key (base64 of 32 bytes) that seals the stored keys
+    /// [default: on SQLite, a 0600 file beside the database, generated on first start, e.g.
+    /// data/keyport.master-key; PostgreSQL must set it].
+    #[arg(long, env = "KEYPORT_MASTER_KEY_FILE", value_name = "FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// The master key itself (base64 of 32 bytes), instead of --master-key-file; as a flag it
+    /// shows in the process list, so prefer the variable or the file.
+    #[arg(
+        long,
+        env = "KEYPORT_MASTER_KEY",
+        hide_env_values = true,
+        value_name = "BASE64"
+    )]
+    pub master_key: Option<String>,
+}
+
+impl std::fmt::Debug for MasterKeyArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MasterKeyArgs")
+            .field("master_key_file", &self.master_key_file)
+            .field("master_key", &self.master_key.as_ref().map(|_| "…"))
+            .finish()
+    }
+}
+
+impl MasterKeyArgs {
+    /// Where the key comes from; both ways at once is a mistake, not a choice between them.
+    pub fn source(&self) -> Result<crate::master_key::MasterKeySource, String> {
+        use crate::master_key::MasterKeySource;
+        match (&self.master_key_file, &self.master_key) {
+            (Some(_), Some(_)) => Err(
+                "set either KEYPORT_MASTER_KEY_FILE (--master-key-file) or KEYPORT_MASTER_KEY \
+                 (--master-key), not both"
+                    .into(),
+            ),
+            (Some(path), None) => Ok(MasterKeySource::File(path.clone())),
+            (None, Some(key)) => Ok(MasterKeySource::Value(key.clone())),
+            (None, None) => Ok(MasterKeySource::Default),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -93,6 +152,8 @@ pub struct KeysRotateArgs {
     /// Algorithm of the new key.
     #[arg(long, env = "KEYPORT_SIGNING_ALG", value_enum, default_value_t = SigningAlg::Es256)]
     pub signing_alg: SigningAlg,
+    #[command(flatten)]
+    pub master_key: MasterKeyArgs,
 }
 
 /// The JWS algorithm of new signing keys.
@@ -153,6 +214,8 @@ pub struct ClientCreateArgs {
     /// Key for hashing client secrets; must match the server's.
     #[arg(long, env = "KEYPORT_SECRET_HASH_KEY", hide_env_values = true)]
     pub secret_hash_key: Option<String>,
+    #[command(flatten)]
+    pub master_key: MasterKeyArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,9 +261,12 @@ pub struct ServeArgs {
     pub public_url: Option<String>,
 
     /// Key (base64 of 32 bytes) for hashing client secrets [default: generated once, stored
-    /// in the database].
+    /// in the database sealed under the master key].
     #[arg(long, env = "KEYPORT_SECRET_HASH_KEY", hide_env_values = true)]
     pub secret_hash_key: Option<String>,
+
+    #[command(flatten)]
+    pub master_key: MasterKeyArgs,
 
     /// Algorithm of the signing key created on a fresh database (and by `keys rotate`).
     #[arg(long, env = "KEYPORT_SIGNING_ALG", value_enum, default_value_t = SigningAlg::Es256)]

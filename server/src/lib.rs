@@ -8,5 +8,6 @@
 
 pub mod config;
 pub mod http;
+pub mod master_key;
 pub mod startup;
 pub mod telemetry;

@@ -2,10 +2,11 @@ use std::{io::Read, process::ExitCode};
 
 use server::{
     config::{
-        BackupArgs, Cli, ClientCommand, ClientCreateArgs, Command, KeysCommand, KeysRotateArgs,
-        ServeArgs, UserCommand, UserCreateArgs,
+        BackupArgs, Cli, ClientCommand, ClientCreateArgs, Command, KeysCommand, KeysRewrapArgs,
+        KeysRotateArgs, ServeArgs, UserCommand, UserCreateArgs,
     },
     http::{assets::PortalAssets, client_address::TrustedProxies},
+    master_key::{self, open_database},
     startup::{Application, Settings, shutdown_signal},
     telemetry,
 };
@@ -30,6 +31,9 @@ async fn main() -> ExitCode {
             rotate_keys(&cli.global.database_url, args).await
         }
         Some(Command::Backup(args)) => backup(&cli.global.database_url, args).await,
+        Some(Command::Keys(KeysCommand::Rewrap(args))) => {
+            rewrap_keys(&cli.global.database_url, args).await
+        }
         None => Err("no command given".to_string()),
     };
     match result {
@@ -54,6 +58,7 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
         public_url: args.public_url_or_older_name()?,
         assets,
         secret_hash_key: args.secret_hash_key,
+        master_key: args.master_key.source()?,
         signing_alg: args.signing_alg.alg(),
         change_poll_interval: app::services::oauth::POLL_INTERVAL,
         trusted_proxies: TrustedProxies::new(args.trusted_proxies, args.forwarded_header),
@@ -82,12 +87,12 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
 }
 
 async fn rotate_keys(database_url: &str, args: KeysRotateArgs) -> Result<(), String> {
-    let db = app::store::Database::connect(database_url)
+    let (db, master) = open_database(database_url, &args.master_key.source()?)
         .await
         .map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| e.to_string())?;
     let rotated = app::services::keys::rotate_keys(
         &db,
+        &master,
         args.signing_alg.alg(),
         args.lead_secs,
         app::store::unix_now(),
@@ -118,6 +123,49 @@ async fn backup(database_url: &str, args: BackupArgs) -> Result<(), String> {
         "keyport: note: the copy does not hold the master key (KEYPORT_MASTER_KEY_FILE, \
          by default keyport.master-key beside the database) nor a KEYPORT_SECRET_HASH_KEY \
          you set: back them up too, stored apart; a restore needs them"
+    );
+    Ok(())
+}
+
+/// Seals every stored key under the key in --new-master-key-file (made there when missing),
+/// and says on standard error what the operator must do next.
+async fn rewrap_keys(database_url: &str, args: KeysRewrapArgs) -> Result<(), String> {
+    let (db, current) = open_database(database_url, &args.master_key.source()?)
+        .await
+        .map_err(|e| e.to_string())?;
+    let path = &args.new_master_key_file;
+    let (new, created) = match master_key::read_or_create(path) {
+        Ok(made) => made,
+        Err(e) => {
+            db.close().await;
+            return Err(e.to_string());
+        }
+    };
+    let done = app::services::sealing::rewrap(&db, &current, &new, app::store::unix_now()).await;
+    db.close().await;
+    let done = done.map_err(|e| {
+        if created {
+            // Nothing was sealed under it: leave no key file that looks like it matters.
+            let _ = std::fs::remove_file(path);
+        }
+        one_line(e)
+    })?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "values": done.values,
+            "master_key_id": done.to,
+            "previous_master_key_id": done.from,
+        })
+    );
+    eprintln!(
+        "keyport: the stored keys are now sealed under master key {} in {}: start every \
+         instance with KEYPORT_MASTER_KEY_FILE={} (master key {} no longer opens them; keep it \
+         while you keep backups made before now)",
+        done.to,
+        path.display(),
+        path.display(),
+        done.from
     );
     Ok(())
 }
@@ -187,12 +235,11 @@ fn one_line(error: app::services::ServiceError) -> String {
 
 async fn create_client(database_url: &str, args: ClientCreateArgs) -> Result<(), String> {
     use app::services::{accounts, apps, keys};
-    let db = app::store::Database::connect(database_url)
+    let (db, master) = open_database(database_url, &args.master_key.source()?)
         .await
         .map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| e.to_string())?;
     let result = async {
-        let hasher = keys::secret_hasher(&db, args.secret_hash_key.as_deref()).await?;
+        let hasher = keys::secret_hasher(&db, &master, args.secret_hash_key.as_deref()).await?;
         let now = app::store::unix_now();
         let tenant_id = if args.create_tenant {
             accounts::find_or_create_tenant(&db, &args.tenant, now).await?

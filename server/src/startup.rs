@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use app::{
     App,
     auth::IDLE_LIFETIME_SECS,
-    domain::jwt::Alg,
+    domain::{jwt::Alg, sealing::MasterKey},
     services::{
         key_rotation::{self, AutoRotation},
         oauth::{Clock, OAuthService},
@@ -27,19 +27,24 @@ use tower_sessions::{
     Expiry, SessionManagerLayer, cookie::SameSite, session_store::ExpiredDeletion,
 };
 
-use crate::http::{
-    api,
-    assets::{self, PortalAssets},
-    client_address::{self, TrustedProxies},
-    health,
-    metrics::{self, RequestCounts},
-    middleware, oauth,
+use crate::{
+    http::{
+        api,
+        assets::{self, PortalAssets},
+        client_address::{self, TrustedProxies},
+        health,
+        metrics::{self, RequestCounts},
+        middleware, oauth,
+    },
+    master_key::{MasterKeyError, MasterKeySource, open_database},
 };
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("database: {0}")]
     Store(#[from] app::store::StoreError),
+    #[error("{0}")]
+    MasterKey(#[from] MasterKeyError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -63,6 +68,8 @@ pub struct Settings {
     /// The portal's CSS, JS, WASM and public files ([`PortalAssets::built_in`] in `serve`).
     pub assets: PortalAssets,
     pub secret_hash_key: Option<String>,
+    /// Seals the signing keys and the stored secret-hash key.
+    pub master_key: MasterKeySource,
     /// The algorithm of signing keys this server creates.
     pub signing_alg: Alg,
     /// How often to read the shared change counter ([`app::services::oauth::POLL_INTERVAL`]).
@@ -88,13 +95,14 @@ pub struct Application {
     key_rotation: AutoRotation,
     signing_alg: Alg,
     clock: std::sync::Arc<dyn Clock>,
+    /// Seals the keys automatic rotation makes.
+    master: MasterKey,
 }
 
 impl Application {
     /// Connects and migrates the database, then binds the listener (port 0 picks a free one).
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
-        let db = Database::connect(&settings.database_url).await?;
-        db.migrate().await?;
+        let (db, master) = open_database(&settings.database_url, &settings.master_key).await?;
         let (listener, local_addr) = listen(settings.addr).await?;
         let metrics_listener = match settings.metrics_addr {
             Some(addr) => Some(listen(addr).await?.0),
@@ -107,9 +115,10 @@ impl Application {
         let leptos_options = leptos_options(local_addr);
         let sessions = SessionBackend::for_database(&db).await?;
         tokio::spawn(delete_expired_sessions(sessions.clone()));
-        let hasher = app::services::keys::secret_hasher(&db, settings.secret_hash_key.as_deref())
-            .await
-            .map_err(|e| StartupError::SecretHashKey(e.to_string()))?;
+        let hasher =
+            app::services::keys::secret_hasher(&db, &master, settings.secret_hash_key.as_deref())
+                .await
+                .map_err(|e| StartupError::SecretHashKey(e.to_string()))?;
         // Before the token service fills its caches: every change after that is announced.
         let feed = match ChangeFeed::subscribe(&db).await {
             Ok(feed) => feed,
@@ -121,6 +130,7 @@ impl Application {
         let oauth = OAuthService::start(
             db.clone(),
             hasher.clone(),
+            master.clone(),
             public_url.clone(),
             settings.signing_alg,
             settings.change_poll_interval,
@@ -156,6 +166,7 @@ impl Application {
             key_rotation: settings.key_rotation,
             signing_alg: settings.signing_alg,
             clock: settings.clock,
+            master,
         })
     }
 
@@ -195,11 +206,13 @@ impl Application {
             key_rotation,
             signing_alg,
             clock,
+            master,
             ..
         } = self;
         let background = tokio::spawn(state.oauth.clone().run_background(feed));
         let rotation = tokio::spawn(key_rotation::run(
             state.db.clone(),
+            master,
             key_rotation,
             signing_alg,
             clock,

@@ -1,4 +1,7 @@
-use crate::{domain::FieldError, store::StoreError};
+use crate::{
+    domain::{FieldError, sealing::SealError},
+    store::StoreError,
+};
 
 /// Why a use case did not happen. Each boundary (server functions, REST, CLI) maps it to its
 /// own shape; internal causes are logged there and never shown.
@@ -24,6 +27,10 @@ pub enum ServiceError {
     Rule(String),
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// A sealed key did not open (another master key, a damaged value): an operator's
+    /// problem, said to the operator in full and to anyone else not at all.
+    #[error("{0}")]
+    Sealing(#[from] SealError),
     #[error("internal: {0}")]
     Internal(String),
 }

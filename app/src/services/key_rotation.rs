@@ -18,7 +18,7 @@ use super::{
     oauth::Clock,
 };
 use crate::{
-    domain::{jwt::Alg, key_rotation::RotationPolicy},
+    domain::{jwt::Alg, key_rotation::RotationPolicy, sealing::MasterKey},
     store::{Database, signing_keys::KeyRow},
 };
 
@@ -49,10 +49,11 @@ impl Default for AutoRotation {
     }
 }
 
-/// Rotates the signing key if a rotation is due at `now`; `None` when it is not (or another
-/// instance has just done it).
+/// Rotates the signing key if a rotation is due at `now`, sealing the new one under `master`;
+/// `None` when it is not (or another instance has just done it).
 pub async fn rotate_if_due(
     db: &Database,
+    master: &MasterKey,
     policy: RotationPolicy,
     alg: Alg,
     now: i64,
@@ -60,7 +61,7 @@ pub async fn rotate_if_due(
     if policy.is_off() {
         return Ok(None);
     }
-    rotate_keys_if(db, alg, LEAD_SECS, now, |unretired: &[KeyRow]| {
+    rotate_keys_if(db, master, alg, LEAD_SECS, now, |unretired: &[KeyRow]| {
         policy.is_due(unretired.iter().map(KeyRow::schedule), now)
     })
     .await
@@ -69,7 +70,13 @@ pub async fn rotate_if_due(
 /// Checks at once, then every `check_interval`, until the task is dropped; new keys are of
 /// `alg`. A failed check is logged and tried again at the next one: the current key goes on
 /// signing meanwhile.
-pub async fn run(db: Database, rotation: AutoRotation, alg: Alg, clock: Arc<dyn Clock>) {
+pub async fn run(
+    db: Database,
+    master: MasterKey,
+    rotation: AutoRotation,
+    alg: Alg,
+    clock: Arc<dyn Clock>,
+) {
     if rotation.policy.is_off() {
         return;
     }
@@ -77,7 +84,7 @@ pub async fn run(db: Database, rotation: AutoRotation, alg: Alg, clock: Arc<dyn 
     checks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         checks.tick().await;
-        match rotate_if_due(&db, rotation.policy, alg, clock.now()).await {
+        match rotate_if_due(&db, &master, rotation.policy, alg, clock.now()).await {
             Ok(Some(done)) => tracing::info!(
                 kid = %done.new_kid,
                 signs_from = done.signs_from,
@@ -94,7 +101,10 @@ pub async fn run(db: Database, rotation: AutoRotation, alg: Alg, clock: Arc<dyn 
 mod tests {
     use super::*;
     use crate::{
-        services::{keys::ensure_signing_key, testkit::NOW},
+        services::{
+            keys::ensure_signing_key,
+            testkit::{NOW, master_key},
+        },
         store::{
             on_pool,
             signing_keys::{self},
@@ -107,9 +117,12 @@ mod tests {
     #[tokio::test]
     async fn rotates_once_the_key_has_signed_for_the_period_and_publishes_before_signing() {
         for_each_migrated_engine(|db| async move {
-            ensure_signing_key(&db, Alg::Es256, NOW).await.unwrap();
+            ensure_signing_key(&db, &master_key(), Alg::Es256, NOW)
+                .await
+                .unwrap();
             let policy = RotationPolicy::every_days(90);
-            let rotate = |now| rotate_if_due(&db, policy, Alg::EdDsa, now);
+            let master = master_key();
+            let rotate = |now| rotate_if_due(&db, &master, policy, Alg::EdDsa, now);
 
             assert!(rotate(NOW + 89 * DAY).await.unwrap().is_none());
             assert_eq!(signing_keys::published(&db, NOW).await.unwrap().len(), 1);
@@ -151,12 +164,14 @@ mod tests {
     #[tokio::test]
     async fn zero_days_never_rotates() {
         for_each_migrated_engine(|db| async move {
-            ensure_signing_key(&db, Alg::Es256, NOW).await.unwrap();
+            ensure_signing_key(&db, &master_key(), Alg::Es256, NOW)
+                .await
+                .unwrap();
             let off = RotationPolicy::every_days(0);
             for days in [1, 90, 365, 10_000] {
                 let now = NOW + days * DAY;
                 assert!(
-                    rotate_if_due(&db, off, Alg::Es256, now)
+                    rotate_if_due(&db, &master_key(), off, Alg::Es256, now)
                         .await
                         .unwrap()
                         .is_none()
@@ -174,17 +189,20 @@ mod tests {
         for test_db in TestDb::all().await {
             let db = &test_db.db;
             db.migrate().await.unwrap();
-            ensure_signing_key(db, Alg::Es256, NOW).await.unwrap();
+            ensure_signing_key(db, &master_key(), Alg::Es256, NOW)
+                .await
+                .unwrap();
             let mut instances = Vec::new();
             for _ in 0..6 {
                 instances.push(Database::connect(&test_db.url).await.unwrap());
             }
             let now = NOW + 91 * DAY;
             let policy = RotationPolicy::default();
+            let master = master_key();
             let outcomes = futures::future::join_all(
                 instances
                     .iter()
-                    .map(|db| rotate_if_due(db, policy, Alg::Es256, now)),
+                    .map(|db| rotate_if_due(db, &master, policy, Alg::Es256, now)),
             )
             .await;
             let rotated = outcomes

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod metrics;
 pub mod oauth;
 pub mod roles;
+pub mod sealing;
 pub mod tenant;
 #[cfg(test)]
 mod testkit;

@@ -8,7 +8,7 @@ use super::{
     invitations,
 };
 use crate::{
-    domain::{credentials::SecretHasher, membership::Role},
+    domain::{credentials::SecretHasher, membership::Role, sealing::MasterKey},
     store::Database,
 };
 
@@ -20,6 +20,11 @@ pub const PUBLIC_URL: &str = "https://id.example.com";
 
 /// A password every sign-up and sign-in in the tests uses.
 pub const PASSWORD: &str = "correct horse battery";
+
+/// The master key the tests seal the server's keys under.
+pub fn master_key() -> MasterKey {
+    MasterKey::from_bytes([9u8; 32])
+}
 
 /// A secret hasher under a fixed key.
 pub fn hasher() -> SecretHasher {

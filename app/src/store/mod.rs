@@ -1,7 +1,11 @@
 //! Persistence. One set of portable SQL (numbered `$n` parameters, which both SQLite and
 //! PostgreSQL accept) runs on whichever engine the database URL names.
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
 
 use sqlx::{
     PgPool, SqlitePool,
@@ -250,6 +254,28 @@ fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
         .busy_timeout(Duration::from_secs(5)))
 }
 
+/// The file the master key is kept in when none is configured: beside an SQLite database
+/// (`data/keyport.db` → `data/keyport.master-key`), never in it. `None` for PostgreSQL, whose
+/// instances must all be given one key, and for an in-memory database, which has no file.
+pub fn master_key_beside(database_url: &str) -> Option<PathBuf> {
+    if !database_url.starts_with("sqlite:")
+        || database_url.contains(":memory:")
+        || database_url.contains("mode=memory")
+    {
+        return None;
+    }
+    let database = sqlite_options(database_url)
+        .ok()?
+        .get_filename()
+        .to_path_buf();
+    let beside = database.with_extension("master-key");
+    Some(if beside == database {
+        PathBuf::from(format!("{}.master-key", database.display()))
+    } else {
+        beside
+    })
+}
+
 fn create_dir(dir: &Path) -> Result<(), StoreError> {
     if dir.as_os_str().is_empty() || dir.exists() {
         return Ok(());
@@ -276,6 +302,28 @@ pub fn redact_url(url: &str) -> String {
 mod tests {
     use super::*;
     use testkit::for_each_engine;
+
+    #[test]
+    fn the_default_master_key_file_sits_beside_an_sqlite_file() {
+        for (url, beside) in [
+            ("sqlite://data/keyport.db", "data/keyport.master-key"),
+            (
+                "sqlite:///srv/kp/keyport.db?mode=rwc",
+                "/srv/kp/keyport.master-key",
+            ),
+            ("sqlite://keyport", "keyport.master-key"),
+            ("sqlite://x.master-key", "x.master-key.master-key"),
+        ] {
+            assert_eq!(master_key_beside(url), Some(PathBuf::from(beside)), "{url}");
+        }
+        for none in [
+            "postgres://kp@db/keyport",
+            "sqlite::memory:",
+            "sqlite://x?mode=memory",
+        ] {
+            assert_eq!(master_key_beside(none), None, "{none}");
+        }
+    }
 
     #[test]
     fn redacts_password_only() {

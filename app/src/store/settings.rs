@@ -1,7 +1,7 @@
 //! Instance-wide settings that the server generates once and every instance must share
 //! (for example the key that hashes client secrets).
 
-use super::{Database, StoreError, on_pool};
+use super::{Database, StoreError, Tx, on_pool, on_tx};
 
 /// Returns the value stored under `key`, storing `candidate` first if there is none. When
 /// several instances start at once, all of them end up with the first one written.
@@ -26,6 +26,35 @@ pub async fn get_or_insert(
             .fetch_one(pool)
             .await?)
     })
+}
+
+/// The value stored under `key`, read in `tx`.
+pub async fn get_in(tx: &mut Tx, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(on_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(conn)
+            .await?
+    }))
+}
+
+/// Replaces the value under `key`, only if it is still `from` (as
+/// [`super::signing_keys::replace_private_key`]). Whether it wrote.
+pub async fn replace_in(
+    tx: &mut Tx,
+    key: &str,
+    from: &str,
+    to: &str,
+    now_unix: i64,
+) -> Result<bool, StoreError> {
+    let done = on_tx!(tx, conn => {
+        sqlx::query("UPDATE settings SET value = $3, updated_at = $4 WHERE key = $1 AND value = $2")
+            .bind(key).bind(from).bind(to).bind(now_unix)
+            .execute(conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(done == 1)
 }
 
 #[cfg(test)]

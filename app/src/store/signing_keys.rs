@@ -8,7 +8,8 @@ use super::{Database, StoreError, Tx, on_pool, on_tx};
 pub struct KeyRow {
     pub kid: String,
     pub alg: String,
-    /// PKCS#8 DER, base64. Never leaves the server.
+    /// PKCS#8 DER sealed under the master key ([`crate::domain::sealing`]); plaintext base64
+    /// in databases an earlier version wrote, until a process seals it at start.
     pub private_key: String,
     pub public_jwk: String,
     pub created_at: i64,
@@ -78,4 +79,32 @@ pub async fn retire(
             .await?;
     });
     Ok(())
+}
+
+/// Every key's id and stored private half, retired or not: what sealing and rewrapping go
+/// through, in the transaction that rewrites them.
+pub async fn private_keys_in(tx: &mut Tx) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(on_tx!(tx, conn => {
+        sqlx::query_as("SELECT kid, private_key FROM signing_keys ORDER BY created_at, kid")
+            .fetch_all(conn)
+            .await?
+    }))
+}
+
+/// Replaces a key's stored private half, only if it is still `from`: of several instances
+/// sealing the same row at once, one writes and the others find it done. Whether it wrote.
+pub async fn replace_private_key(
+    tx: &mut Tx,
+    kid: &str,
+    from: &str,
+    to: &str,
+) -> Result<bool, StoreError> {
+    let done = on_tx!(tx, conn => {
+        sqlx::query("UPDATE signing_keys SET private_key = $3 WHERE kid = $1 AND private_key = $2")
+            .bind(kid).bind(from).bind(to)
+            .execute(conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(done == 1)
 }

@@ -1,14 +1,17 @@
 //! Fresh databases for tests: a temporary SQLite file always, and a throw-away PostgreSQL
-//! database when `KEYPORT_TEST_POSTGRES_URL` names a server to create it on.
+//! database when `KEYPORT_TEST_POSTGRES_URL` names a server to create it on. Each comes with
+//! a master key file of its own ([`master_key_file`]), as a deployment keeps one beside it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{
     future::Future,
+    path::PathBuf,
     sync::atomic::{AtomicU64, Ordering},
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use super::{Database, Engine};
+use super::{Database, Engine, master_key_beside};
+use crate::domain::sealing::MasterKey;
 
 pub const POSTGRES_URL_VAR: &str = "KEYPORT_TEST_POSTGRES_URL";
 
@@ -25,6 +28,7 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}/keyport.db", dir.path().display());
         let db = Database::connect(&url).await.expect("sqlite test database");
+        write_master_key(&url);
         TestDb {
             url,
             db,
@@ -50,6 +54,7 @@ impl TestDb {
         let db = Database::connect(&url)
             .await
             .expect("postgres test database");
+        write_master_key(&url);
         Some(TestDb {
             url,
             db,
@@ -75,6 +80,7 @@ impl Drop for TestDb {
         let Some((admin_url, name)) = self.postgres_drop.take() else {
             return;
         };
+        let _ = std::fs::remove_file(master_key_file(&self.url));
         // Drop runs inside the test's runtime, which cannot be blocked on; a short-lived
         // thread with its own runtime removes the database before the test returns.
         let _ = std::thread::spawn(move || {
@@ -118,6 +124,53 @@ where
         test_db.db.migrate().await.expect("migrations apply");
         test(test_db.db.clone()).await;
     }
+}
+
+/// The master key file of the test database at `url`: where a deployment keeps it by default
+/// for SQLite (beside the file), and a file named after the database in the temporary
+/// directory for PostgreSQL, so that a test holding only a URL or a pool finds it.
+pub fn master_key_file(url: &str) -> PathBuf {
+    master_key_beside(url).unwrap_or_else(|| {
+        let name = url
+            .split('?')
+            .next()
+            .and_then(|base| base.rsplit('/').next())
+            .unwrap_or_default();
+        std::env::temp_dir().join(format!("{name}.master-key"))
+    })
+}
+
+/// The master key of the test database `db` ([`master_key_file`]).
+pub fn master_key(db: &Database) -> MasterKey {
+    let path = match db {
+        Database::Sqlite(pool) => {
+            let file = pool.connect_options().get_filename().display().to_string();
+            master_key_file(&format!("sqlite://{file}"))
+        }
+        Database::Postgres(pool) => {
+            let name = pool
+                .connect_options()
+                .get_database()
+                .unwrap_or_default()
+                .to_string();
+            master_key_file(&format!("postgres:///{name}"))
+        }
+    };
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("master key file {}: {e}", path.display()));
+    MasterKey::parse(&text).unwrap()
+}
+
+/// A fresh key, in a file only its owner reads, as the server itself would write it.
+fn write_master_key(url: &str) {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(master_key_file(url)).expect("master key file");
+    let key = MasterKey::generate().unwrap();
+    file.write_all(key.to_base64().as_bytes()).unwrap();
 }
 
 fn unique_name() -> String {

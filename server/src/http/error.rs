@@ -115,6 +115,7 @@ impl From<ServiceError> for ApiError {
             },
             ServiceError::Store(e) => ApiError::Internal(e.to_string()),
             ServiceError::Internal(e) => ApiError::Internal(e),
+            ServiceError::Sealing(e) => ApiError::Internal(e.to_string()),
         }
     }
 }

@@ -347,6 +347,8 @@ fn help_lists_every_setting_with_its_variable_and_default() {
         "KEYPORT_TRUSTED_PROXIES",
         "KEYPORT_FORWARDED_HEADER",
         "KEYPORT_SECRET_HASH_KEY",
+        "KEYPORT_MASTER_KEY_FILE",
+        "KEYPORT_MASTER_KEY",
         "KEYPORT_SIGNING_ALG",
         "KEYPORT_SITE_ROOT",
     ] {
@@ -394,6 +396,28 @@ fn help_lists_every_setting_with_its_variable_and_default() {
             client.contains(needle),
             "keyport client create --help lacks {needle}:\n{client}"
         );
+    }
+    for command in [
+        &["keys", "rotate"][..],
+        &["keys", "rewrap"],
+        &["client", "create"],
+    ] {
+        let help = Command::new(env!("CARGO_BIN_EXE_keyport"))
+            .args(command)
+            .arg("--help")
+            .output()
+            .unwrap();
+        let help = String::from_utf8(help.stdout).unwrap();
+        for needle in [
+            "--master-key-file",
+            "KEYPORT_MASTER_KEY_FILE",
+            "--master-key <",
+        ] {
+            assert!(
+                help.contains(needle),
+                "{command:?} --help lacks {needle}:\n{help}"
+            );
+        }
     }
 }
 

@@ -20,5 +20,5 @@ pub use test_app::{
     ROTATION_CHECK_INTERVAL, TestApp, session_cookie, spawn_app, spawn_app_behind_proxy,
     spawn_app_polling_every, spawn_app_rotating_keys, spawn_app_signing_with,
     spawn_app_with_assets, spawn_app_with_clock, spawn_app_with_metrics_listener, spawn_apps,
-    spawn_https_app,
+    spawn_https_app, try_spawn_on,
 };

@@ -17,3 +17,4 @@ mod metrics;
 mod oauth;
 mod portal;
 mod roles;
+mod sealing;

@@ -2,7 +2,6 @@
 //! happy path and errors, and the end-to-end secret lifecycle.
 
 use app::store::unix_now;
-use base64::{Engine, engine::general_purpose::STANDARD};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -708,6 +707,7 @@ async fn an_expired_token_is_refused() {
     use app::domain::{
         jwt::{Alg, Signer},
         oauth::AccessClaims,
+        sealing::Sealed,
     };
     let app = spawn_app().await;
     let tool = admin_tool(&app.db, "acme").await;
@@ -716,12 +716,10 @@ async fn an_expired_token_is_refused() {
         .await
         .unwrap()
         .remove(0);
-    let signer = Signer::from_pkcs8(
-        &key.kid,
-        Alg::Es256,
-        &STANDARD.decode(&key.private_key).unwrap(),
-    )
-    .unwrap();
+    let der = app::store::testkit::master_key(&app.db)
+        .open(Sealed::SigningKey(&key.kid), &key.private_key)
+        .unwrap();
+    let signer = Signer::from_pkcs8(&key.kid, Alg::Es256, &der).unwrap();
     let now = unix_now();
     let mut claims = AccessClaims {
         iss: app.issuer(&tool.tenant_id),

@@ -687,7 +687,8 @@ async fn key_rotation_publishes_first_then_signs_and_old_tokens_keep_verifying()
     let old_kid = jsonwebtoken::decode_header(&before).unwrap().kid.unwrap();
 
     let lead_secs = 60;
-    let rotation = keys::rotate_keys(&app.db, Alg::Es256, lead_secs, clock.now())
+    let master = app::store::testkit::master_key(&app.db);
+    let rotation = keys::rotate_keys(&app.db, &master, Alg::Es256, lead_secs, clock.now())
         .await
         .unwrap();
     assert_eq!(rotation.retired, vec![old_kid.clone()]);

@@ -3,12 +3,14 @@
 
 use std::sync::{Arc, atomic::Ordering};
 
-use base64::{Engine, engine::general_purpose::STANDARD};
 use serde_json::json;
 
 use super::OAuthService;
 use crate::{
-    domain::jwt::{self, Alg, KeySchedule, Signer, Verifier},
+    domain::{
+        jwt::{self, Alg, KeySchedule, Signer, Verifier},
+        sealing::{MasterKey, Sealed},
+    },
     services::ServiceError,
     store::{
         StoreError, changes,
@@ -42,7 +44,7 @@ impl OAuthService {
         let mut set = KeySet::default();
         let mut jwks = Vec::new();
         for row in rows {
-            let signer = parse_key(&row)?;
+            let signer = parse_key(&self.inner.master, &row)?;
             set.verifiers.push(signer.verifier());
             let jwk: serde_json::Value = serde_json::from_str(&row.public_jwk)
                 .map_err(|_| StoreError::Corrupt("signing key JWK".into()))?;
@@ -86,11 +88,12 @@ impl OAuthService {
     }
 }
 
-fn parse_key(row: &KeyRow) -> Result<Signer, ServiceError> {
-    let corrupt = |what: &str| ServiceError::Store(StoreError::Corrupt(what.into()));
-    let alg = Alg::parse(&row.alg).ok_or_else(|| corrupt("signing key algorithm"))?;
-    let der = STANDARD
-        .decode(&row.private_key)
-        .map_err(|_| corrupt("signing key encoding"))?;
+/// Opens a stored key. A row in plaintext is refused, not used: every process seals those at
+/// start, so one found later was written by an earlier version still running or by someone
+/// without the master key, and should not sign.
+fn parse_key(master: &MasterKey, row: &KeyRow) -> Result<Signer, ServiceError> {
+    let alg = Alg::parse(&row.alg)
+        .ok_or_else(|| ServiceError::Store(StoreError::Corrupt("signing key algorithm".into())))?;
+    let der = master.open(Sealed::SigningKey(&row.kid), &row.private_key)?;
     Signer::from_pkcs8(&row.kid, alg, &der).map_err(|e| ServiceError::Internal(e.to_string()))
 }

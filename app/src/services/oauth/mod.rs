@@ -44,7 +44,7 @@ pub use throttle::{FAILURE_WINDOW_SECS, FAILURES_PER_ADDRESS, FAILURES_PER_CLIEN
 
 use super::{ServiceError, keys::ensure_signing_key, metrics::Metrics};
 use crate::{
-    domain::{credentials::SecretHasher, jwt::Alg},
+    domain::{credentials::SecretHasher, jwt::Alg, sealing::MasterKey},
     store::{
         Database, StoreError,
         changes::{self, ChangeFeed},
@@ -61,6 +61,8 @@ pub const LAST_USED_FLUSH: Duration = Duration::from_secs(10);
 struct Inner {
     db: Database,
     hasher: SecretHasher,
+    /// Opens the signing keys' private halves, and seals the first one.
+    master: MasterKey,
     public_url: String,
     alg: Alg,
     clients: RwLock<clients::ClientCache>,
@@ -88,25 +90,28 @@ impl std::fmt::Debug for OAuthService {
 }
 
 impl OAuthService {
-    /// Loads the signing keys, creating the first one (of `alg`) on a fresh database.
-    /// `clock` tells the time for every expiry, window and key schedule.
+    /// Loads the signing keys (sealed under `master`), creating the first one (of `alg`) on a
+    /// fresh database. `clock` tells the time for every expiry, window and key schedule.
     /// `poll_interval` is how often [`run_background`](Self::run_background) reads the shared
     /// change counter ([`POLL_INTERVAL`] unless a test needs otherwise).
+    #[allow(clippy::too_many_arguments)]
     pub async fn start(
         db: Database,
         hasher: SecretHasher,
+        master: MasterKey,
         public_url: String,
         alg: Alg,
         poll_interval: Duration,
         clock: Arc<dyn Clock>,
         refresh: RefreshLifetimes,
     ) -> Result<OAuthService, ServiceError> {
-        ensure_signing_key(&db, alg, clock.now()).await?;
+        ensure_signing_key(&db, &master, alg, clock.now()).await?;
         let service = OAuthService {
             inner: Arc::new(Inner {
                 remote_generation: AtomicI64::new(changes::current(&db).await?),
                 db,
                 hasher,
+                master,
                 public_url,
                 alg,
                 clients: RwLock::default(),

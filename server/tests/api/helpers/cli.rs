@@ -5,9 +5,19 @@ use std::{
     process::{Command, Output, Stdio},
 };
 
-/// Runs the `keyport` binary as its own process on `db_url`, with `stdin` as its input.
+use app::store::testkit::master_key_file;
+
+/// Runs the `keyport` binary as its own process on `db_url`, with `stdin` as its input, and the
+/// test database's master key: on SQLite the default file beside it, on PostgreSQL named.
 pub fn keyport(db_url: &str, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keyport"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keyport"));
+    command
+        .env_remove("KEYPORT_MASTER_KEY")
+        .env_remove("KEYPORT_MASTER_KEY_FILE");
+    if db_url.starts_with("postgres") {
+        command.env("KEYPORT_MASTER_KEY_FILE", master_key_file(db_url));
+    }
+    let mut child = command
         .args(args)
         .env("KEYPORT_DATABASE_URL", db_url)
         .env("KEYPORT_LOG", "warn")

@@ -9,7 +9,7 @@ use app::{
         apps::{self, AppDraft, CreatedApp},
         keys,
     },
-    store::{Database, unix_now},
+    store::{Database, testkit::master_key, unix_now},
 };
 
 /// The password of every user the tests make.
@@ -81,10 +81,13 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-/// The server's own secret hasher (generated and stored in the database on first use), so
-/// the secrets the fixtures make are the ones the running server accepts.
+/// The server's own secret hasher (generated and stored in the database, sealed under the
+/// test database's master key, on first use), so the secrets the fixtures make are the ones
+/// the running server accepts.
 pub async fn hasher(db: &Database) -> SecretHasher {
-    keys::secret_hasher(db, None).await.unwrap()
+    keys::secret_hasher(db, &master_key(db), None)
+        .await
+        .unwrap()
 }
 
 /// The id of the tenant named `name`, created when missing.

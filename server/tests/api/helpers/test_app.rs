@@ -9,12 +9,16 @@ use app::{
         key_rotation::AutoRotation,
         oauth::{Clock, ManualClock, SystemClock},
     },
-    store::{Database, testkit::TestDb},
+    store::{
+        Database,
+        testkit::{TestDb, master_key_file},
+    },
 };
 use reqwest::{Response, header::HeaderMap};
 use server::{
     http::{assets::PortalAssets, client_address::TrustedProxies},
-    startup::{Application, Settings},
+    master_key::MasterKeySource,
+    startup::{Application, Settings, StartupError},
 };
 use server_fn::ServerFn;
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -161,7 +165,11 @@ impl TestApp {
             key_rotation: self.key_rotation,
             ..Tuning::default()
         };
-        start_with(db_url.to_string(), None, None, tuning).await
+        // Given this server's master key, as an operator restoring a backup gives it.
+        let master_key = MasterKeySource::File(master_key_file(&self.db_url));
+        try_start_with(db_url.to_string(), None, None, tuning, master_key)
+            .await
+            .expect("application starts")
     }
 
     /// Stops this server and starts a new one on the same database.
@@ -241,6 +249,34 @@ async fn start_with(
     public_url: Option<String>,
     tuning: Tuning,
 ) -> TestApp {
+    // SQLite keeps its key beside the database, as by default in production; every instance
+    // on a PostgreSQL database is given its key file.
+    let master_key = if db_url.starts_with("sqlite:") {
+        MasterKeySource::Default
+    } else {
+        MasterKeySource::File(master_key_file(&db_url))
+    };
+    try_start_with(db_url, guard, public_url, tuning, master_key)
+        .await
+        .expect("application starts")
+}
+
+/// The application on an existing database `db_url` (whose owner keeps it), with the master
+/// key from `master_key`; or why it did not start.
+pub async fn try_spawn_on(
+    db_url: &str,
+    master_key: MasterKeySource,
+) -> Result<TestApp, StartupError> {
+    try_start_with(db_url.into(), None, None, Tuning::default(), master_key).await
+}
+
+async fn try_start_with(
+    db_url: String,
+    guard: Option<TestDb>,
+    public_url: Option<String>,
+    tuning: Tuning,
+    master_key: MasterKeySource,
+) -> Result<TestApp, StartupError> {
     let settings = Settings {
         database_url: db_url.clone(),
         addr: "127.0.0.1:0".parse().unwrap(),
@@ -248,6 +284,7 @@ async fn start_with(
         public_url,
         assets: tuning.assets.clone(),
         secret_hash_key: None,
+        master_key,
         signing_alg: tuning.signing_alg,
         change_poll_interval: tuning.change_poll_interval,
         trusted_proxies: tuning.trusted_proxies.clone(),
@@ -255,9 +292,7 @@ async fn start_with(
         refresh_lifetimes: Default::default(),
         key_rotation: tuning.key_rotation,
     };
-    let app = Application::build(settings)
-        .await
-        .expect("application starts");
+    let app = Application::build(settings).await?;
     let addr = app.local_addr();
     let metrics_addr = app.metrics_addr();
     let db = app.database().clone();
@@ -269,7 +304,7 @@ async fn start_with(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    TestApp {
+    Ok(TestApp {
         addr,
         metrics_addr,
         client,
@@ -280,7 +315,7 @@ async fn start_with(
         guard,
         shutdown: Some(tx),
         server: Some(server),
-    }
+    })
 }
 
 /// The application on a fresh SQLite database.

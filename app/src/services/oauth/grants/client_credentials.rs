@@ -85,7 +85,7 @@ mod tests {
                 FAILURE_WINDOW_SECS, FAILURES_PER_CLIENT_AND_ADDRESS, IssuedToken, ManualClock,
                 OAuthService, TokenError, TokenRequest,
             },
-            testkit::{NOW, PUBLIC_URL, admin, draft, hasher},
+            testkit::{NOW, PUBLIC_URL, admin, draft, hasher, master_key},
         },
         store::{Database, testkit::for_each_migrated_engine},
     };
@@ -107,6 +107,7 @@ mod tests {
             let oauth = OAuthService::start(
                 db.clone(),
                 hasher(),
+                master_key(),
                 "https://id.example.com".into(),
                 Alg::Es256,
                 Duration::from_secs(3600),
@@ -318,7 +319,9 @@ mod tests {
         for_each_migrated_engine(|db| async move {
             let f = Fixture::new(db).await;
             let old = kid(&f.token().await.unwrap().access_token);
-            let rotation = rotate_keys(&f.db, Alg::Es256, 30, NOW).await.unwrap();
+            let rotation = rotate_keys(&f.db, &master_key(), Alg::Es256, 30, NOW)
+                .await
+                .unwrap();
             f.oauth.reload_keys().await.unwrap();
             assert!(
                 f.oauth.jwks().contains(&rotation.new_kid),

@@ -21,7 +21,7 @@ use crate::{
             authorize::{AuthorizeOutcome, SignedInPerson},
         },
         tenant::add_scope,
-        testkit::{NOW, PUBLIC_URL, added, admin, draft, hasher, signed_up},
+        testkit::{NOW, PUBLIC_URL, added, admin, draft, hasher, master_key, signed_up},
     },
     store::{Database, testkit::for_each_migrated_engine},
 };
@@ -49,6 +49,7 @@ impl Fixture {
         let oauth = OAuthService::start(
             db.clone(),
             hasher(),
+            master_key(),
             PUBLIC_URL.into(),
             Alg::Es256,
             Duration::from_secs(3600),
