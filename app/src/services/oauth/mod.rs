@@ -69,6 +69,8 @@ struct Inner {
     remote_generation: AtomicI64,
     keys: RwLock<Arc<keyset::KeySet>>,
     keys_local: AtomicU64,
+    /// The shared counter when the keys were last loaded; a failed reload is tried again.
+    keys_remote: AtomicI64,
     last_used: Mutex<HashMap<String, i64>>,
     throttle: throttle::Throttle,
     poll_interval: Duration,
@@ -106,9 +108,11 @@ impl OAuthService {
         refresh: RefreshLifetimes,
     ) -> Result<OAuthService, ServiceError> {
         ensure_signing_key(&db, &master, alg, clock.now()).await?;
+        let generation = changes::current(&db).await?;
         let service = OAuthService {
             inner: Arc::new(Inner {
-                remote_generation: AtomicI64::new(changes::current(&db).await?),
+                remote_generation: AtomicI64::new(generation),
+                keys_remote: AtomicI64::new(generation),
                 db,
                 hasher,
                 master,
@@ -183,15 +187,18 @@ impl OAuthService {
 
     async fn follow_changes(&self) -> Result<(), ServiceError> {
         let generation = changes::current(&self.inner.db).await?;
+        // Clients follow every change even while the keys cannot be reloaded (an instance
+        // still started with the master key a `keys rewrap` replaced keeps signing with the
+        // keys it holds), so a secret revoked elsewhere stops working here too.
+        self.inner
+            .remote_generation
+            .store(generation, Ordering::Release);
         let local = changes::local_generation();
-        let moved = generation != self.inner.remote_generation.load(Ordering::Acquire);
-        if moved || local != self.inner.keys_local.load(Ordering::Acquire) {
+        if generation != self.inner.keys_remote.load(Ordering::Acquire)
+            || local != self.inner.keys_local.load(Ordering::Acquire)
+        {
             self.reload_keys().await?;
-        }
-        if moved {
-            self.inner
-                .remote_generation
-                .store(generation, Ordering::Release);
+            self.inner.keys_remote.store(generation, Ordering::Release);
         }
         Ok(())
     }

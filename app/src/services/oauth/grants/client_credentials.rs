@@ -248,6 +248,47 @@ mod tests {
         .await;
     }
 
+    /// Another instance revokes every secret of `client_id`: the shared counter moves, and
+    /// nothing was committed by this process.
+    async fn revoked_elsewhere(db: &Database, client_id: &str) {
+        crate::store::on_pool!(db, pool => {
+            sqlx::query("UPDATE client_secrets SET revoked_at = $1 WHERE client_id = $2")
+                .bind(NOW - 1)
+                .bind(client_id)
+                .execute(pool)
+                .await
+                .unwrap();
+            sqlx::query("UPDATE change_counter SET generation = generation + 1 WHERE id = 1")
+                .execute(pool)
+                .await
+                .unwrap();
+        });
+    }
+
+    #[tokio::test]
+    async fn an_instance_left_on_a_replaced_master_key_keeps_serving_and_following_changes() {
+        use crate::{domain::sealing::MasterKey, services::sealing::rewrap};
+        for_each_migrated_engine(|db| async move {
+            let f = Fixture::new(db).await;
+            let new = MasterKey::from_bytes([50u8; 32]);
+            rewrap(&f.db, &master_key(), &new, NOW).await.unwrap();
+            let refused = f.oauth.follow_changes().await.unwrap_err().to_string();
+            assert!(
+                refused.contains(new.id()) && refused.contains(master_key().id()),
+                "says which master key the keys need: {refused}"
+            );
+            assert!(f.token().await.is_ok(), "signs with the keys it holds");
+
+            revoked_elsewhere(&f.db, &f.client_id).await;
+            assert!(f.oauth.follow_changes().await.is_err());
+            assert!(
+                invalid_client(f.token().await),
+                "a secret revoked by another instance stops working here too"
+            );
+        })
+        .await;
+    }
+
     #[tokio::test]
     async fn failed_authentications_are_counted_by_reason_and_refusals_as_throttled() {
         for_each_migrated_engine(|db| async move {
