@@ -126,19 +126,22 @@ impl std::fmt::Debug for MasterKeyArgs {
 }
 
 impl MasterKeyArgs {
-    /// Where the key comes from; both ways at once is a mistake, not a choice between them.
-    pub fn source(&self) -> Result<crate::master_key::MasterKeySource, String> {
+    /// Where the key for `database_url` comes from; both ways at once is a mistake, not a
+    /// choice between them, and PostgreSQL needs one.
+    pub fn source(&self, database_url: &str) -> Result<crate::master_key::MasterKeySource, String> {
         use crate::master_key::MasterKeySource;
-        match (&self.master_key_file, &self.master_key) {
-            (Some(_), Some(_)) => Err(
-                "set either KEYPORT_MASTER_KEY_FILE (--master-key-file) or KEYPORT_MASTER_KEY \
-                 (--master-key), not both"
-                    .into(),
-            ),
-            (Some(path), None) => Ok(MasterKeySource::File(path.clone())),
-            (None, Some(key)) => Ok(MasterKeySource::Value(key.clone())),
-            (None, None) => Ok(MasterKeySource::Default),
-        }
+        let source = match (&self.master_key_file, &self.master_key) {
+            (Some(_), Some(_)) => {
+                return Err("set either KEYPORT_MASTER_KEY_FILE (--master-key-file) or \
+                     KEYPORT_MASTER_KEY (--master-key), not both"
+                    .into());
+            }
+            (Some(path), None) => MasterKeySource::File(path.clone()),
+            (None, Some(key)) => MasterKeySource::Value(key.clone()),
+            (None, None) => MasterKeySource::Default,
+        };
+        source.check(database_url).map_err(|e| e.to_string())?;
+        Ok(source)
     }
 }
 

@@ -46,6 +46,7 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
+    let master_key = args.master_key.source(&database_url)?;
     let assets = match &args.site_root {
         Some(dir) => PortalAssets::from_dir(dir),
         None => PortalAssets::built_in(),
@@ -58,7 +59,7 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
         public_url: args.public_url_or_older_name()?,
         assets,
         secret_hash_key: args.secret_hash_key,
-        master_key: args.master_key.source()?,
+        master_key,
         signing_alg: args.signing_alg.alg(),
         change_poll_interval: app::services::oauth::POLL_INTERVAL,
         trusted_proxies: TrustedProxies::new(args.trusted_proxies, args.forwarded_header),
@@ -87,7 +88,7 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
 }
 
 async fn rotate_keys(database_url: &str, args: KeysRotateArgs) -> Result<(), String> {
-    let (db, master) = open_database(database_url, &args.master_key.source()?)
+    let (db, master) = open_database(database_url, &args.master_key.source(database_url)?)
         .await
         .map_err(|e| e.to_string())?;
     let rotated = app::services::keys::rotate_keys(
@@ -130,7 +131,7 @@ async fn backup(database_url: &str, args: BackupArgs) -> Result<(), String> {
 /// Seals every stored key under the key in --new-master-key-file (made there when missing),
 /// and says on standard error what the operator must do next.
 async fn rewrap_keys(database_url: &str, args: KeysRewrapArgs) -> Result<(), String> {
-    let (db, current) = open_database(database_url, &args.master_key.source()?)
+    let (db, current) = open_database(database_url, &args.master_key.source(database_url)?)
         .await
         .map_err(|e| e.to_string())?;
     let path = &args.new_master_key_file;
@@ -235,7 +236,7 @@ fn one_line(error: app::services::ServiceError) -> String {
 
 async fn create_client(database_url: &str, args: ClientCreateArgs) -> Result<(), String> {
     use app::services::{accounts, apps, keys};
-    let (db, master) = open_database(database_url, &args.master_key.source()?)
+    let (db, master) = open_database(database_url, &args.master_key.source(database_url)?)
         .await
         .map_err(|e| e.to_string())?;
     let result = async {

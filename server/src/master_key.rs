@@ -34,6 +34,20 @@ impl std::fmt::Debug for MasterKeySource {
     }
 }
 
+impl MasterKeySource {
+    /// Whether this source can give a key for `database_url` at all: PostgreSQL needs one
+    /// configured. Checked with the other settings, before anything starts.
+    pub fn check(&self, database_url: &str) -> Result<(), MasterKeyError> {
+        let postgres =
+            database_url.starts_with("postgres:") || database_url.starts_with("postgresql:");
+        if postgres && matches!(self, MasterKeySource::Default) {
+            Err(MasterKeyError::Required)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum MasterKeyError {
     #[error(
@@ -69,14 +83,9 @@ pub async fn open_database(
     database_url: &str,
     source: &MasterKeySource,
 ) -> Result<(Database, MasterKey), MasterKeyError> {
-    let beside = master_key_beside(database_url);
     // Refused before the database is touched: nothing to migrate for a process that cannot run.
-    if matches!(source, MasterKeySource::Default)
-        && beside.is_none()
-        && !database_url.starts_with("sqlite:")
-    {
-        return Err(MasterKeyError::Required);
-    }
+    source.check(database_url)?;
+    let beside = master_key_beside(database_url);
     let db = Database::connect(database_url).await?;
     db.migrate().await?;
     let master = match (source, beside) {
