@@ -115,6 +115,18 @@ async fn rows_alone_are_useless(db: &Database, c: &Client) {
     }
 }
 
+/// A server on `test_db` that made client Orders of tenant acme and issued it a token, then
+/// stopped: the client, its issuer, the token and the kid that signed it.
+async fn serve_one_token_then_stop(test_db: &TestDb) -> (Client, String, String, String) {
+    let app = start(test_db).await;
+    let c = client(&app.db, "acme", draft("Orders")).await;
+    let issuer = app.issuer(&c.tenant_id);
+    let token = access_token(app.token_for(&c).await).await;
+    let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
+    app.shut_down().await;
+    (c, issuer, token, kid)
+}
+
 /// What a relying party and a client would notice of the server `app` after a restart: the
 /// client's secret still gets a token, signed by the key `kid` as before, and `old`, a token
 /// issued before the restart by `issuer`, still verifies with the published keys.
@@ -132,12 +144,7 @@ async fn keeps_working(app: &TestApp, c: &Client, kid: &str, issuer: &str, old: 
 #[tokio::test]
 async fn a_copy_of_the_database_alone_can_neither_sign_nor_check_secrets() {
     for test_db in TestDb::all().await {
-        let app = start(&test_db).await;
-        let c = client(&app.db, "acme", draft("Orders")).await;
-        let issuer = app.issuer(&c.tenant_id);
-        let token = access_token(app.token_for(&c).await).await;
-        let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
-        app.shut_down().await;
+        let (c, issuer, token, kid) = serve_one_token_then_stop(&test_db).await;
 
         rows_alone_are_useless(&test_db.db, &c).await;
 
@@ -192,12 +199,7 @@ async fn a_copy_of_the_database_alone_can_neither_sign_nor_check_secrets() {
 #[tokio::test]
 async fn keys_rewrap_moves_every_key_to_the_new_master_key() {
     for test_db in TestDb::all().await {
-        let app = start(&test_db).await;
-        let c = client(&app.db, "acme", draft("Orders")).await;
-        let issuer = app.issuer(&c.tenant_id);
-        let token = access_token(app.token_for(&c).await).await;
-        let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
-        app.shut_down().await;
+        let (c, issuer, token, kid) = serve_one_token_then_stop(&test_db).await;
         let old = master_key(&test_db.db);
 
         let dir = tempfile::tempdir().unwrap();
