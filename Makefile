@@ -14,7 +14,7 @@ run: build
 
 ## The release binary, with the portal's assets (hashed, brotli and gzip) inside it.
 build: tools
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
 
 ## fmt, clippy, Rust tests (SQLite; PostgreSQL too with KEYPORT_TEST_POSTGRES_URL), browser tests,
 ## third-party OAuth clients (authlib, PyJWT) against a running server, and the release binary
@@ -41,7 +41,7 @@ test-rust:
 	cargo test -p server
 
 e2e-build:
-	cargo leptos build
+	cargo leptos build --split
 
 test-e2e: e2e-build
 	node --test --test-concurrency=1 end2end/tests/

@@ -401,9 +401,9 @@ prepare_keyport() {
       [[ -x $KEYPORT_BIN ]] || { KEYPORT_ERROR="$KEYPORT_BIN missing (--no-build)"; return 1; }
     else
       # The binary as shipped: the portal's assets built and compressed into it.
-      say "building keyport (release): cargo leptos build --release --precompress"
-      if ! (cd "$ROOT" && PATH="$ROOT/node_modules/.bin:$PATH" cargo leptos build --release --precompress) >&2; then
-        KEYPORT_ERROR="cargo leptos build --release --precompress failed"
+      say "building keyport (release): cargo leptos build --release --precompress --split"
+      if ! (cd "$ROOT" && PATH="$ROOT/node_modules/.bin:$PATH" cargo leptos build --release --precompress --split) >&2; then
+        KEYPORT_ERROR="cargo leptos build --release --precompress --split failed"
         return 1
       fi
     fi

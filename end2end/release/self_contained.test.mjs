@@ -1,6 +1,9 @@
 // The release binary is the whole product: copied alone into an empty directory and started
 // there, it serves the landing page and every file the page references, compressed and
 // cacheable, and the CSS + JS + WASM a first visit downloads stay within the size budget.
+// What a first visit downloads is what Chromium fetches to show and hydrate the landing page
+// (the lazy pages' chunks are not among it); how big that is on the wire is measured with
+// brotli, as a browser on HTTPS receives it.
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -8,18 +11,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { startServer } from '../support.mjs';
+import { launchBrowser, startServer, waitForHydration } from '../support.mjs';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const targetDir = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(root, 'target');
 const releaseBin = process.env.KEYPORT_RELEASE_BIN ?? join(targetDir, 'release', 'keyport');
 
 /**
- * What a first visit may download of CSS, JS and WASM, on the wire with brotli: the size
- * measured on 3 December 2026 (369,275 bytes) and a little room, so any growth fails here. The
- * goal is 300,000 (issue 15); bench/RESULTS.md says what stands between.
+ * What a first visit to the landing page may download of CSS, JS and WASM, on the wire with
+ * brotli (issue 15). The other pages' code is in lazy chunks, fetched when they are shown.
  */
-export const BUDGET_BYTES = 375 * 1000;
+export const BUDGET_BYTES = 300 * 1000;
 
 /** A GET as a browser sends it; the body's bytes as they crossed the wire (still encoded). */
 function fetchRaw(url, headers = {}) {
@@ -63,10 +65,26 @@ test('the release binary alone serves the portal, compressed, cacheable and with
   const page = await fetchRaw(`${server.base}/`);
   assert.equal(page.status, 200);
   const decode = { br: brotliDecompressSync, gzip: gunzipSync }[page.headers['content-encoding']] ?? ((b) => b);
-  const paths = referencedPaths(decode(page.body).toString());
+  const linked = referencedPaths(decode(page.body).toString());
   for (const kind of ['.css', '.js', '.wasm']) {
-    assert.ok(paths.some((p) => p.startsWith('/pkg/') && p.endsWith(kind)), `the page links no ${kind}: ${paths}`);
+    assert.ok(linked.some((p) => p.startsWith('/pkg/') && p.endsWith(kind)), `the page links no ${kind}: ${linked}`);
   }
+
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const tab = await browser.newPage();
+  const loaded = new Set();
+  tab.on('request', (req) => {
+    const url = new URL(req.url());
+    if (url.origin === server.base) loaded.add(url.pathname);
+  });
+  await tab.goto(`${server.base}/`);
+  await waitForHydration(tab);
+  const fetchedByBrowser = [...loaded].filter((p) => p.startsWith('/pkg/'));
+  for (const path of linked.filter((p) => p.startsWith('/pkg/'))) {
+    assert.ok(fetchedByBrowser.includes(path), `the browser did not fetch ${path}: ${fetchedByBrowser}`);
+  }
+  const paths = [...new Set([...linked, ...fetchedByBrowser])];
 
   let firstVisitBytes = 0;
   const sizes = {};
@@ -78,7 +96,8 @@ test('the release binary alone serves the portal, compressed, cacheable and with
       assert.equal(res.headers['content-encoding'], 'br', `${path} is not brotli-compressed`);
       assert.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable', path);
       firstVisitBytes += res.body.length;
-      sizes[path.split('.').pop()] = res.body.length;
+      const kind = path.split('.').pop();
+      sizes[kind] = (sizes[kind] ?? 0) + res.body.length;
     }
     const again = await fetchRaw(`${server.base}${path}`, { 'if-none-match': res.headers.etag });
     assert.equal(again.status, 304, `${path} is not revalidated by its ETag`);
@@ -97,4 +116,15 @@ test('the release binary alone serves the portal, compressed, cacheable and with
     firstVisitBytes <= BUDGET_BYTES,
     `CSS + JS + WASM are ${firstVisitBytes} bytes with brotli, over the ${BUDGET_BYTES}-byte budget`,
   );
+
+  // A lazy page's chunk, named by its hash and found through the renamed loader, arrives when
+  // the browser navigates there, and the browser renders that page itself (the document is
+  // the same one: no reload fell back to the server).
+  loaded.clear();
+  await tab.evaluate(() => { window.keyportSameDocument = true; });
+  await tab.getByRole('navigation').getByRole('link', { name: 'Sign in' }).click();
+  await tab.getByRole('heading', { name: 'Sign in to Keyport' }).waitFor();
+  assert.equal(await tab.evaluate(() => window.keyportSameDocument), true);
+  const chunks = [...loaded].filter((p) => p.startsWith('/pkg/') && p.endsWith('.wasm'));
+  assert.ok(chunks.length > 0, `no WASM chunk was fetched for the sign-in page: ${[...loaded]}`);
 });

@@ -10,4 +10,16 @@ pub struct AssetUrls {
     /// The wasm-bindgen JavaScript module that loads `wasm` and exports `hydrate`.
     pub script: Option<String>,
     pub wasm: Option<String>,
+    /// The lazy pages' WASM chunks, when the bundle was split (`cargo leptos --split`).
+    pub split: Option<SplitChunks>,
+}
+
+/// What cargo-leptos' `__wasm_split_manifest.json` says: which chunks (file stems under
+/// `/pkg/`) each lazy function needs. The server links those of the page it renders so the
+/// browser fetches them alongside the main bundle instead of after hydration starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SplitChunks {
+    /// The loader module's file name under `/pkg/`.
+    pub loader: String,
+    pub chunks_by_lazy_fn: std::collections::HashMap<String, Vec<String>>,
 }

@@ -15,9 +15,9 @@
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    Lazy, LazyRoute, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
-    path,
+    lazy_route, path,
 };
 
 use crate::{components::layout::Layout, model::assets::AssetUrls, portal::Portal};
@@ -61,6 +61,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         .unwrap_or_default();
     #[cfg(not(feature = "ssr"))]
     let assets = AssetUrls::default();
+    // Read by leptos' response builder: it links the chunks of the lazy pages this response
+    // rendered, and their loader, so the browser fetches them while it loads the main bundle.
+    if let Some(split) = assets.split.clone() {
+        provide_context(leptos::WasmSplitManifest(ArcStoredValue::new((
+            "/pkg".to_string(),
+            split.chunks_by_lazy_fn,
+            split.loader,
+        ))));
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -114,7 +123,9 @@ pub fn App() -> impl IntoView {
     });
 
     // Async: pages wait for who is signed in before the first byte, so a redirect to sign-in
-    // or a 403 can still set the status.
+    // or a 403 can still set the status. Every page but the landing page is a lazy route: its
+    // code is a separate WASM chunk (`cargo leptos --split`), fetched when the page is first
+    // shown, so the landing page loads only what it needs (issue #15's size budget).
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Title formatter=|page: String| format!("{page} · Keyport")/>
@@ -122,22 +133,56 @@ pub fn App() -> impl IntoView {
             <Layout>
                 <Routes fallback=NotFoundPage>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("signup") view=SignUpPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("signin") view=SignInPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("apps") view=AppsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/apps/new") view=NewAppPage ssr=SsrMode::Async/>
-                    <Route path=path!("/apps/:client_id") view=AppPage ssr=SsrMode::Async/>
-                    <Route path=path!("/apps/:client_id/delete") view=AppDeletePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("signup") view={Lazy::<SignUpRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("signin") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("apps") view={Lazy::<AppsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/apps/new") view={Lazy::<NewAppRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/apps/:client_id") view={Lazy::<AppRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/apps/:client_id/delete") view={Lazy::<AppDeleteRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/apps/:client_id/secrets/:secret_id/refresh")
-                        view=|| view! { <SecretConfirmPage refresh=true/> } ssr=SsrMode::Async/>
+                        view={Lazy::<SecretRefreshRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/apps/:client_id/secrets/:secret_id/delete")
-                        view=|| view! { <SecretConfirmPage refresh=false/> } ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("consent") view=ConsentPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("connected") view=ConnectedAppsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/connected/:client_id/revoke") view=RevokeConnectedAppPage ssr=SsrMode::Async/>
+                        view={Lazy::<SecretDeleteRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("consent") view={Lazy::<ConsentRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("connected") view={Lazy::<ConnectedAppsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/connected/:client_id/revoke") view={Lazy::<RevokeConnectedAppRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>
     }
 }
+
+/// A route whose page is compiled into its own WASM chunk. The page still makes its own
+/// resources (see the module comment), so `data` carries nothing: on the first visit the
+/// server has already rendered the page and sent its data; later navigations fetch the chunk,
+/// then the data.
+macro_rules! lazy_page {
+    ($route:ident => $page:expr) => {
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                $page.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(SignUpRoute => view! { <SignUpPage/> });
+lazy_page!(SignInRoute => view! { <SignInPage/> });
+lazy_page!(AppsRoute => view! { <AppsPage/> });
+lazy_page!(NewAppRoute => view! { <NewAppPage/> });
+lazy_page!(AppRoute => view! { <AppPage/> });
+lazy_page!(AppDeleteRoute => view! { <AppDeletePage/> });
+lazy_page!(SecretRefreshRoute => view! { <SecretConfirmPage refresh=true/> });
+lazy_page!(SecretDeleteRoute => view! { <SecretConfirmPage refresh=false/> });
+lazy_page!(SettingsRoute => view! { <SettingsPage/> });
+lazy_page!(ConsentRoute => view! { <ConsentPage/> });
+lazy_page!(ConnectedAppsRoute => view! { <ConnectedAppsPage/> });
+lazy_page!(RevokeConnectedAppRoute => view! { <RevokeConnectedAppPage/> });

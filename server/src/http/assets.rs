@@ -6,7 +6,7 @@
 
 use std::{borrow::Cow, collections::HashMap, path::Path, sync::Arc};
 
-use app::model::assets::AssetUrls;
+use app::model::assets::{AssetUrls, SplitChunks};
 use axum::{
     extract::{Request, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
@@ -34,6 +34,9 @@ pub enum AssetsError {
     #[error("portal assets in {dir}: {source}")]
     Unreadable { dir: String, source: std::io::Error },
 }
+
+/// cargo-leptos' `output-name` (the workspace's `[[workspace.metadata.leptos]] name`).
+const OUTPUT_NAME: &str = "keyport";
 
 /// A file's bytes as the binary or the folder gave them.
 type Raw = Cow<'static, [u8]>;
@@ -136,19 +139,40 @@ impl PortalAssets {
                 },
             );
         }
+        // The bundle's own files are `pkg/keyport.<hash>.<ext>`; the lazy pages' chunks and
+        // their loader sit beside them under other names.
+        let main_prefix = format!("pkg/{OUTPUT_NAME}.");
         let find = |ext: &str, what: &'static str| {
             let mut found = files
                 .keys()
-                .filter(|n| n.starts_with("pkg/") && n.ends_with(ext));
+                .filter(|n| n.starts_with(&main_prefix) && n.ends_with(ext));
             match (found.next(), found.next()) {
                 (Some(one), None) => Ok(Some(format!("/{one}"))),
                 _ => Err(what),
             }
         };
+        let split = files
+            .iter()
+            .find(|(name, _)| name.starts_with("pkg/__wasm_split_manifest") && name.ends_with(".json"))
+            .map(|(_, manifest)| serde_json::from_slice(&manifest.identity))
+            .transpose()
+            .map_err(|_| "pkg/__wasm_split_manifest.json (unreadable)")?
+            .map(|chunks_by_lazy_fn| {
+                let loader = files
+                    .keys()
+                    .find(|n| n.starts_with("pkg/__wasm_split.") && n.ends_with(".js"))
+                    .ok_or("pkg/__wasm_split.*.js (the lazy pages' loader)")?;
+                Ok::<_, &'static str>(SplitChunks {
+                    loader: loader.trim_start_matches("pkg/").to_string(),
+                    chunks_by_lazy_fn,
+                })
+            })
+            .transpose()?;
         let urls = AssetUrls {
-            stylesheet: find(".css", "pkg/*.css (the stylesheet)")?,
-            script: find(".js", "pkg/*.js (the hydration script)")?,
-            wasm: find(".wasm", "pkg/*.wasm (the portal's WASM)")?,
+            stylesheet: find(".css", "pkg/keyport.*.css (the stylesheet)")?,
+            script: find(".js", "pkg/keyport.*.js (the hydration script)")?,
+            wasm: find(".wasm", "pkg/keyport.*.wasm (the portal's WASM)")?,
+            split,
         };
         Ok(PortalAssets {
             files: Arc::new(files),
