@@ -36,6 +36,12 @@ function fetchRaw(url, headers = {}) {
   });
 }
 
+/** A response's body as text, whatever its Content-Encoding. */
+function bodyText(res) {
+  const decode = { br: brotliDecompressSync, gzip: gunzipSync }[res.headers['content-encoding']] ?? ((b) => b);
+  return decode(res.body).toString();
+}
+
 /** Same-origin paths in href/src attributes and in the inline hydration script's strings. */
 function referencedPaths(html) {
   const found = new Set();
@@ -64,8 +70,7 @@ test('the release binary alone serves the portal, compressed, cacheable and with
 
   const page = await fetchRaw(`${server.base}/`);
   assert.equal(page.status, 200);
-  const decode = { br: brotliDecompressSync, gzip: gunzipSync }[page.headers['content-encoding']] ?? ((b) => b);
-  const linked = referencedPaths(decode(page.body).toString());
+  const linked = referencedPaths(bodyText(page));
   for (const kind of ['.css', '.js', '.wasm']) {
     assert.ok(linked.some((p) => p.startsWith('/pkg/') && p.endsWith(kind)), `the page links no ${kind}: ${linked}`);
   }
@@ -116,6 +121,17 @@ test('the release binary alone serves the portal, compressed, cacheable and with
     firstVisitBytes <= BUDGET_BYTES,
     `CSS + JS + WASM are ${firstVisitBytes} bytes with brotli, over the ${BUDGET_BYTES}-byte budget`,
   );
+
+  // A lazy page rendered by the server links its chunks (and their loader), so the browser
+  // fetches them with the main bundle rather than after hydration asks for them.
+  const signIn = bodyText(await fetchRaw(`${server.base}/signin`));
+  const preloads = [...signIn.matchAll(/<link[^>]*rel="(?:preload|modulepreload)"[^>]*>/g)].map(([tag]) => tag);
+  assert.ok(preloads.some((tag) => /href="\/pkg\/split___sign_in_route_view_[^"]+\.wasm"/.test(tag)), `/signin preloads no chunk of its own: ${preloads}`);
+  assert.ok(preloads.some((tag) => /href="\/pkg\/__wasm_split\.[^"]+\.js"/.test(tag)), `/signin preloads no chunk loader: ${preloads}`);
+  for (const tag of preloads.filter((t) => t.includes('/pkg/chunk_') || t.includes('/pkg/split_'))) {
+    const href = tag.match(/href="([^"]+)"/)[1];
+    assert.equal((await fetchRaw(`${server.base}${href}`)).status, 200, href);
+  }
 
   // A lazy page's chunk, named by its hash and found through the renamed loader, arrives when
   // the browser navigates there, and the browser renders that page itself (the document is

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, startServer, waitForHydration, watchConsole } from '../support.mjs';
+import { launchBrowser, startServer, takeHydrationFailures, waitForHydration, watchConsole } from '../support.mjs';
 
 let server;
 let browser;
@@ -41,5 +41,26 @@ test('an unknown address shows the 404 page inside the layout', async () => {
   await page.getByRole('link', { name: 'Back to the start page' }).click();
   await page.getByRole('heading', { name: 'Keyport' }).waitFor();
   assert.deepEqual(problems.filter((p) => !p.includes('404')), [], 'no console errors besides the 404 itself');
+  await page.close();
+});
+
+test('a page whose code chunk is gone (the server was upgraded meanwhile) is loaded from the server', async () => {
+  const page = await browser.newPage();
+  // A tab opened before an upgrade asks for the old release's chunk names, which 404 now.
+  await page.route('**/pkg/split___sign_in_route*', (route) => route.fulfill({ status: 404, body: 'gone' }));
+  await page.goto(server.base + '/');
+  await waitForHydration(page);
+
+  const fullLoad = page.waitForRequest((req) => req.isNavigationRequest() && req.url() === server.base + '/signin');
+  await page.getByRole('navigation').getByRole('link', { name: 'Sign in' }).click();
+  await fullLoad;
+  await page.getByRole('heading', { name: 'Sign in to Keyport' }).waitFor();
+
+  // The aborts are this test's doing: the navigation's, and the reloaded page's own (its chunk
+  // still 404s), which must not reload again.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  assert.equal(page.url(), server.base + '/signin');
+  const failures = takeHydrationFailures();
+  assert.ok(failures.length >= 1 && failures.every((f) => /unreachable|panicked|RuntimeError|chunk|404|load/i.test(f)), failures.join('\n'));
   await page.close();
 });

@@ -87,6 +87,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// A lazy page's chunk can be gone: a tab opened before the server was upgraded asks for the old
+/// release's file names. Loading it then fails, and the WASM aborts mid-navigation, leaving a
+/// page that no longer answers. So once the page has hydrated, a WASM abort loads the address
+/// the visitor was going to (the last same-origin link followed, else the current one) from the
+/// server, which renders it with the current files; at most once per address and tab, so a
+/// page that aborts on its own cannot reload forever.
+const RELOAD_WHEN_THE_WASM_DIES: &str = r#"let keyportTarget = null;
+addEventListener('click', (e) => {
+  const link = e.target instanceof Element && e.target.closest('a[href]');
+  if (link && link.origin === location.origin) keyportTarget = link.href;
+}, true);
+addEventListener('popstate', () => { keyportTarget = location.href; });
+addEventListener('error', (e) => {
+  if (!(e.error instanceof WebAssembly.RuntimeError) || !document.body.dataset.hydrated) return;
+  const target = keyportTarget ?? location.href;
+  const key = 'keyport-reloaded:' + target;
+  if (sessionStorage.getItem(key)) return;
+  sessionStorage.setItem(key, '1');
+  location.assign(target);
+});"#;
+
 /// The stylesheet and the script that hydrates the page. Leptos' `HydrationScripts` would read
 /// the content-hashed names from a file beside the executable on every render; this server
 /// knows them from the assets it loaded at start. The inline script carries the page's CSP
@@ -99,7 +120,7 @@ fn PortalAssets(assets: AssetUrls) -> impl IntoView {
         .map(|href| view! { <link rel="stylesheet" href=href/> });
     let hydration = assets.script.zip(assets.wasm).map(|(script, wasm)| {
         let boot = format!(
-            "import({script:?}).then(m => m.default({{module_or_path: {wasm:?}}}).then(() => m.hydrate()));"
+            "{RELOAD_WHEN_THE_WASM_DIES}\nimport({script:?}).then(m => m.default({{module_or_path: {wasm:?}}}).then(() => m.hydrate()));"
         );
         view! {
             <link rel="modulepreload" href=script crossorigin="anonymous"/>

@@ -153,7 +153,9 @@ impl PortalAssets {
         };
         let split = files
             .iter()
-            .find(|(name, _)| name.starts_with("pkg/__wasm_split_manifest") && name.ends_with(".json"))
+            .find(|(name, _)| {
+                name.starts_with("pkg/__wasm_split_manifest") && name.ends_with(".json")
+            })
             .map(|(_, manifest)| serde_json::from_slice(&manifest.identity))
             .transpose()
             .map_err(|_| "pkg/__wasm_split_manifest.json (unreadable)")?
@@ -365,5 +367,54 @@ mod tests {
         ];
         let missing = PortalAssets::from_files(files).err().unwrap();
         assert!(missing.contains("wasm"), "{missing}");
+    }
+
+    fn file(name: &str, bytes: &'static [u8]) -> (String, Raw) {
+        (name.to_string(), Cow::Borrowed(bytes))
+    }
+
+    #[test]
+    fn a_split_bundle_links_its_main_files_and_knows_each_pages_chunks() {
+        let files = [
+            file("pkg/keyport.a1.css", b"x"),
+            file("pkg/keyport.b2.js", b"x"),
+            file("pkg/keyport.c3.wasm", b"x"),
+            file("pkg/__wasm_split.d4.js", b"x"),
+            file("pkg/chunk_1.e5.wasm", b"x"),
+            file("pkg/split___sign_in_route_view_1.f6.wasm", b"x"),
+            file(
+                "pkg/__wasm_split_manifest.g7.json",
+                br#"{"__sign_in_route_view_1": ["chunk_1.e5", "split___sign_in_route_view_1.f6"]}"#,
+            ),
+        ];
+        let urls = PortalAssets::from_files(files).unwrap().urls;
+        assert_eq!(urls.script.as_deref(), Some("/pkg/keyport.b2.js"));
+        assert_eq!(urls.wasm.as_deref(), Some("/pkg/keyport.c3.wasm"));
+        let split = urls.split.unwrap();
+        assert_eq!(split.loader, "__wasm_split.d4.js");
+        assert_eq!(
+            split.chunks_by_lazy_fn["__sign_in_route_view_1"],
+            ["chunk_1.e5", "split___sign_in_route_view_1.f6"]
+        );
+    }
+
+    #[test]
+    fn a_split_bundle_without_its_loader_or_with_a_broken_manifest_is_refused() {
+        let main = || {
+            [
+                file("pkg/keyport.a1.css", b"x"),
+                file("pkg/keyport.b2.js", b"x"),
+                file("pkg/keyport.c3.wasm", b"x"),
+            ]
+        };
+        let manifest = file(
+            "pkg/__wasm_split_manifest.g7.json",
+            br#"{"f": ["chunk_1"]}"#,
+        );
+        let no_loader = PortalAssets::from_files(main().into_iter().chain([manifest]));
+        assert!(no_loader.err().unwrap().contains("loader"));
+        let broken = file("pkg/__wasm_split_manifest.g7.json", b"{not json");
+        let unreadable = PortalAssets::from_files(main().into_iter().chain([broken]));
+        assert!(unreadable.err().unwrap().contains("manifest"));
     }
 }
