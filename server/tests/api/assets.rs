@@ -133,7 +133,7 @@ fn a_site_folder_without_its_wasm_is_an_error_naming_what_is_missing() {
     built_site(site.path());
     std::fs::remove_file(site.path().join("pkg/keyport.h4sh3.wasm")).unwrap();
     let error = PortalAssets::from_dir(site.path()).unwrap_err().to_string();
-    assert!(error.contains("pkg/*.wasm"), "{error}");
+    assert!(error.contains("pkg/keyport.*.wasm"), "{error}");
 
     let missing = PortalAssets::from_dir(&site.path().join("nowhere"))
         .unwrap_err()
