@@ -248,7 +248,7 @@ def keyport(tmp_path_factory: pytest.TempPathFactory):
     binary = keyport_bin()
     if not binary.is_file():
         pytest.fail(
-            f"keyport binary not found at {binary}: build it first (`cargo leptos build`), "
+            f"keyport binary not found at {binary}: build it first (`make e2e-build`, which runs `cargo leptos build --split`), "
             "or point KEYPORT_BIN at it"
         )
     database_url = f"sqlite://{tmp_path_factory.mktemp('keyport-py')}/keyport.db"

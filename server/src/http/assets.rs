@@ -26,10 +26,12 @@ struct BuiltSite;
 pub enum AssetsError {
     #[error(
         "this keyport binary carries no portal assets ({0} is missing): build it with \
-         `cargo leptos build --release` (make build), or pass --site-root DIR"
+         `cargo leptos build --release --split` (make build), or pass --site-root DIR"
     )]
     NotEmbedded(&'static str),
-    #[error("portal assets in {dir}: {what} is missing (build them with `cargo leptos build`)")]
+    #[error(
+        "portal assets in {dir}: {what} is missing (build them with `cargo leptos build --split`)"
+    )]
     MissingInDir { dir: String, what: &'static str },
     #[error("portal assets in {dir}: {source}")]
     Unreadable { dir: String, source: std::io::Error },
