@@ -123,15 +123,31 @@ test('the release binary alone serves the portal, compressed, cacheable and with
   );
 
   // A lazy page rendered by the server links its chunks (and their loader), so the browser
-  // fetches them with the main bundle rather than after hydration asks for them.
+  // fetches them with the main bundle rather than after hydration asks for them; a first visit
+  // there (main bundle and the page's chunks) fits the same budget, each file fetched once.
   const signIn = bodyText(await fetchRaw(`${server.base}/signin`));
   const preloads = [...signIn.matchAll(/<link[^>]*rel="(?:preload|modulepreload)"[^>]*>/g)].map(([tag]) => tag);
   assert.ok(preloads.some((tag) => /href="\/pkg\/split___sign_in_route_view_[^"]+\.wasm"/.test(tag)), `/signin preloads no chunk of its own: ${preloads}`);
   assert.ok(preloads.some((tag) => /href="\/pkg\/__wasm_split\.[^"]+\.js"/.test(tag)), `/signin preloads no chunk loader: ${preloads}`);
-  for (const tag of preloads.filter((t) => t.includes('/pkg/chunk_') || t.includes('/pkg/split_'))) {
-    const href = tag.match(/href="([^"]+)"/)[1];
-    assert.equal((await fetchRaw(`${server.base}${href}`)).status, 200, href);
+  const signInTab = await (await browser.newContext()).newPage();
+  const signInFetches = [];
+  signInTab.on('request', (req) => {
+    const url = new URL(req.url());
+    if (url.origin === server.base && url.pathname.startsWith('/pkg/')) signInFetches.push(url.pathname);
+  });
+  await signInTab.goto(`${server.base}/signin`);
+  await waitForHydration(signInTab);
+  const twice = signInFetches.filter((p, i) => signInFetches.indexOf(p) !== i);
+  assert.deepEqual(twice, [], 'a preloaded file was fetched again');
+  let signInBytes = 0;
+  for (const path of signInFetches) {
+    const res = await fetchRaw(`${server.base}${path}`);
+    assert.equal(res.status, 200, path);
+    assert.equal(res.headers['content-encoding'], 'br', `${path} is not brotli-compressed`);
+    signInBytes += res.body.length;
   }
+  console.log(`sign-in first visit: ${JSON.stringify({ bytes: signInBytes, files: signInFetches.length })}`);
+  assert.ok(signInBytes <= BUDGET_BYTES, `a first visit to /signin downloads ${signInBytes} bytes with brotli`);
 
   // A lazy page's chunk, named by its hash and found through the renamed loader, arrives when
   // the browser navigates there, and the browser renders that page itself (the document is

@@ -314,7 +314,7 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(0..=3650))]
     pub key_rotation_days: u32,
 
-    /// Serve the portal's assets from this directory (as `cargo leptos build` writes
+    /// Serve the portal's assets from this directory (as `cargo leptos build --split` writes
     /// `target/site`) instead of those built into the binary.
     #[arg(long, env = "KEYPORT_SITE_ROOT")]
     pub site_root: Option<PathBuf>,

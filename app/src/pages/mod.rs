@@ -88,24 +88,35 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// A lazy page's chunk can be gone: a tab opened before the server was upgraded asks for the old
-/// release's file names. Loading it then fails, and the WASM aborts mid-navigation, leaving a
-/// page that no longer answers. So once the page has hydrated, a WASM abort loads the address
-/// the visitor was going to (the last same-origin link followed, else the current one) from the
-/// server, which renders it with the current files; at most once per address and tab, so a
-/// page that aborts on its own cannot reload forever.
-const RELOAD_WHEN_THE_WASM_DIES: &str = r#"let keyportTarget = null;
+/// release's file names, gets 404, and the WASM aborts mid-navigation, leaving a page that no
+/// longer answers. Only then (a `/pkg/` file failed, then the WASM aborted, after hydration)
+/// the address the visitor was going to is loaded from the server, which renders it with the
+/// current files: the link just followed while the address has not changed yet, else the
+/// current address. Never twice for one address within a minute, so a page that keeps failing
+/// cannot reload forever; any other abort is left alone (it could hold a secret shown once).
+const RELOAD_WHEN_A_CHUNK_IS_GONE: &str = r#"const keyport = { target: null, from: null, chunkFailed: false };
+const keyportFetch = window.fetch;
+window.fetch = (input, init) => keyportFetch(input, init).then((res) => {
+  if (!res.ok && new URL(res.url, location.href).pathname.startsWith('/pkg/')) keyport.chunkFailed = true;
+  return res;
+});
 addEventListener('click', (e) => {
   const link = e.target instanceof Element && e.target.closest('a[href]');
-  if (link && link.origin === location.origin) keyportTarget = link.href;
+  const plain = e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey && !e.altKey;
+  if (!link || !plain || link.origin !== location.origin || link.hasAttribute('download')) return;
+  if (link.target && link.target !== '_self') return;
+  keyport.target = link.href;
+  keyport.from = location.href;
 }, true);
-addEventListener('popstate', () => { keyportTarget = location.href; });
 addEventListener('error', (e) => {
-  if (!(e.error instanceof WebAssembly.RuntimeError) || !document.body.dataset.hydrated) return;
-  const target = keyportTarget ?? location.href;
+  if (!(e.error instanceof WebAssembly.RuntimeError) || !keyport.chunkFailed) return;
+  if (!document.body.dataset.hydrated) return;
+  const target = keyport.from === location.href ? keyport.target : location.href;
   const key = 'keyport-reloaded:' + target;
-  if (sessionStorage.getItem(key)) return;
-  sessionStorage.setItem(key, '1');
-  location.assign(target);
+  if (Date.now() - Number(sessionStorage.getItem(key) ?? 0) < 60000) return;
+  sessionStorage.setItem(key, String(Date.now()));
+  if (target.split('#')[0] === location.href.split('#')[0]) location.reload();
+  else location.assign(target);
 });"#;
 
 /// The stylesheet and the script that hydrates the page. Leptos' `HydrationScripts` would read
@@ -120,7 +131,7 @@ fn PortalAssets(assets: AssetUrls) -> impl IntoView {
         .map(|href| view! { <link rel="stylesheet" href=href/> });
     let hydration = assets.script.zip(assets.wasm).map(|(script, wasm)| {
         let boot = format!(
-            "{RELOAD_WHEN_THE_WASM_DIES}\nimport({script:?}).then(m => m.default({{module_or_path: {wasm:?}}}).then(() => m.hydrate()));"
+            "{RELOAD_WHEN_A_CHUNK_IS_GONE}\nimport({script:?}).then(m => m.default({{module_or_path: {wasm:?}}}).then(() => m.hydrate()));"
         );
         view! {
             <link rel="modulepreload" href=script crossorigin="anonymous"/>
@@ -135,14 +146,6 @@ fn PortalAssets(assets: AssetUrls) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     Portal::provide();
-    // Effects run only in the browser, after hydration: the marker tells tests (and anyone
-    // debugging) that the WASM bundle took over the server-rendered page.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
-
     // Async: pages wait for who is signed in before the first byte, so a redirect to sign-in
     // or a 403 can still set the status. Every page but the landing page is a lazy route: its
     // code is a separate WASM chunk (`cargo leptos --split`), fetched when the page is first

@@ -1,8 +1,8 @@
 //! The portal's files (CSS, JS, WASM, `public/`), served from memory. A release build carries
 //! them inside the binary, with the brotli and gzip copies cargo-leptos made, so `keyport
 //! serve` needs no files beside it; a debug build reads the same folder at start (rust-embed),
-//! so `cargo leptos watch` keeps working. Names that carry a content hash are cached for a
-//! year; every file has an ETag.
+//! so `cargo leptos watch --split` keeps working. Names that carry a content hash are cached
+//! for a year; every file has an ETag.
 
 use std::{borrow::Cow, collections::HashMap, path::Path, sync::Arc};
 
@@ -15,8 +15,8 @@ use axum::{
 };
 use sha2::{Digest, Sha256};
 
-/// `target/site` as `cargo leptos build` leaves it. In release builds the files are compiled in;
-/// in debug builds rust-embed reads them from this folder.
+/// `target/site` as `cargo leptos build --split` leaves it. In release builds the files are
+/// compiled in; in debug builds rust-embed reads them from this folder.
 #[derive(rust_embed::Embed)]
 #[folder = "../target/site/"]
 #[allow_missing = true]
@@ -141,42 +141,56 @@ impl PortalAssets {
                 },
             );
         }
-        // The bundle's own files are `pkg/keyport.<hash>.<ext>`; the lazy pages' chunks and
-        // their loader sit beside them under other names.
-        let main_prefix = format!("pkg/{OUTPUT_NAME}.");
-        let find = |ext: &str, what: &'static str| {
+        // The bundle's own files are `pkg/keyport.<hash>.<ext>`; the lazy pages' chunks, their
+        // loader and the manifest that maps pages to chunks sit beside them. Every page but the
+        // landing page is lazy, so a bundle built without `--split` cannot hydrate: refused.
+        let exactly_one = |prefix: &str, ext: &str, what: &'static str| {
             let mut found = files
                 .keys()
-                .filter(|n| n.starts_with(&main_prefix) && n.ends_with(ext));
+                .filter(|n| n.starts_with(prefix) && n.ends_with(ext));
             match (found.next(), found.next()) {
-                (Some(one), None) => Ok(Some(format!("/{one}"))),
+                (Some(one), None) => Ok(one.clone()),
                 _ => Err(what),
             }
         };
-        let split = files
-            .iter()
-            .find(|(name, _)| {
-                name.starts_with("pkg/__wasm_split_manifest") && name.ends_with(".json")
-            })
-            .map(|(_, manifest)| serde_json::from_slice(&manifest.identity))
-            .transpose()
-            .map_err(|_| "pkg/__wasm_split_manifest.json (unreadable)")?
-            .map(|chunks_by_lazy_fn| {
-                let loader = files
-                    .keys()
-                    .find(|n| n.starts_with("pkg/__wasm_split.") && n.ends_with(".js"))
-                    .ok_or("pkg/__wasm_split.*.js (the lazy pages' loader)")?;
-                Ok::<_, &'static str>(SplitChunks {
-                    loader: loader.trim_start_matches("pkg/").to_string(),
-                    chunks_by_lazy_fn,
-                })
-            })
-            .transpose()?;
+        let main_prefix = format!("pkg/{OUTPUT_NAME}.");
+        let manifest = exactly_one(
+            "pkg/__wasm_split_manifest.",
+            ".json",
+            "pkg/__wasm_split_manifest.*.json (build with `cargo leptos build --split`)",
+        )?;
+        let chunks_by_lazy_fn = serde_json::from_slice(&files[&manifest].identity)
+            .map_err(|_| "a readable pkg/__wasm_split_manifest.*.json")?;
+        let loader = exactly_one(
+            "pkg/__wasm_split.",
+            ".js",
+            "pkg/__wasm_split.*.js (the lazy pages' loader)",
+        )?;
         let urls = AssetUrls {
-            stylesheet: find(".css", "pkg/keyport.*.css (the stylesheet)")?,
-            script: find(".js", "pkg/keyport.*.js (the hydration script)")?,
-            wasm: find(".wasm", "pkg/keyport.*.wasm (the portal's WASM)")?,
-            split,
+            stylesheet: Some(format!(
+                "/{}",
+                exactly_one(&main_prefix, ".css", "pkg/keyport.*.css (the stylesheet)")?
+            )),
+            script: Some(format!(
+                "/{}",
+                exactly_one(
+                    &main_prefix,
+                    ".js",
+                    "pkg/keyport.*.js (the hydration script)"
+                )?
+            )),
+            wasm: Some(format!(
+                "/{}",
+                exactly_one(
+                    &main_prefix,
+                    ".wasm",
+                    "pkg/keyport.*.wasm (the portal's WASM)"
+                )?
+            )),
+            split: Some(SplitChunks {
+                loader: loader.trim_start_matches("pkg/").to_string(),
+                chunks_by_lazy_fn,
+            }),
         };
         Ok(PortalAssets {
             files: Arc::new(files),
@@ -364,8 +378,10 @@ mod tests {
     #[test]
     fn a_site_without_its_wasm_is_refused_by_name() {
         let files = [
-            ("pkg/keyport.a1.css".to_string(), Cow::Borrowed(&b"x"[..])),
-            ("pkg/keyport.a1.js".to_string(), Cow::Borrowed(&b"x"[..])),
+            file("pkg/keyport.a1.css", b"x"),
+            file("pkg/keyport.a1.js", b"x"),
+            file("pkg/__wasm_split.d4.js", b"x"),
+            file("pkg/__wasm_split_manifest.g7.json", b"{}"),
         ];
         let missing = PortalAssets::from_files(files).err().unwrap();
         assert!(missing.contains("wasm"), "{missing}");
@@ -401,7 +417,7 @@ mod tests {
     }
 
     #[test]
-    fn a_split_bundle_without_its_loader_or_with_a_broken_manifest_is_refused() {
+    fn a_bundle_built_without_split_or_with_a_broken_manifest_or_no_loader_is_refused() {
         let main = || {
             [
                 file("pkg/keyport.a1.css", b"x"),
@@ -409,6 +425,8 @@ mod tests {
                 file("pkg/keyport.c3.wasm", b"x"),
             ]
         };
+        let unsplit = PortalAssets::from_files(main()).err().unwrap();
+        assert!(unsplit.contains("--split"), "{unsplit}");
         let manifest = file(
             "pkg/__wasm_split_manifest.g7.json",
             br#"{"f": ["chunk_1"]}"#,
@@ -416,7 +434,8 @@ mod tests {
         let no_loader = PortalAssets::from_files(main().into_iter().chain([manifest]));
         assert!(no_loader.err().unwrap().contains("loader"));
         let broken = file("pkg/__wasm_split_manifest.g7.json", b"{not json");
-        let unreadable = PortalAssets::from_files(main().into_iter().chain([broken]));
-        assert!(unreadable.err().unwrap().contains("manifest"));
+        let loader = file("pkg/__wasm_split.d4.js", b"x");
+        let unreadable = PortalAssets::from_files(main().into_iter().chain([broken, loader]));
+        assert!(unreadable.err().unwrap().contains("readable"));
     }
 }

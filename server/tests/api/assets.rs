@@ -8,7 +8,8 @@ use server::http::assets::PortalAssets;
 
 use crate::helpers::spawn_app_with_assets;
 
-/// A site as `cargo leptos build --release --precompress` lays it out, with recognisable bytes.
+/// A site as `cargo leptos build --release --precompress --split` lays it out, with
+/// recognisable bytes.
 fn built_site(dir: &Path) {
     let pkg = dir.join("pkg");
     std::fs::create_dir_all(&pkg).unwrap();
@@ -16,6 +17,12 @@ fn built_site(dir: &Path) {
         ("keyport.h4sh1.css", "body{}"),
         ("keyport.h4sh2.js", "export default function(){}"),
         ("keyport.h4sh3.wasm", "\0asm-identity"),
+        ("__wasm_split.h4sh4.js", "export function load(){}"),
+        (
+            "__wasm_split_manifest.h4sh5.json",
+            r#"{"__sign_in_route_view_1": ["chunk_1.h4sh6"]}"#,
+        ),
+        ("chunk_1.h4sh6.wasm", "\0asm-chunk"),
     ] {
         std::fs::write(pkg.join(name), body).unwrap();
         std::fs::write(pkg.join(format!("{name}.br")), format!("br:{body}")).unwrap();
