@@ -4,8 +4,11 @@
 use std::{
     path::{Path, PathBuf},
     str::FromStr,
+    sync::Arc,
     time::Duration,
 };
+
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use sqlx::{
     PgPool, SqlitePool,
@@ -42,7 +45,10 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::store::Database::Sqlite($pool) => $body,
+            $crate::store::Database::Sqlite(sqlite) => {
+                let $pool = &sqlite.pool;
+                $body
+            }
             $crate::store::Database::Postgres($pool) => $body,
         }
     };
@@ -71,6 +77,9 @@ pub struct Tx {
     pub(crate) inner: TxInner,
     /// Whether this transaction changed something the token service caches.
     pub(crate) changes_clients: bool,
+    /// SQLite: this process's turn to write, held until the transaction ends. Declared after
+    /// `inner` so the transaction ends before the next writer is let in.
+    _turn: Option<OwnedMutexGuard<()>>,
 }
 
 pub enum TxInner {
@@ -134,8 +143,28 @@ pub struct PoolStats {
 /// A connection pool to either engine. Cheap to clone.
 #[derive(Debug, Clone)]
 pub enum Database {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDatabase),
     Postgres(PgPool),
+}
+
+/// An SQLite pool and the turn its writers take. SQLite lets one writer in at a time; left to
+/// itself, every other writer polls the lock with sleeps that grow to 100 ms, so under steady
+/// writes some wait for a second while others get in first. Queuing this process's write
+/// transactions in arrival order (tokio's mutex is fair) before `BEGIN IMMEDIATE` keeps each
+/// wait to the commits ahead of it. Other processes (a CLI command) still meet the busy timeout.
+#[derive(Debug, Clone)]
+pub struct SqliteDatabase {
+    pub pool: SqlitePool,
+    writer_turn: Arc<Mutex<()>>,
+}
+
+impl SqliteDatabase {
+    fn new(pool: SqlitePool) -> Self {
+        SqliteDatabase {
+            pool,
+            writer_turn: Arc::new(Mutex::new(())),
+        }
+    }
 }
 
 impl Database {
@@ -150,7 +179,7 @@ impl Database {
                 .max_connections(8)
                 .connect_with(options)
                 .await?;
-            Ok(Database::Sqlite(pool))
+            Ok(Database::Sqlite(SqliteDatabase::new(pool)))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?.application_name("keyport");
             let pool = PgPoolOptions::new()
@@ -183,13 +212,20 @@ impl Database {
     /// when another writer got in between, which no busy timeout resolves.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Database::Sqlite(pool) => Tx {
-                inner: TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-                changes_clients: false,
-            },
+            Database::Sqlite(sqlite) => {
+                // The turn first, then a connection: a writer waiting for its turn holds no
+                // connection that readers could use.
+                let turn = sqlite.writer_turn.clone().lock_owned().await;
+                Tx {
+                    inner: TxInner::Sqlite(sqlite.pool.begin_with("BEGIN IMMEDIATE").await?),
+                    changes_clients: false,
+                    _turn: Some(turn),
+                }
+            }
             Database::Postgres(pool) => Tx {
                 inner: TxInner::Postgres(pool.begin().await?),
                 changes_clients: false,
+                _turn: None,
             },
         })
     }
@@ -364,6 +400,43 @@ mod tests {
         .await;
     }
 
+    /// With no busy timeout at all, SQLite refuses a second writer at once; this process's
+    /// writers must queue for their turn instead of ever meeting that lock.
+    #[tokio::test]
+    async fn sqlite_writers_of_one_process_take_turns_instead_of_meeting_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/turns.db", dir.path().display());
+        let options = sqlite_options(&url).unwrap().busy_timeout(Duration::ZERO);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE n (v INTEGER)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let db = Database::Sqlite(SqliteDatabase::new(pool));
+        let writers = (0..32).map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let mut tx = db.begin().await?;
+                on_tx!(tx, conn => {
+                    sqlx::query("INSERT INTO n (v) VALUES ($1)").bind(i).execute(&mut *conn).await?;
+                    // A read between writes keeps the transaction open across an await.
+                    sqlx::query("SELECT COUNT(*) FROM n").execute(conn).await?;
+                });
+                tx.commit().await
+            })
+        });
+        for writer in futures::future::join_all(writers).await {
+            writer.unwrap().expect("no writer met SQLITE_BUSY");
+        }
+        let rows: i64 = on_pool!(&db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM n")
+            .fetch_one(pool).await.unwrap());
+        assert_eq!(rows, 32);
+    }
+
     #[tokio::test]
     async fn sqlite_pragmas_are_what_we_set() {
         let dir = tempfile::tempdir().unwrap();
@@ -371,9 +444,10 @@ mod tests {
         let db = Database::connect(&url)
             .await
             .expect("creates file and directory");
-        let Database::Sqlite(pool) = &db else {
+        let Database::Sqlite(sqlite) = &db else {
             panic!("expected sqlite")
         };
+        let pool = &sqlite.pool;
         let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
             .fetch_one(pool)
             .await

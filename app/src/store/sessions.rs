@@ -22,8 +22,8 @@ impl SessionBackend {
     /// Creates the session table when missing (idempotent; sqlx-store manages its own schema).
     pub async fn for_database(db: &Database) -> Result<SessionBackend, StoreError> {
         Ok(match db {
-            Database::Sqlite(pool) => {
-                let store = SqliteStore::new(pool.clone());
+            Database::Sqlite(sqlite) => {
+                let store = SqliteStore::new(sqlite.pool.clone());
                 store.migrate().await?;
                 SessionBackend::Sqlite(store)
             }

@@ -143,8 +143,13 @@ pub fn master_key_file(url: &str) -> PathBuf {
 /// The master key of the test database `db` ([`master_key_file`]).
 pub fn master_key(db: &Database) -> MasterKey {
     let path = match db {
-        Database::Sqlite(pool) => {
-            let file = pool.connect_options().get_filename().display().to_string();
+        Database::Sqlite(sqlite) => {
+            let file = sqlite
+                .pool
+                .connect_options()
+                .get_filename()
+                .display()
+                .to_string();
             master_key_file(&format!("sqlite://{file}"))
         }
         Database::Postgres(pool) => {

@@ -78,9 +78,10 @@ async fn keep_asking(app: &TestApp, made: Arc<Mutex<Vec<Client>>>, issued: Arc<A
 }
 
 async fn journal_mode(db: &Database) -> String {
-    let Database::Sqlite(pool) = db else {
+    let Database::Sqlite(sqlite) = db else {
         unreachable!("a backup is a SQLite file")
     };
+    let pool = &sqlite.pool;
     sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(pool)
         .await

@@ -38,12 +38,12 @@ async fn oauth_error(res: reqwest::Response, status: StatusCode, code: &str) -> 
 /// Keyport) writing the database would.
 async fn write_directly(db: &Database, sql: &str, binds: &[&str]) {
     match db {
-        Database::Sqlite(pool) => {
+        Database::Sqlite(sqlite) => {
             let mut query = sqlx::query(sql);
             for b in binds {
                 query = query.bind(*b);
             }
-            query.execute(pool).await.unwrap();
+            query.execute(&sqlite.pool).await.unwrap();
         }
         Database::Postgres(pool) => {
             let mut query = sqlx::query(sql);

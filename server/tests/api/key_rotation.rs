@@ -41,7 +41,10 @@ async fn published_kids(app: &TestApp) -> Vec<String> {
 
 async fn count(db: &Database, sql: &str) -> i64 {
     match db {
-        Database::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        Database::Sqlite(sqlite) => sqlx::query_scalar(sql)
+            .fetch_one(&sqlite.pool)
+            .await
+            .unwrap(),
         Database::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
     }
 }

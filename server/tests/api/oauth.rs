@@ -391,9 +391,10 @@ async fn dead_secrets_and_clients_all_get_the_same_invalid_client() {
 async fn an_expired_secret_is_invalid_client() {
     let app = spawn_app().await;
     let c = orders_client(&app).await;
-    let Database::Sqlite(pool) = &app.db else {
+    let Database::Sqlite(sqlite) = &app.db else {
         unreachable!()
     };
+    let pool = &sqlite.pool;
     sqlx::query("UPDATE client_secrets SET expires_at = $1 WHERE client_id = $2")
         .bind(unix_now() - 1)
         .bind(&c.client_id)
@@ -426,9 +427,10 @@ async fn a_change_through_another_instance_is_seen_within_a_poll() {
     let c = orders_client(&app).await;
     assert_eq!(app.token_for(&c).await.status(), 200, "now cached");
     // Another process revokes the secret: only the shared change counter tells this one.
-    let Database::Sqlite(pool) = &app.db else {
+    let Database::Sqlite(sqlite) = &app.db else {
         unreachable!()
     };
+    let pool = &sqlite.pool;
     sqlx::query("UPDATE client_secrets SET revoked_at = $1 WHERE client_id = $2")
         .bind(unix_now())
         .bind(&c.client_id)

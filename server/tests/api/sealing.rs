@@ -65,7 +65,10 @@ async fn refusal(url: &str, source: MasterKeySource) -> String {
 async fn stored_hash_key(db: &Database) -> String {
     let sql = "SELECT value FROM settings WHERE key = 'secret_hash_key'";
     match db {
-        Database::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        Database::Sqlite(sqlite) => sqlx::query_scalar(sql)
+            .fetch_one(&sqlite.pool)
+            .await
+            .unwrap(),
         Database::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
     }
 }
@@ -169,9 +172,9 @@ async fn a_copy_of_the_database_alone_can_neither_sign_nor_check_secrets() {
         let copy_dir = tempfile::tempdir().unwrap();
         let copy = copy_dir.path().join("copy.db");
         let url = match &test_db.db {
-            Database::Sqlite(pool) => {
+            Database::Sqlite(sqlite) => {
                 let into = format!("VACUUM INTO '{}'", copy.display());
-                sqlx::query(&into).execute(pool).await.unwrap();
+                sqlx::query(&into).execute(&sqlite.pool).await.unwrap();
                 format!("sqlite://{}", copy.display())
             }
             Database::Postgres(_) => test_db.url.clone(),
