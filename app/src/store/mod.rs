@@ -4,11 +4,13 @@
 use std::{
     path::{Path, PathBuf},
     str::FromStr,
-    sync::Arc,
+    sync::{Arc, OnceLock},
     time::Duration,
 };
 
 use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use rotation_batches::RotationBatches;
 
 use sqlx::{
     PgPool, SqlitePool,
@@ -28,6 +30,7 @@ pub mod invitations;
 pub mod members;
 pub mod refresh_tokens;
 pub mod revoked;
+pub mod rotation_batches;
 pub mod scopes;
 pub mod secrets;
 pub mod sessions;
@@ -115,6 +118,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the database writer task has stopped")]
+    WriterStopped,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +161,8 @@ pub enum Database {
 pub struct SqliteDatabase {
     pub pool: SqlitePool,
     writer_turn: Arc<Mutex<()>>,
+    /// Started on first use, on the runtime that uses it.
+    rotation_batches: Arc<OnceLock<RotationBatches>>,
 }
 
 impl SqliteDatabase {
@@ -163,7 +170,13 @@ impl SqliteDatabase {
         SqliteDatabase {
             pool,
             writer_turn: Arc::new(Mutex::new(())),
+            rotation_batches: Arc::default(),
         }
+    }
+
+    pub(crate) fn rotation_batches(&self) -> &RotationBatches {
+        self.rotation_batches
+            .get_or_init(|| RotationBatches::start(self.pool.clone(), self.writer_turn.clone()))
     }
 }
 

@@ -2,9 +2,9 @@
 //! its successor in one transaction; "spent_at IS NULL" in the UPDATE is what lets exactly
 //! one of two concurrent refreshes with the same token win.
 
-use sqlx::FromRow;
+use sqlx::{FromRow, SqliteConnection};
 
-use super::{Database, StoreError, Tx, on_pool, on_tx};
+use super::{Database, StoreError, Tx, on_pool, on_tx, rotation_batches::Rotation};
 
 /// What a refresh token carries from the sign-in that started its family.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
@@ -51,6 +51,10 @@ pub async fn start_family(
     tx.commit().await
 }
 
+const INSERT: &str = "INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, \
+    tenant_id, scope, auth_time, created_at, idle_expires_at, family_expires_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
 async fn insert(
     tx: &mut Tx,
     hash: &str,
@@ -60,23 +64,19 @@ async fn insert(
     now: i64,
 ) -> Result<(), StoreError> {
     on_tx!(tx, conn => {
-        sqlx::query(
-            "INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, tenant_id, scope, \
-             auth_time, created_at, idle_expires_at, family_expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(hash)
-        .bind(&family.family_id)
-        .bind(client_id)
-        .bind(&family.user_id)
-        .bind(&family.tenant_id)
-        .bind(&family.scope)
-        .bind(family.auth_time)
-        .bind(now)
-        .bind(idle_expires_at.min(family.family_expires_at))
-        .bind(family.family_expires_at)
-        .execute(conn)
-        .await?;
+        sqlx::query(INSERT)
+            .bind(hash)
+            .bind(&family.family_id)
+            .bind(client_id)
+            .bind(&family.user_id)
+            .bind(&family.tenant_id)
+            .bind(&family.scope)
+            .bind(family.auth_time)
+            .bind(now)
+            .bind(idle_expires_at.min(family.family_expires_at))
+            .bind(family.family_expires_at)
+            .execute(conn)
+            .await?;
     });
     Ok(())
 }
@@ -127,29 +127,63 @@ pub async fn rotate(
                 .fetch_optional(pool)
                 .await?)
         }
-        // SQLite allows no UPDATE inside a WITH; its transaction is local and cheap.
-        Database::Sqlite(_) => {
-            let mut tx = db.begin().await?;
-            let sql = format!(
-                "UPDATE refresh_tokens SET spent_at = $3 WHERE {SPENDABLE} \
-                 RETURNING family_id, user_id, tenant_id, scope, auth_time, family_expires_at"
-            );
-            let spent: Option<Family> = on_tx!(tx, conn => {
-                sqlx::query_as(&sql)
-                    .bind(presented)
-                    .bind(client_id)
-                    .bind(now)
-                    .fetch_optional(conn)
-                    .await?
-            });
-            let Some(family) = spent else {
-                return Ok(None);
+        // SQLite allows no UPDATE inside a WITH, and commits one transaction at a time:
+        // rotations arriving together share a commit (see `rotation_batches`).
+        Database::Sqlite(sqlite) => {
+            let rotation = Rotation {
+                presented: presented.to_string(),
+                client_id: client_id.to_string(),
+                successor: successor.to_string(),
+                idle_secs,
+                now,
             };
-            insert(&mut tx, successor, client_id, &family, now + idle_secs, now).await?;
-            tx.commit().await?;
-            Ok(Some(family))
+            sqlite.rotation_batches().rotate(rotation).await
         }
     }
+}
+
+/// SQLite: spends the token with hash `presented` inside the caller's transaction.
+pub(super) async fn spend_on(
+    conn: &mut SqliteConnection,
+    presented: &str,
+    client_id: &str,
+    now: i64,
+) -> Result<Option<Family>, StoreError> {
+    let sql = format!(
+        "UPDATE refresh_tokens SET spent_at = $3 WHERE {SPENDABLE} \
+         RETURNING family_id, user_id, tenant_id, scope, auth_time, family_expires_at"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(presented)
+        .bind(client_id)
+        .bind(now)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// SQLite: stores `successor`, the next token of `family`, inside the caller's transaction.
+pub(super) async fn store_successor_on(
+    conn: &mut SqliteConnection,
+    successor: &str,
+    client_id: &str,
+    family: &Family,
+    idle_secs: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(INSERT)
+        .bind(successor)
+        .bind(&family.family_id)
+        .bind(client_id)
+        .bind(&family.user_id)
+        .bind(&family.tenant_id)
+        .bind(&family.scope)
+        .bind(family.auth_time)
+        .bind(now)
+        .bind((now + idle_secs).min(family.family_expires_at))
+        .bind(family.family_expires_at)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// The token with this hash as it stands, if it exists.

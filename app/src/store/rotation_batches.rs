@@ -1,0 +1,118 @@
+//! Group commit of refresh-token rotations on SQLite. Each rotation is a durable write, and
+//! SQLite commits one transaction at a time, each waiting for an fsync of its log; one
+//! rotation per transaction leaves the refresh grant as fast as the disk flushes. Here the
+//! rotations that arrive while a commit is in flight wait for the next one and share it: one
+//! writer task takes everything queued (up to [`MOST_PER_COMMIT`]), spends and replaces each
+//! token in arrival order inside one transaction, commits once, and only then answers each
+//! caller. Nobody hears of a successor token that is not on disk, and a lone request waits
+//! for nobody. Two rotations of the same token in one batch behave as they would one after
+//! the other: the first spends it, the second finds it spent.
+
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use super::{
+    StoreError,
+    refresh_tokens::{Family, spend_on, store_successor_on},
+};
+
+/// Enough to absorb a burst from every connection a busy app keeps open, small enough that
+/// one commit never holds the write lock for long.
+const MOST_PER_COMMIT: usize = 64;
+
+/// One rotation: spend `presented` for `client_id` and store `successor` in its place.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    pub presented: String,
+    pub client_id: String,
+    pub successor: String,
+    pub idle_secs: i64,
+    pub now: i64,
+}
+
+struct Job {
+    rotation: Rotation,
+    answer: oneshot::Sender<Result<Option<Family>, StoreError>>,
+}
+
+/// The queue in front of the writer task; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct RotationBatches {
+    queue: mpsc::UnboundedSender<Job>,
+}
+
+impl RotationBatches {
+    /// Starts the writer task on the current runtime. It writes under `writer_turn`, the turn
+    /// every write transaction of this process takes, and ends when the last queue handle is
+    /// dropped.
+    pub fn start(pool: SqlitePool, writer_turn: Arc<Mutex<()>>) -> Self {
+        let (queue, jobs) = mpsc::unbounded_channel();
+        tokio::spawn(write_batches(pool, writer_turn, jobs));
+        RotationBatches { queue }
+    }
+
+    /// Spends and replaces the token; `None` when it cannot be spent. Resolves once the
+    /// successor is committed.
+    pub async fn rotate(&self, rotation: Rotation) -> Result<Option<Family>, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        self.queue
+            .send(Job { rotation, answer })
+            .map_err(|_| StoreError::WriterStopped)?;
+        answered.await.map_err(|_| StoreError::WriterStopped)?
+    }
+}
+
+async fn write_batches(
+    pool: SqlitePool,
+    writer_turn: Arc<Mutex<()>>,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+) {
+    let mut batch = Vec::with_capacity(MOST_PER_COMMIT);
+    while jobs.recv_many(&mut batch, MOST_PER_COMMIT).await > 0 {
+        let rotations: Vec<&Rotation> = batch.iter().map(|job| &job.rotation).collect();
+        match commit_together(&pool, &writer_turn, &rotations).await {
+            Ok(families) => {
+                for (job, family) in batch.drain(..).zip(families) {
+                    let _ = job.answer.send(Ok(family));
+                }
+            }
+            // Nothing of the batch was committed. Each rotation gets its own transaction,
+            // so that whatever failed fails only the request that caused it.
+            Err(_) => {
+                for job in batch.drain(..) {
+                    let alone = commit_together(&pool, &writer_turn, &[&job.rotation]).await;
+                    let _ = job.answer.send(alone.map(|mut one| one.pop().flatten()));
+                }
+            }
+        }
+    }
+}
+
+async fn commit_together(
+    pool: &SqlitePool,
+    writer_turn: &Arc<Mutex<()>>,
+    rotations: &[&Rotation],
+) -> Result<Vec<Option<Family>>, StoreError> {
+    let _turn = writer_turn.lock().await;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut families = Vec::with_capacity(rotations.len());
+    for r in rotations {
+        let spent = spend_on(&mut tx, &r.presented, &r.client_id, r.now).await?;
+        if let Some(family) = &spent {
+            store_successor_on(
+                &mut tx,
+                &r.successor,
+                &r.client_id,
+                family,
+                r.idle_secs,
+                r.now,
+            )
+            .await?;
+        }
+        families.push(spent);
+    }
+    tx.commit().await?;
+    Ok(families)
+}
