@@ -83,6 +83,7 @@ pub async fn record(tx: &mut Tx, event: &NewEvent<'_>) -> Result<(), StoreError>
 
 /// Records an event that belongs to no other change (a failed sign-in).
 pub async fn record_alone(db: &Database, event: &NewEvent<'_>) -> Result<(), StoreError> {
+    let _turn = db.write_turn().await;
     on_pool!(db, pool => { bind_event!(event).execute(pool).await?; });
     Ok(())
 }

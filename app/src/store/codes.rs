@@ -36,6 +36,7 @@ pub async fn insert(db: &Database, code: &CodeRow) -> Result<(), StoreError> {
         "INSERT INTO authorization_codes ({COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     );
+    let _turn = db.write_turn().await;
     on_pool!(db, pool => {
         sqlx::query("DELETE FROM authorization_codes WHERE expires_at < $1")
             .bind(code.created_at - KEEP_SECS)
@@ -85,6 +86,7 @@ pub async fn take(
         "UPDATE authorization_codes SET used_at = $2 \
          WHERE hash = $1 AND client_id = $3 AND used_at IS NULL RETURNING {COLUMNS}"
     );
+    let _turn = db.write_turn().await;
     let taken: Option<CodeRow> = on_pool!(db, pool => {
         sqlx::query_as(&sql).bind(hash).bind(now).bind(client_id).fetch_optional(pool).await?
     });

@@ -243,6 +243,16 @@ impl Database {
         })
     }
 
+    /// SQLite: this process's turn to write, for writes that commit on their own outside a
+    /// [`Tx`] (which takes it itself). Never held while starting a [`Tx`]: that would wait
+    /// for itself. `None` on PostgreSQL, which needs none.
+    pub(crate) async fn write_turn(&self) -> Option<OwnedMutexGuard<()>> {
+        match self {
+            Database::Sqlite(sqlite) => Some(sqlite.writer_turn.clone().lock_owned().await),
+            Database::Postgres(_) => None,
+        }
+    }
+
     /// How the connection pool is used right now (read without waiting).
     pub fn pool_stats(&self) -> PoolStats {
         on_pool!(self, pool => {

@@ -37,16 +37,16 @@ pub async fn start_family(
     idle_expires_at: i64,
     now: i64,
 ) -> Result<(), StoreError> {
-    on_pool!(db, pool => {
+    let mut tx = db.begin().await?;
+    on_tx!(tx, conn => {
         sqlx::query(
             "DELETE FROM refresh_tokens WHERE family_expires_at < $1 \
              OR (spent_at IS NOT NULL AND idle_expires_at < $1)",
         )
             .bind(now)
-            .execute(pool)
+            .execute(conn)
             .await?;
     });
-    let mut tx = db.begin().await?;
     insert(&mut tx, hash, client_id, family, idle_expires_at, now).await?;
     tx.commit().await
 }
@@ -196,6 +196,7 @@ pub async fn state(db: &Database, hash: &str) -> Result<Option<TokenState>, Stor
 
 /// Ends a whole family: a spent token came back, so someone holds a copy (RFC 9700 §4.14).
 pub async fn revoke_family(db: &Database, family_id: &str) -> Result<u64, StoreError> {
+    let _turn = db.write_turn().await;
     Ok(on_pool!(db, pool => {
         sqlx::query("DELETE FROM refresh_tokens WHERE family_id = $1")
             .bind(family_id).execute(pool).await?.rows_affected()

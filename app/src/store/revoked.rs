@@ -9,6 +9,7 @@ pub async fn insert(
     expires_at: i64,
     now: i64,
 ) -> Result<(), StoreError> {
+    let _turn = db.write_turn().await;
     on_pool!(db, pool => {
         sqlx::query(
             "INSERT INTO revoked_tokens (jti, tenant_id, expires_at, revoked_at) \
