@@ -58,6 +58,52 @@ async fn sign_up_starts_a_session_with_a_safe_cookie_and_lands_on_apps() {
     }
 }
 
+/// The session table's keys, as a copy of the database would show them.
+async fn stored_session_ids(db: &app::store::Database) -> Vec<String> {
+    use app::store::Database;
+    match db {
+        Database::Sqlite(sqlite) => sqlx::query_scalar("SELECT id FROM tower_sessions")
+            .fetch_all(&sqlite.pool)
+            .await
+            .unwrap(),
+        Database::Postgres(pool) => sqlx::query_scalar("SELECT id FROM tower_sessions.session")
+            .fetch_all(pool)
+            .await
+            .unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn the_session_table_does_not_hold_what_signs_a_browser_in() {
+    for app in spawn_apps().await {
+        let form = [
+            ("email", "ann@example.com"),
+            ("name", "Ann"),
+            ("password", PASSWORD),
+        ];
+        let res = form_post(&app, app::server_fns::auth::SignUp::PATH, &form).await;
+        let cookie = session_cookie(res.headers()).unwrap();
+        let id = cookie.split_once('=').unwrap().1;
+        let stored = stored_session_ids(&app.db).await;
+        assert_eq!(stored.len(), 1, "{stored:?}");
+        assert!(
+            !stored.iter().any(|s| s == id),
+            "the cookie's id is in the table"
+        );
+        assert!(app.portal_context(Some(&cookie)).await.viewer.is_some());
+
+        // Someone who read the table presents what they found: not signed in.
+        let forged = format!("keyport_session={}", stored[0]);
+        assert!(app.portal_context(Some(&forged)).await.viewer.is_none());
+
+        // Signing out removes the row the cookie found.
+        let res = app.call(SignOut::PATH, &[], Some(&cookie)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(stored_session_ids(&app.db).await.is_empty());
+        assert!(app.portal_context(Some(&cookie)).await.viewer.is_none());
+    }
+}
+
 #[tokio::test]
 async fn a_failed_form_post_returns_to_the_form_with_the_error() {
     let app = spawn_app().await;
