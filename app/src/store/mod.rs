@@ -4,7 +4,7 @@
 use std::{
     path::{Path, PathBuf},
     str::FromStr,
-    sync::{Arc, OnceLock},
+    sync::Arc,
     time::Duration,
 };
 
@@ -81,7 +81,9 @@ pub struct Tx {
     /// Whether this transaction changed something the token service caches.
     pub(crate) changes_clients: bool,
     /// SQLite: this process's turn to write, held until the transaction ends. Declared after
-    /// `inner` so the transaction ends before the next writer is let in.
+    /// `inner` so that a commit is done before the next writer is let in. (A transaction
+    /// dropped without one only queues its rollback; the next writer's busy timeout covers
+    /// the moment until it runs.)
     _turn: Option<OwnedMutexGuard<()>>,
 }
 
@@ -120,6 +122,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the database writer task has stopped")]
     WriterStopped,
+    #[error("a commit shared with other requests failed: {0}")]
+    SharedCommit(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,8 +165,8 @@ pub enum Database {
 pub struct SqliteDatabase {
     pub pool: SqlitePool,
     writer_turn: Arc<Mutex<()>>,
-    /// Started on first use, on the runtime that uses it.
-    rotation_batches: Arc<OnceLock<RotationBatches>>,
+    /// Started on first use, on the runtime that uses it; again if that runtime has ended.
+    rotation_batches: Arc<std::sync::Mutex<Option<RotationBatches>>>,
 }
 
 impl SqliteDatabase {
@@ -174,9 +178,19 @@ impl SqliteDatabase {
         }
     }
 
-    pub(crate) fn rotation_batches(&self) -> &RotationBatches {
-        self.rotation_batches
-            .get_or_init(|| RotationBatches::start(self.pool.clone(), self.writer_turn.clone()))
+    pub(crate) fn rotation_batches(&self) -> RotationBatches {
+        let mut running = self
+            .rotation_batches
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match &*running {
+            Some(batches) if !batches.is_stopped() => batches.clone(),
+            _ => {
+                let batches = RotationBatches::start(self.pool.clone(), self.writer_turn.clone());
+                *running = Some(batches.clone());
+                batches
+            }
+        }
     }
 }
 

@@ -6,11 +6,12 @@
 //! token in arrival order inside one transaction, commits once, and only then answers each
 //! caller. Nobody hears of a successor token that is not on disk, and a lone request waits
 //! for nobody. Two rotations of the same token in one batch behave as they would one after
-//! the other: the first spends it, the second finds it spent.
+//! the other: the first spends it, the second finds it spent. A rotation whose caller has
+//! gone by the time the writer reaches it is left out, so its token stays unspent.
 
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::{
@@ -46,11 +47,15 @@ pub struct RotationBatches {
 impl RotationBatches {
     /// Starts the writer task on the current runtime. It writes under `writer_turn`, the turn
     /// every write transaction of this process takes, and ends when the last queue handle is
-    /// dropped.
+    /// dropped (or with its runtime: then [`Self::is_stopped`]).
     pub fn start(pool: SqlitePool, writer_turn: Arc<Mutex<()>>) -> Self {
         let (queue, jobs) = mpsc::unbounded_channel();
         tokio::spawn(write_batches(pool, writer_turn, jobs));
         RotationBatches { queue }
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.queue.is_closed()
     }
 
     /// Spends and replaces the token; `None` when it cannot be spent. Resolves once the
@@ -71,6 +76,13 @@ async fn write_batches(
 ) {
     let mut batch = Vec::with_capacity(MOST_PER_COMMIT);
     while jobs.recv_many(&mut batch, MOST_PER_COMMIT).await > 0 {
+        // A caller that went away (its client hung up) must not have its token spent: it
+        // would never see the successor, and its retry with the old token would look like a
+        // replay and end the whole sign-in.
+        batch.retain(|job| !job.answer.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
         let rotations: Vec<&Rotation> = batch.iter().map(|job| &job.rotation).collect();
         match commit_together(&pool, &writer_turn, &rotations).await {
             Ok(families) => {
@@ -78,16 +90,34 @@ async fn write_batches(
                     let _ = job.answer.send(Ok(family));
                 }
             }
-            // Nothing of the batch was committed. Each rotation gets its own transaction,
-            // so that whatever failed fails only the request that caused it.
-            Err(_) => {
+            // Nothing of the batch was committed. A constraint one rotation broke is that
+            // rotation's alone: each gets its own transaction, so only its caller fails.
+            Err(e) if is_constraint(&e) => {
                 for job in batch.drain(..) {
+                    if job.answer.is_closed() {
+                        continue;
+                    }
                     let alone = commit_together(&pool, &writer_turn, &[&job.rotation]).await;
                     let _ = job.answer.send(alone.map(|mut one| one.pop().flatten()));
                 }
             }
+            // Anything else (the disk, the lock held by another process) would fail each of
+            // them again, one after another: every caller hears of it now.
+            Err(e) => {
+                let message = e.to_string();
+                for job in batch.drain(..) {
+                    let _ = job
+                        .answer
+                        .send(Err(StoreError::SharedCommit(message.clone())));
+                }
+            }
         }
     }
+}
+
+fn is_constraint(error: &StoreError) -> bool {
+    matches!(error, StoreError::Sqlx(sqlx::Error::Database(e))
+        if e.kind() != sqlx::error::ErrorKind::Other)
 }
 
 async fn commit_together(
@@ -97,22 +127,32 @@ async fn commit_together(
 ) -> Result<Vec<Option<Family>>, StoreError> {
     let _turn = writer_turn.lock().await;
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    match write_all(&mut tx, rotations).await {
+        Ok(families) => {
+            tx.commit().await?;
+            Ok(families)
+        }
+        Err(e) => {
+            // Rolled back before the turn passes on: a dropped transaction's rollback is only
+            // queued, and the next writer would find the lock still held.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+async fn write_all(
+    conn: &mut SqliteConnection,
+    rotations: &[&Rotation],
+) -> Result<Vec<Option<Family>>, StoreError> {
     let mut families = Vec::with_capacity(rotations.len());
     for r in rotations {
-        let spent = spend_on(&mut tx, &r.presented, &r.client_id, r.now).await?;
+        let spent = spend_on(conn, &r.presented, &r.client_id, r.now).await?;
         if let Some(family) = &spent {
-            store_successor_on(
-                &mut tx,
-                &r.successor,
-                &r.client_id,
-                family,
-                r.idle_secs,
-                r.now,
-            )
-            .await?;
+            store_successor_on(conn, &r.successor, &r.client_id, family, r.idle_secs, r.now)
+                .await?;
         }
         families.push(spent);
     }
-    tx.commit().await?;
     Ok(families)
 }

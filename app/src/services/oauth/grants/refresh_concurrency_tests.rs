@@ -7,7 +7,10 @@ use std::sync::Arc;
 use crate::{
     domain::credentials::{REFRESH_TOKEN_PREFIX, generate_opaque},
     services::oauth::Clock,
-    store::{refresh_tokens, testkit::for_each_migrated_engine},
+    store::{
+        refresh_tokens,
+        testkit::{TestDb, for_each_migrated_engine},
+    },
 };
 
 use super::user_flow_tests::Fixture;
@@ -100,4 +103,32 @@ async fn a_rotation_whose_write_fails_fails_alone_and_spends_nothing() {
         );
     })
     .await;
+}
+
+/// SQLite's shared commits only: a refresh whose caller hung up before the writer reached it
+/// is not made, so the token it presented still works (on PostgreSQL the one statement of a
+/// rotation either ran or did not when the caller went away).
+#[tokio::test]
+async fn a_rotation_whose_caller_went_away_before_its_commit_spends_nothing() {
+    use futures::FutureExt;
+
+    let test_db = TestDb::sqlite().await;
+    test_db.db.migrate().await.unwrap();
+    let f = Fixture::new(test_db.db.clone()).await;
+    let hasher = &f.oauth.inner.hasher;
+    let token = f.signed_in("orders:read").await.refresh_token.unwrap();
+    let successor = hasher.hash(&generate_opaque(REFRESH_TOKEN_PREFIX));
+    let presented = hasher.hash(&token);
+    let rotation = refresh_tokens::rotate(
+        &f.db,
+        &presented,
+        &f.client_id,
+        &successor,
+        3600,
+        f.clock.now(),
+    );
+    // Queued, then dropped before this single-threaded runtime lets the writer run.
+    assert!(rotation.now_or_never().is_none());
+    let refreshed = f.refresh(&token).await;
+    assert!(refreshed.is_ok(), "{refreshed:?}");
 }
