@@ -85,6 +85,16 @@ pub enum KeysCommand {
     /// `{"values","master_key_id","previous_master_key_id"}`. Every instance must then be
     /// started with the new key.
     Rewrap(KeysRewrapArgs),
+    /// Take a retired signing key out of the JWKS at once (a leaked key), rather than when
+    /// the tokens it signed have expired, and print `{"kid","was_published"}`. A key that
+    /// signs or is about to is refused: `keys rotate --lead-secs 0` first.
+    Withdraw(KeysWithdrawArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KeysWithdrawArgs {
+    /// The key's `kid`, as the JWKS and token headers name it.
+    pub kid: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -152,9 +162,9 @@ pub struct KeysRotateArgs {
     #[arg(long, default_value_t = app::services::key_rotation::LEAD_SECS,
           value_parser = clap::value_parser!(i64).range(0..=86_400))]
     pub lead_secs: i64,
-    /// Algorithm of the new key.
-    #[arg(long, env = "KEYPORT_SIGNING_ALG", value_enum, default_value_t = SigningAlg::Es256)]
-    pub signing_alg: SigningAlg,
+    /// Algorithm of the new key [default: the current key's].
+    #[arg(long, env = "KEYPORT_SIGNING_ALG", value_enum)]
+    pub signing_alg: Option<SigningAlg>,
     #[command(flatten)]
     pub master_key: MasterKeyArgs,
 }
@@ -271,9 +281,10 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub master_key: MasterKeyArgs,
 
-    /// Algorithm of the signing key created on a fresh database (and by `keys rotate`).
-    #[arg(long, env = "KEYPORT_SIGNING_ALG", value_enum, default_value_t = SigningAlg::Es256)]
-    pub signing_alg: SigningAlg,
+    /// Algorithm of the signing key created on a fresh database and of those automatic
+    /// rotation makes [default: ES256 on a fresh database; after that, the current key's].
+    #[arg(long, env = "KEYPORT_SIGNING_ALG", value_enum)]
+    pub signing_alg: Option<SigningAlg>,
 
     /// Reverse proxies (comma-separated CIDRs or addresses) whose `Forwarded` /
     /// `X-Forwarded-For` header names the client's address for rate limits and audit

@@ -3,7 +3,7 @@ use std::{io::Read, process::ExitCode};
 use server::{
     config::{
         BackupArgs, Cli, ClientCommand, ClientCreateArgs, Command, KeysCommand, KeysRewrapArgs,
-        KeysRotateArgs, ServeArgs, UserCommand, UserCreateArgs,
+        KeysRotateArgs, KeysWithdrawArgs, ServeArgs, SigningAlg, UserCommand, UserCreateArgs,
     },
     http::{assets::PortalAssets, client_address::TrustedProxies},
     master_key::{self, open_database},
@@ -34,6 +34,9 @@ async fn main() -> ExitCode {
         Some(Command::Keys(KeysCommand::Rewrap(args))) => {
             rewrap_keys(&cli.global.database_url, args).await
         }
+        Some(Command::Keys(KeysCommand::Withdraw(args))) => {
+            withdraw_key(&cli.global.database_url, args).await
+        }
         None => Err("no command given".to_string()),
     };
     match result {
@@ -60,7 +63,7 @@ async fn serve(database_url: String, args: ServeArgs) -> Result<(), String> {
         assets,
         secret_hash_key: args.secret_hash_key,
         master_key,
-        signing_alg: args.signing_alg.alg(),
+        signing_alg: args.signing_alg.map(SigningAlg::alg),
         change_poll_interval: app::services::oauth::POLL_INTERVAL,
         trusted_proxies: TrustedProxies::new(args.trusted_proxies, args.forwarded_header),
         clock: std::sync::Arc::new(app::services::oauth::SystemClock),
@@ -94,7 +97,7 @@ async fn rotate_keys(database_url: &str, args: KeysRotateArgs) -> Result<(), Str
     let rotated = app::services::keys::rotate_keys(
         &db,
         &master,
-        args.signing_alg.alg(),
+        args.signing_alg.map(SigningAlg::alg),
         args.lead_secs,
         app::store::unix_now(),
     )
@@ -105,9 +108,26 @@ async fn rotate_keys(database_url: &str, args: KeysRotateArgs) -> Result<(), Str
         "{}",
         serde_json::json!({
             "kid": rotated.new_kid,
+            "alg": rotated.alg.as_str(),
             "signs_from": rotated.signs_from,
             "retired": rotated.retired,
         })
+    );
+    Ok(())
+}
+
+/// Needs no master key: it opens no key, it only stops publishing one.
+async fn withdraw_key(database_url: &str, args: KeysWithdrawArgs) -> Result<(), String> {
+    let db = app::store::Database::connect(database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    let withdrawn = app::services::keys::withdraw_key(&db, &args.kid, app::store::unix_now()).await;
+    db.close().await;
+    let withdrawn = withdrawn.map_err(one_line)?;
+    println!(
+        "{}",
+        serde_json::json!({ "kid": withdrawn.kid, "was_published": withdrawn.was_published })
     );
     Ok(())
 }

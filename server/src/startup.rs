@@ -70,8 +70,9 @@ pub struct Settings {
     pub secret_hash_key: Option<String>,
     /// Seals the signing keys and the stored secret-hash key.
     pub master_key: MasterKeySource,
-    /// The algorithm of signing keys this server creates.
-    pub signing_alg: Alg,
+    /// The algorithm of signing keys this server creates; `None`: [`Alg::DEFAULT`] for a fresh
+    /// database's first key, the current key's for those rotation makes.
+    pub signing_alg: Option<Alg>,
     /// How often to read the shared change counter ([`app::services::oauth::POLL_INTERVAL`]).
     pub change_poll_interval: std::time::Duration,
     /// Reverse proxies whose forwarding headers name the client's address.
@@ -93,7 +94,7 @@ pub struct Application {
     public_url: String,
     feed: Option<ChangeFeed>,
     key_rotation: AutoRotation,
-    signing_alg: Alg,
+    signing_alg: Option<Alg>,
     clock: std::sync::Arc<dyn Clock>,
     /// Seals the keys automatic rotation makes.
     master: MasterKey,
@@ -132,7 +133,7 @@ impl Application {
             hasher.clone(),
             master.clone(),
             public_url.clone(),
-            settings.signing_alg,
+            settings.signing_alg.unwrap_or(Alg::DEFAULT),
             settings.change_poll_interval,
             settings.clock.clone(),
             settings.refresh_lifetimes,

@@ -26,6 +26,9 @@ pub enum Alg {
 }
 
 impl Alg {
+    /// The algorithm of the first key a fresh database gets when none is asked for.
+    pub const DEFAULT: Alg = Alg::Es256;
+
     pub fn as_str(self) -> &'static str {
         match self {
             Alg::Es256 => "ES256",

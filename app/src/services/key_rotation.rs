@@ -55,7 +55,7 @@ pub async fn rotate_if_due(
     db: &Database,
     master: &MasterKey,
     policy: RotationPolicy,
-    alg: Alg,
+    alg: Option<Alg>,
     now: i64,
 ) -> Result<Option<Rotation>, ServiceError> {
     if policy.is_off() {
@@ -68,13 +68,13 @@ pub async fn rotate_if_due(
 }
 
 /// Checks at once, then every `check_interval`, until the task is dropped; new keys are of
-/// `alg`. A failed check is logged and tried again at the next one: the current key goes on
+/// `alg`, or of the current key's algorithm when `None`. A failed check is logged and tried again at the next one: the current key goes on
 /// signing meanwhile.
 pub async fn run(
     db: Database,
     master: MasterKey,
     rotation: AutoRotation,
-    alg: Alg,
+    alg: Option<Alg>,
     clock: Arc<dyn Clock>,
 ) {
     if rotation.policy.is_off() {
@@ -87,6 +87,7 @@ pub async fn run(
         match rotate_if_due(&db, &master, rotation.policy, alg, clock.now()).await {
             Ok(Some(done)) => tracing::info!(
                 kid = %done.new_kid,
+                alg = done.alg.as_str(),
                 signs_from = done.signs_from,
                 every_days = rotation.policy.every_days,
                 "signing key rotated: the new key is published and signs from signs_from"
@@ -122,7 +123,7 @@ mod tests {
                 .unwrap();
             let policy = RotationPolicy::every_days(90);
             let master = master_key();
-            let rotate = |now| rotate_if_due(&db, &master, policy, Alg::EdDsa, now);
+            let rotate = |now| rotate_if_due(&db, &master, policy, Some(Alg::EdDsa), now);
 
             assert!(rotate(NOW + 89 * DAY).await.unwrap().is_none());
             assert_eq!(signing_keys::published(&db, NOW).await.unwrap().len(), 1);
@@ -171,7 +172,7 @@ mod tests {
             for days in [1, 90, 365, 10_000] {
                 let now = NOW + days * DAY;
                 assert!(
-                    rotate_if_due(&db, &master_key(), off, Alg::Es256, now)
+                    rotate_if_due(&db, &master_key(), off, None, now)
                         .await
                         .unwrap()
                         .is_none()
@@ -202,7 +203,7 @@ mod tests {
             let outcomes = futures::future::join_all(
                 instances
                     .iter()
-                    .map(|db| rotate_if_due(db, &master, policy, Alg::Es256, now)),
+                    .map(|db| rotate_if_due(db, &master, policy, None, now)),
             )
             .await;
             let rotated = outcomes

@@ -126,6 +126,7 @@ pub async fn ensure_signing_key(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rotation {
     pub new_kid: String,
+    pub alg: Alg,
     pub signs_from: i64,
     pub retired: Vec<String>,
 }
@@ -134,13 +135,16 @@ pub struct Rotation {
 /// cache the JWKS see it before any token it signs), and retires the current ones then; they
 /// stay published until the tokens they signed have expired.
 ///
+/// The new key is of `alg`, or when none is asked for of the algorithm the current key uses:
+/// relying parties pinned to RS256 must not find an ES256 token after a routine rotation.
+///
 /// The new key is sealed under `master`, which must be the key the current ones are sealed
 /// under: a process still holding the master key a `keys rewrap` replaced is refused, rather
 /// than adding a key the other instances cannot open.
 pub async fn rotate_keys(
     db: &Database,
     master: &MasterKey,
-    alg: Alg,
+    alg: Option<Alg>,
     lead_secs: i64,
     now: i64,
 ) -> Result<Rotation, ServiceError> {
@@ -155,7 +159,7 @@ pub async fn rotate_keys(
 pub async fn rotate_keys_if(
     db: &Database,
     master: &MasterKey,
-    alg: Alg,
+    alg: Option<Alg>,
     lead_secs: i64,
     now: i64,
     due: impl FnOnce(&[KeyRow]) -> bool,
@@ -171,6 +175,7 @@ pub async fn rotate_keys_if(
     for key in &current {
         master.open(Sealed::SigningKey(&key.kid), &key.private_key)?;
     }
+    let alg = alg.unwrap_or_else(|| algorithm_in_use(&current));
     let row = new_key_row(master, alg, now, signs_from)?;
     signing_keys::insert(&mut tx, &row).await?;
     for old in &current {
@@ -189,9 +194,61 @@ pub async fn rotate_keys_if(
     tx.commit().await?;
     Ok(Some(Rotation {
         new_kid: row.kid,
+        alg,
         signs_from,
         retired: current.into_iter().map(|k| k.kid).collect(),
     }))
+}
+
+/// What `keyport keys withdraw` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawal {
+    pub kid: String,
+    /// False when the key had already left the JWKS (withdrawn before, or expired).
+    pub was_published: bool,
+}
+
+/// Takes a retired key out of the JWKS at once instead of when its tokens have expired: for a
+/// key whose private half has leaked, so tokens forged with it stop verifying everywhere
+/// (every instance reloads its keys on the change). The tokens it signed legitimately stop
+/// verifying too; that is the price. A key that signs now, or will, is refused: rotate first
+/// (`keys rotate --lead-secs 0`), then withdraw the key that rotation retired.
+pub async fn withdraw_key(db: &Database, kid: &str, now: i64) -> Result<Withdrawal, ServiceError> {
+    let mut tx = db.begin().await?;
+    changes::bump(&mut tx).await?;
+    let key = signing_keys::get_in(&mut tx, kid)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("no signing key has the kid {kid}")))?;
+    if key.retired_at.is_none_or(|retired_at| retired_at > now) {
+        return Err(ServiceError::Rule(format!(
+            "key {kid} signs tokens now or is about to: retire it first with \
+             `keyport keys rotate --lead-secs 0`, then withdraw it"
+        )));
+    }
+    let was_published = key.publish_until.is_none_or(|until| until > now);
+    if was_published {
+        signing_keys::unpublish(&mut tx, kid, now).await?;
+        let event = audit::NewEvent::new(None, audit::Actor::System, "key.withdrawn", now)
+            .target("signing_key", kid)
+            .detail(json!({ "alg": key.alg }));
+        audit::record(&mut tx, &event).await?;
+        tx.commit().await?;
+    }
+    // Otherwise nothing changed: dropping the transaction rolls the bump back.
+    Ok(Withdrawal {
+        kid: key.kid,
+        was_published,
+    })
+}
+
+/// The algorithm of the newest of the keys not yet retired (the one that signs, or is about
+/// to); [`Alg::DEFAULT`] when there is none or its name is unknown.
+fn algorithm_in_use(unretired: &[KeyRow]) -> Alg {
+    unretired
+        .iter()
+        .max_by_key(|key| (key.active_from, key.created_at))
+        .and_then(|key| Alg::parse(&key.alg))
+        .unwrap_or(Alg::DEFAULT)
 }
 
 #[cfg(test)]
@@ -221,7 +278,7 @@ mod tests {
             ensure_signing_key(&db, &master_key(), Alg::Es256, NOW)
                 .await
                 .unwrap();
-            let rotation = rotate_keys(&db, &master_key(), Alg::EdDsa, 60, NOW + 10)
+            let rotation = rotate_keys(&db, &master_key(), Some(Alg::EdDsa), 60, NOW + 10)
                 .await
                 .unwrap();
             let states = |keys: Vec<SigningKeyView>| -> Vec<(String, String, KeyState)> {
@@ -247,6 +304,79 @@ mod tests {
                 list_signing_keys(&db, &dev, NOW).await,
                 Err(ServiceError::Forbidden(_))
             ));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn without_an_algorithm_asked_for_a_rotation_keeps_the_one_the_current_key_uses() {
+        use crate::services::testkit::{NOW, master_key};
+        for_each_migrated_engine(|db| async move {
+            ensure_signing_key(&db, &master_key(), Alg::Rs256, NOW)
+                .await
+                .unwrap();
+            let kept = rotate_keys(&db, &master_key(), None, 0, NOW + 1)
+                .await
+                .unwrap();
+            assert_eq!(kept.alg, Alg::Rs256);
+            rotate_keys(&db, &master_key(), Some(Alg::EdDsa), 60, NOW + 2)
+                .await
+                .unwrap();
+            // The EdDSA key does not sign yet, but it is the one a rotation replaces.
+            let next = rotate_keys(&db, &master_key(), None, 0, NOW + 3)
+                .await
+                .unwrap();
+            assert_eq!(next.alg, Alg::EdDsa);
+            let algs: Vec<String> = signing_keys::published(&db, NOW + 3)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|k| k.alg)
+                .collect();
+            assert_eq!(algs, ["RS256", "RS256", "EdDSA", "EdDSA"]);
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn only_a_retired_key_can_be_withdrawn_and_it_leaves_the_jwks_at_once() {
+        use crate::services::testkit::{NOW, master_key};
+        for_each_migrated_engine(|db| async move {
+            ensure_signing_key(&db, &master_key(), Alg::Es256, NOW)
+                .await
+                .unwrap();
+            let rotation = rotate_keys(&db, &master_key(), None, 60, NOW)
+                .await
+                .unwrap();
+            let (old, new) = (rotation.retired[0].clone(), rotation.new_kid.clone());
+            for (kid, at) in [(&old, NOW + 59), (&new, NOW + 59), (&new, NOW + 60)] {
+                let refused = withdraw_key(&db, kid, at).await.unwrap_err();
+                assert!(
+                    matches!(&refused, ServiceError::Rule(m) if m.contains("keys rotate")),
+                    "{kid} at {at}: {refused:?}"
+                );
+            }
+            assert!(matches!(
+                withdraw_key(&db, "no-such-kid", NOW + 60).await,
+                Err(ServiceError::NotFound(_))
+            ));
+
+            let done = withdraw_key(&db, &old, NOW + 60).await.unwrap();
+            assert!(done.was_published);
+            let kids: Vec<String> = signing_keys::published(&db, NOW + 60)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|k| k.kid)
+                .collect();
+            assert_eq!(kids, [new], "gone an hour before it would have been");
+            let again = withdraw_key(&db, &old, NOW + 61).await.unwrap();
+            assert!(!again.was_published, "a second withdrawal changes nothing");
+
+            let events: Vec<String> = crate::store::on_pool!(&db, pool => sqlx::query_scalar(
+                "SELECT target_id FROM audit_events WHERE action = 'key.withdrawn'"
+            ).fetch_all(pool).await.unwrap());
+            assert_eq!(events, [old], "audited once");
         })
         .await;
     }
@@ -282,7 +412,7 @@ mod tests {
                 .await
                 .unwrap();
             let stale = MasterKey::from_bytes([42u8; 32]);
-            let refused = rotate_keys(&db, &stale, Alg::Es256, 0, NOW)
+            let refused = rotate_keys(&db, &stale, None, 0, NOW)
                 .await
                 .unwrap_err()
                 .to_string();
@@ -292,9 +422,7 @@ mod tests {
             );
             let unchanged = signing_keys::published(&db, NOW).await.unwrap();
             assert_eq!(unchanged.len(), 1, "no key was added");
-            rotate_keys(&db, &master_key(), Alg::Es256, 0, NOW)
-                .await
-                .unwrap();
+            rotate_keys(&db, &master_key(), None, 0, NOW).await.unwrap();
         })
         .await;
     }

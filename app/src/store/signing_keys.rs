@@ -47,6 +47,23 @@ pub async fn unretired_in(tx: &mut Tx) -> Result<Vec<KeyRow>, StoreError> {
     Ok(on_tx!(tx, conn => sqlx::query_as(&sql).fetch_all(conn).await?))
 }
 
+/// One key, retired or not, published or not, in a transaction that serialises key changes.
+pub async fn get_in(tx: &mut Tx, kid: &str) -> Result<Option<KeyRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM signing_keys WHERE kid = $1");
+    Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(kid).fetch_optional(conn).await?))
+}
+
+/// Takes a key out of the JWKS from `now` on; it is kept (a backup's keys stay openable).
+pub async fn unpublish(tx: &mut Tx, kid: &str, now: i64) -> Result<(), StoreError> {
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE signing_keys SET publish_until = $2 WHERE kid = $1")
+            .bind(kid).bind(now)
+            .execute(conn)
+            .await?;
+    });
+    Ok(())
+}
+
 pub async fn insert(tx: &mut Tx, key: &KeyRow) -> Result<(), StoreError> {
     let sql =
         format!("INSERT INTO signing_keys ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");

@@ -439,6 +439,18 @@ async fn keys_rotate_publishes_a_new_key_and_retires_the_old_one() {
     let second: Value = serde_json::from_slice(&second.stdout).unwrap();
     assert_eq!(second["retired"], serde_json::json!([first["kid"]]));
     assert_ne!(second["kid"], first["kid"]);
+    assert_eq!(
+        (&first["alg"], &second["alg"]),
+        (&"ES256".into(), &"EdDSA".into())
+    );
+
+    let third = keyport(url, &["keys", "rotate"], "");
+    assert_succeeded(&third);
+    let third: Value = serde_json::from_slice(&third.stdout).unwrap();
+    assert_eq!(
+        third["alg"], "EdDSA",
+        "no algorithm asked for: the current key's"
+    );
 
     let bad = keyport(url, &["keys", "rotate", "--lead-secs", "-5"], "");
     assert!(!bad.status.success());

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use app::{
+    domain::jwt::Alg,
     services::{
         key_rotation::LEAD_SECS,
         oauth::{Clock, ManualClock},
@@ -12,8 +13,9 @@ use app::{
 };
 
 use crate::helpers::{
-    Client, ROTATION_CHECK_INTERVAL, TestApp, access_token, check_as_resource_server, client,
-    draft, spawn_app_rotating_keys,
+    Client, ROTATION_CHECK_INTERVAL, TestApp, access_token, assert_succeeded, basic,
+    check_as_resource_server, client, draft, keyport, spawn_app, spawn_app_rotating_keys,
+    spawn_app_rotating_keys_of,
 };
 
 const DAY: i64 = 86_400;
@@ -166,4 +168,120 @@ async fn of_two_instances_sharing_a_database_exactly_one_rotates() {
             "on {engine:?}"
         );
     }
+}
+
+/// Set up with `--signing-alg RS256`, then run with the defaults: the rotation keeps RS256, so
+/// relying parties that accept only RS256 go on working, and discovery says so.
+#[tokio::test]
+async fn a_server_run_without_an_algorithm_keeps_the_one_its_keys_use() {
+    let clock = ManualClock::at_system_time();
+    let set_up =
+        spawn_app_rotating_keys_of(TestDb::sqlite().await, clock.clone(), 0, Some(Alg::Rs256))
+            .await;
+    let c = any_client(&set_up).await;
+    let first = kid(&access_token(set_up.token_for(&c).await).await);
+    let app = set_up.spawn_sibling_rotating_keys(90).await;
+
+    clock.advance(91 * DAY);
+    until_published(&app, 2).await;
+    clock.advance(LEAD_SECS);
+    let token = access_token(app.token_for(&c).await).await;
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    assert_ne!(header.kid.as_deref(), Some(first.as_str()), "rotated");
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
+
+    let metadata: serde_json::Value = app
+        .get_json(&format!(
+            "/t/{}/.well-known/openid-configuration",
+            c.tenant_id
+        ))
+        .await;
+    for field in [
+        "id_token_signing_alg_values_supported",
+        "access_token_signing_alg_values_supported",
+    ] {
+        assert_eq!(metadata[field], serde_json::json!(["RS256"]), "{field}");
+    }
+}
+
+/// Discovery names the algorithm of every published key: after a change of algorithm, the
+/// old key's too, as long as tokens it signed may still be presented.
+#[tokio::test]
+async fn discovery_names_the_algorithms_of_every_published_key() {
+    let clock = ManualClock::at_system_time();
+    let app =
+        spawn_app_rotating_keys_of(TestDb::sqlite().await, clock.clone(), 0, Some(Alg::Rs256))
+            .await;
+    let c = any_client(&app).await;
+    let master = app::store::testkit::master_key(&app.db);
+    app::services::keys::rotate_keys(&app.db, &master, Some(Alg::EdDsa), 0, clock.now())
+        .await
+        .unwrap();
+    until_published(&app, 2).await;
+    let path = format!("/.well-known/oauth-authorization-server/t/{}", c.tenant_id);
+    let metadata: serde_json::Value = app.get_json(&path).await;
+    assert_eq!(
+        metadata["access_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256", "EdDSA"])
+    );
+}
+
+/// A leaked key: rotated out at once, then withdrawn. From then on no instance publishes it
+/// and tokens signed with it (a forger's as much as the ones it issued) no longer verify,
+/// without waiting the hour a retired key normally stays published.
+#[tokio::test]
+async fn a_withdrawn_key_leaves_the_jwks_and_its_tokens_stop_verifying() {
+    let app = spawn_app().await;
+    let c = any_client(&app).await;
+    let leaked = access_token(app.token_for(&c).await).await;
+    let leaked_kid = kid(&leaked);
+    let introspect = |token: String| {
+        let auth = basic(&c.client_id, &c.secret);
+        let app = &app;
+        async move {
+            let res = app
+                .post_form("/oauth/introspect", Some(&auth), &format!("token={token}"))
+                .await;
+            assert_eq!(res.status(), 200);
+            res.json::<serde_json::Value>().await.unwrap()["active"].clone()
+        }
+    };
+    assert_eq!(introspect(leaked.clone()).await, true);
+
+    let refused = keyport(&app.db_url, &["keys", "withdraw", &leaked_kid], "");
+    assert_eq!(refused.status.code(), Some(1), "the key still signs");
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("keys rotate --lead-secs 0"), "{why}");
+
+    assert_succeeded(&keyport(
+        &app.db_url,
+        &["keys", "rotate", "--lead-secs", "0"],
+        "",
+    ));
+    let out = keyport(&app.db_url, &["keys", "withdraw", &leaked_kid], "");
+    assert_succeeded(&out);
+    let said: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        said,
+        serde_json::json!({ "kid": leaked_kid, "was_published": true })
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while published_kids(&app).await.contains(&leaked_kid) {
+        assert!(
+            Instant::now() < deadline,
+            "still published 5 s after withdrawal"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(published_kids(&app).await.len(), 1, "the new key remains");
+    let keys = app.tenant_jwks(&c.tenant_id).await;
+    let audience = format!("{}/tenants/{}", app.url(""), c.tenant_id);
+    assert!(
+        check_as_resource_server(&keys, &app.issuer(&c.tenant_id), &audience, &leaked).is_err()
+    );
+    assert_eq!(introspect(leaked).await, false);
+    let fresh = access_token(app.token_for(&c).await).await;
+    assert_ne!(kid(&fresh), leaked_kid);
+    assert_eq!(introspect(fresh).await, true);
 }

@@ -690,7 +690,7 @@ async fn key_rotation_publishes_first_then_signs_and_old_tokens_keep_verifying()
 
     let lead_secs = 60;
     let master = app::store::testkit::master_key(&app.db);
-    let rotation = keys::rotate_keys(&app.db, &master, Alg::Es256, lead_secs, clock.now())
+    let rotation = keys::rotate_keys(&app.db, &master, None, lead_secs, clock.now())
         .await
         .unwrap();
     assert_eq!(rotation.retired, vec![old_kid.clone()]);

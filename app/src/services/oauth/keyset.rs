@@ -28,6 +28,8 @@ pub(super) struct KeySet {
     keys: Vec<LoadedKey>,
     pub(super) verifiers: Vec<Verifier>,
     jwks: String,
+    /// Of every published key, each once, oldest key's first.
+    algorithms: Vec<Alg>,
 }
 
 impl KeySet {
@@ -46,6 +48,9 @@ impl OAuthService {
         for row in rows {
             let signer = parse_key(&self.inner.master, &row)?;
             set.verifiers.push(signer.verifier());
+            if !set.algorithms.contains(&signer.alg) {
+                set.algorithms.push(signer.alg);
+            }
             let jwk: serde_json::Value = serde_json::from_str(&row.public_jwk)
                 .map_err(|_| StoreError::Corrupt("signing key JWK".into()))?;
             jwks.push(jwk);
@@ -73,8 +78,10 @@ impl OAuthService {
         self.key_set().jwks.clone()
     }
 
-    pub fn algorithm(&self) -> Alg {
-        self.inner.alg
+    /// The algorithms of the published keys: what tokens from this server are signed with,
+    /// the retiring key's and the next one's included, whatever new keys will use.
+    pub fn algorithms(&self) -> Vec<Alg> {
+        self.key_set().algorithms.clone()
     }
 
     /// Seconds the key that signs now has been signing, from memory (cheap enough for every

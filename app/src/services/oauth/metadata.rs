@@ -35,6 +35,7 @@ impl OAuthService {
             return Ok(None);
         }
         let issuer = issuer::tenant_issuer(&self.inner.public_url, tenant_id);
+        let algorithms: Vec<&str> = self.algorithms().into_iter().map(|a| a.as_str()).collect();
         Ok(Some(json!({
             "issuer": issuer,
             "authorization_endpoint": format!("{issuer}/oauth/authorize"),
@@ -53,13 +54,13 @@ impl OAuthService {
             "scopes_supported": OIDC_SCOPES.map(|(name, _)| name),
             "code_challenge_methods_supported": ["S256"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": [self.algorithm().as_str()],
+            "id_token_signing_alg_values_supported": algorithms,
             "authorization_response_iss_parameter_supported": true,
             "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "email", "email_verified", "name"],
             "prompt_values_supported": ["none", "login", "consent"],
             "claims_parameter_supported": false,
             "token_endpoint_auth_signing_alg_values_supported": [],
-            "access_token_signing_alg_values_supported": [self.algorithm().as_str()],
+            "access_token_signing_alg_values_supported": algorithms,
         })))
     }
 }

@@ -64,7 +64,6 @@ struct Inner {
     /// Opens the signing keys' private halves, and seals the first one.
     master: MasterKey,
     public_url: String,
-    alg: Alg,
     clients: RwLock<clients::ClientCache>,
     remote_generation: AtomicI64,
     keys: RwLock<Arc<keyset::KeySet>>,
@@ -117,7 +116,6 @@ impl OAuthService {
                 hasher,
                 master,
                 public_url,
-                alg,
                 clients: RwLock::default(),
                 keys: RwLock::default(),
                 keys_local: Default::default(),

@@ -157,6 +157,17 @@ impl TestApp {
         start_with(self.db_url.clone(), None, None, tuning).await
     }
 
+    /// Another server on this database with this one's clock, started with the defaults but
+    /// for rotating its key every `every_days` (checked every [`ROTATION_CHECK_INTERVAL`]).
+    pub async fn spawn_sibling_rotating_keys(&self, every_days: u32) -> TestApp {
+        let tuning = Tuning {
+            clock: self.clock.clone(),
+            key_rotation: rotating_every(every_days),
+            ..Tuning::default()
+        };
+        start_with(self.db_url.clone(), None, None, tuning).await
+    }
+
     /// Another server with this one's clock and keys kept outside the database, on another
     /// database: a restored copy of this one's, say.
     pub async fn spawn_on(&self, db_url: &str) -> TestApp {
@@ -221,7 +232,8 @@ async fn start(db_url: String, guard: Option<TestDb>, public_url: Option<String>
 /// What a few tests set differently from `keyport serve`'s defaults.
 struct Tuning {
     change_poll_interval: Duration,
-    signing_alg: Alg,
+    /// `None`, as `keyport serve` without `--signing-alg`.
+    signing_alg: Option<Alg>,
     clock: Arc<dyn Clock>,
     trusted_proxies: TrustedProxies,
     assets: PortalAssets,
@@ -233,7 +245,7 @@ impl Default for Tuning {
     fn default() -> Self {
         Tuning {
             change_poll_interval: app::services::oauth::POLL_INTERVAL,
-            signing_alg: Alg::Es256,
+            signing_alg: None,
             clock: Arc::new(SystemClock),
             trusted_proxies: TrustedProxies::default(),
             assets: PortalAssets::none(),
@@ -374,15 +386,30 @@ pub async fn spawn_app_with_assets(assets: PortalAssets) -> TestApp {
 /// its signing key every `every_days` days of that clock (0: never) and asking whether it is
 /// due every few milliseconds rather than hourly. Its siblings do the same.
 pub async fn spawn_app_rotating_keys(db: TestDb, clock: ManualClock, every_days: u32) -> TestApp {
+    spawn_app_rotating_keys_of(db, clock, every_days, None).await
+}
+
+/// As [`spawn_app_rotating_keys`], started with `--signing-alg` when `alg` is given.
+pub async fn spawn_app_rotating_keys_of(
+    db: TestDb,
+    clock: ManualClock,
+    every_days: u32,
+    alg: Option<Alg>,
+) -> TestApp {
     let tuning = Tuning {
         clock: Arc::new(clock),
-        key_rotation: AutoRotation {
-            policy: RotationPolicy::every_days(every_days),
-            check_interval: ROTATION_CHECK_INTERVAL,
-        },
+        key_rotation: rotating_every(every_days),
+        signing_alg: alg,
         ..Tuning::default()
     };
     start_with(db.url.clone(), Some(db), None, tuning).await
+}
+
+fn rotating_every(days: u32) -> AutoRotation {
+    AutoRotation {
+        policy: RotationPolicy::every_days(days),
+        check_interval: ROTATION_CHECK_INTERVAL,
+    }
 }
 
 /// How often the servers of [`spawn_app_rotating_keys`] ask whether a rotation is due.
@@ -392,7 +419,7 @@ pub const ROTATION_CHECK_INTERVAL: Duration = Duration::from_millis(20);
 pub async fn spawn_app_signing_with(alg: Alg) -> TestApp {
     let db = TestDb::sqlite().await;
     let tuning = Tuning {
-        signing_alg: alg,
+        signing_alg: Some(alg),
         ..Tuning::default()
     };
     start_with(db.url.clone(), Some(db), None, tuning).await

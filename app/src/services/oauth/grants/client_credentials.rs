@@ -360,7 +360,7 @@ mod tests {
         for_each_migrated_engine(|db| async move {
             let f = Fixture::new(db).await;
             let old = kid(&f.token().await.unwrap().access_token);
-            let rotation = rotate_keys(&f.db, &master_key(), Alg::Es256, 30, NOW)
+            let rotation = rotate_keys(&f.db, &master_key(), None, 30, NOW)
                 .await
                 .unwrap();
             f.oauth.reload_keys().await.unwrap();
