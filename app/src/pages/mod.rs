@@ -61,15 +61,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         .unwrap_or_default();
     #[cfg(not(feature = "ssr"))]
     let assets = AssetUrls::default();
-    // Read by leptos' response builder: it links the chunks of the lazy pages this response
-    // rendered, and their loader, so the browser fetches them while it loads the main bundle.
-    if let Some(split) = assets.split.clone() {
-        provide_context(leptos::WasmSplitManifest(ArcStoredValue::new((
-            "/pkg".to_string(),
-            split.chunks_by_lazy_fn,
-            split.loader,
-        ))));
-    }
+    // No `leptos::WasmSplitManifest` context: leptos' response builder would link the lazy
+    // pages' chunks from it after rendering, outside the request's reactive owner, so under
+    // load it finds another thread's owner (or none) and links nothing. Each lazy page links
+    // its own instead ([`preload_own_chunks`]).
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -177,6 +172,36 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Links the WASM chunks of the lazy route `route` and their loader in the page's head, so a
+/// first visit to a lazy page fetches them alongside the main bundle instead of after
+/// hydration asks for them. Runs while the route renders, in its owner, so the links reach
+/// this response's head and no other.
+#[cfg(feature = "ssr")]
+fn preload_own_chunks(route: &str) {
+    let links = with_context::<crate::state::AppState, _>(|state| {
+        let split = state.assets.split.as_ref()?;
+        let chunks: Vec<String> = split
+            .of_lazy_route(route)
+            .into_iter()
+            .map(|chunk| format!("/pkg/{chunk}.wasm"))
+            .collect();
+        Some((chunks, format!("/pkg/{}", split.loader)))
+    })
+    .flatten();
+    let Some((chunks, loader)) = links else {
+        return;
+    };
+    // `to_html` of a meta component hands its tag to the response's head and renders nothing
+    // here.
+    for href in chunks {
+        let _ = view! {
+            <Link rel="preload" href=href as_="fetch" type_="application/wasm" crossorigin="anonymous"/>
+        }
+        .to_html();
+    }
+    let _ = view! { <Link rel="modulepreload" href=loader crossorigin="anonymous"/> }.to_html();
+}
+
 /// A route whose page is compiled into its own WASM chunk. The page still makes its own
 /// resources (see the module comment), so `data` carries nothing: on the first visit the
 /// server has already rendered the page and sent its data; later navigations fetch the chunk,
@@ -192,6 +217,8 @@ macro_rules! lazy_page {
             }
 
             fn view(_this: Self) -> AnyView {
+                #[cfg(feature = "ssr")]
+                preload_own_chunks(stringify!($route));
                 $page.into_any()
             }
         }
