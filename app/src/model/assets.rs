@@ -26,21 +26,19 @@ pub struct SplitChunks {
 
 impl SplitChunks {
     /// The chunks the lazy route `route` (its type's name, `SignInRoute`) needs. Leptos names
-    /// a route's lazy view `__{route in snake case}_view_{hash of the call site}`.
+    /// a route's lazy view `__{route in snake case}_view_{hash of the call site}`; the snake
+    /// case here is that of plain CamelCase names (no digits or acronyms), as the routes have.
     pub fn of_lazy_route(&self, route: &str) -> Vec<&str> {
         let prefix = format!("__{}_view_", snake_case(route));
-        let mut chunks: Vec<&str> = self
-            .chunks_by_lazy_fn
+        self.chunks_by_lazy_fn
             .iter()
-            .filter(|(name, _)| {
+            .find(|(name, _)| {
                 name.strip_prefix(&prefix).is_some_and(|hash| {
                     !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_digit())
                 })
             })
-            .flat_map(|(_, chunks)| chunks.iter().map(String::as_str))
-            .collect();
-        chunks.dedup();
-        chunks
+            .map(|(_, chunks)| chunks.iter().map(String::as_str).collect())
+            .unwrap_or_default()
     }
 }
 

@@ -211,15 +211,19 @@ pub struct Withdrawal {
 /// Takes a retired key out of the JWKS at once instead of when its tokens have expired: for a
 /// key whose private half has leaked, so tokens forged with it stop verifying everywhere
 /// (every instance reloads its keys on the change). The tokens it signed legitimately stop
-/// verifying too; that is the price. A key that signs now, or will, is refused: rotate first
-/// (`keys rotate --lead-secs 0`), then withdraw the key that rotation retired.
+/// verifying too; that is the price. The key that signs now, or one that has yet to start, is
+/// refused: rotate first (`keys rotate --lead-secs 0`), then withdraw the key that rotation
+/// replaced, even if an earlier rotation had scheduled its retirement for later.
 pub async fn withdraw_key(db: &Database, kid: &str, now: i64) -> Result<Withdrawal, ServiceError> {
     let mut tx = db.begin().await?;
     changes::bump(&mut tx).await?;
     let key = signing_keys::get_in(&mut tx, kid)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("no signing key has the kid {kid}")))?;
-    if key.retired_at.is_none_or(|retired_at| retired_at > now) {
+    let published = signing_keys::published_in(&mut tx, now).await?;
+    let signer =
+        signing_key(published.iter().map(KeyRow::schedule), now).map(|i| published[i].kid.as_str());
+    if signer == Some(kid) || key.active_from > now {
         return Err(ServiceError::Rule(format!(
             "key {kid} signs tokens now or is about to: retire it first with \
              `keyport keys rotate --lead-secs 0`, then withdraw it"
@@ -227,7 +231,7 @@ pub async fn withdraw_key(db: &Database, kid: &str, now: i64) -> Result<Withdraw
     }
     let was_published = key.publish_until.is_none_or(|until| until > now);
     if was_published {
-        signing_keys::unpublish(&mut tx, kid, now).await?;
+        signing_keys::unpublish(&mut tx, kid).await?;
         let event = audit::NewEvent::new(None, audit::Actor::System, "key.withdrawn", now)
             .target("signing_key", kid)
             .detail(json!({ "alg": key.alg }));
@@ -369,7 +373,16 @@ mod tests {
                 .into_iter()
                 .map(|k| k.kid)
                 .collect();
-            assert_eq!(kids, [new], "gone an hour before it would have been");
+            assert_eq!(
+                kids,
+                std::slice::from_ref(&new),
+                "gone an hour before it would have been"
+            );
+            let behind = signing_keys::published(&db, NOW - 3600).await.unwrap();
+            assert!(
+                behind.iter().all(|k| k.kid != old),
+                "an instance whose clock is behind does not publish it again"
+            );
             let again = withdraw_key(&db, &old, NOW + 61).await.unwrap();
             assert!(!again.was_published, "a second withdrawal changes nothing");
 
@@ -377,6 +390,23 @@ mod tests {
                 "SELECT target_id FROM audit_events WHERE action = 'key.withdrawn'"
             ).fetch_all(pool).await.unwrap());
             assert_eq!(events, [old], "audited once");
+
+            // A leak found while a rotation is pending: the key that still signs is rotated out
+            // at once, and then it can be withdrawn, its retirement scheduled for later or not.
+            let pending = rotate_keys(&db, &master_key(), None, 120, NOW + 100)
+                .await
+                .unwrap();
+            let leaked = pending.retired[0].clone();
+            assert_eq!(leaked, new);
+            rotate_keys(&db, &master_key(), None, 0, NOW + 101)
+                .await
+                .unwrap();
+            assert!(
+                withdraw_key(&db, &leaked, NOW + 101)
+                    .await
+                    .unwrap()
+                    .was_published
+            );
         })
         .await;
     }

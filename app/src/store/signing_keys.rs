@@ -30,13 +30,23 @@ impl KeyRow {
 const COLUMNS: &str =
     "kid, alg, private_key, public_jwk, created_at, active_from, retired_at, publish_until";
 
-/// Keys still published at `now` (including one waiting to start signing), oldest first.
-pub async fn published(db: &Database, now: i64) -> Result<Vec<KeyRow>, StoreError> {
-    let sql = format!(
+fn published_sql() -> String {
+    format!(
         "SELECT {COLUMNS} FROM signing_keys WHERE publish_until IS NULL OR publish_until > $1 \
          ORDER BY active_from, kid"
-    );
+    )
+}
+
+/// Keys still published at `now` (including one waiting to start signing), oldest first.
+pub async fn published(db: &Database, now: i64) -> Result<Vec<KeyRow>, StoreError> {
+    let sql = published_sql();
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(now).fetch_all(pool).await?))
+}
+
+/// As [`published`], in a transaction that serialises key changes.
+pub async fn published_in(tx: &mut Tx, now: i64) -> Result<Vec<KeyRow>, StoreError> {
+    let sql = published_sql();
+    Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(now).fetch_all(conn).await?))
 }
 
 /// The keys not yet retired, in a transaction that serialises key changes (the caller has
@@ -53,11 +63,15 @@ pub async fn get_in(tx: &mut Tx, kid: &str) -> Result<Option<KeyRow>, StoreError
     Ok(on_tx!(tx, conn => sqlx::query_as(&sql).bind(kid).fetch_optional(conn).await?))
 }
 
-/// Takes a key out of the JWKS from `now` on; it is kept (a backup's keys stay openable).
-pub async fn unpublish(tx: &mut Tx, kid: &str, now: i64) -> Result<(), StoreError> {
+/// What `publish_until` holds for a withdrawn key: a time every clock has passed, so no
+/// instance publishes the key again, however far behind its clock is.
+pub const WITHDRAWN: i64 = 0;
+
+/// Takes a key out of the JWKS for good ([`WITHDRAWN`]); the row stays.
+pub async fn unpublish(tx: &mut Tx, kid: &str) -> Result<(), StoreError> {
     on_tx!(tx, conn => {
         sqlx::query("UPDATE signing_keys SET publish_until = $2 WHERE kid = $1")
-            .bind(kid).bind(now)
+            .bind(kid).bind(WITHDRAWN)
             .execute(conn)
             .await?;
     });
