@@ -15,6 +15,16 @@ use axum::{
 };
 use sha2::{Digest, Sha256};
 
+/// wasm-bindgen's TypeScript declarations (`keyport.d.ts`, `keyport_bg.wasm.d.ts`) land in
+/// `pkg/` beside the bundle; no browser needs them, so they are not served.
+fn is_type_declaration(name: &str) -> bool {
+    let base = name
+        .strip_suffix(".br")
+        .or_else(|| name.strip_suffix(".gz"))
+        .unwrap_or(name);
+    base.ends_with(".d.ts")
+}
+
 /// `target/site` as `cargo leptos build --split` leaves it. In release builds the files are
 /// compiled in; in debug builds rust-embed reads them from this folder.
 #[derive(rust_embed::Embed)]
@@ -116,6 +126,7 @@ impl PortalAssets {
     ) -> Result<PortalAssets, &'static str> {
         let mut raw: HashMap<String, Bytes> = files
             .into_iter()
+            .filter(|(name, _)| !is_type_declaration(name))
             .map(|(name, bytes)| (name, to_bytes(bytes)))
             .collect();
         let names: Vec<String> = raw

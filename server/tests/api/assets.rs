@@ -23,6 +23,11 @@ fn built_site(dir: &Path) {
             r#"{"__sign_in_route_view_1": ["chunk_1.h4sh6"]}"#,
         ),
         ("chunk_1.h4sh6.wasm", "\0asm-chunk"),
+        ("keyport.d.ts", "export function hydrate(): void;"),
+        (
+            "keyport_bg.wasm.d.ts",
+            "export const memory: WebAssembly.Memory;",
+        ),
     ] {
         std::fs::write(pkg.join(name), body).unwrap();
         std::fs::write(pkg.join(format!("{name}.br")), format!("br:{body}")).unwrap();
@@ -111,6 +116,9 @@ async fn nothing_outside_the_site_is_served_and_unknown_files_are_the_404_page()
 
     for path in [
         "/pkg/keyport.css",
+        "/pkg/keyport.d.ts",
+        "/pkg/keyport_bg.wasm.d.ts",
+        "/pkg/keyport_bg.wasm.d.ts.br",
         "/pkg/../Cargo.toml",
         "/Cargo.toml",
         "/target/site/favicon.svg",
