@@ -118,10 +118,7 @@ async fn rotate_keys(database_url: &str, args: KeysRotateArgs) -> Result<(), Str
 
 /// Needs no master key: it opens no key, it only stops publishing one.
 async fn withdraw_key(database_url: &str, args: KeysWithdrawArgs) -> Result<(), String> {
-    let db = app::store::Database::connect(database_url)
-        .await
-        .map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| e.to_string())?;
+    let db = connect_migrated(database_url).await?;
     let withdrawn = app::services::keys::withdraw_key(&db, &args.kid, app::store::unix_now()).await;
     db.close().await;
     let withdrawn = withdrawn.map_err(one_line)?;
@@ -191,11 +188,17 @@ async fn rewrap_keys(database_url: &str, args: KeysRewrapArgs) -> Result<(), Str
     Ok(())
 }
 
-async fn migrate(database_url: &str) -> Result<(), String> {
+/// The database, its schema brought up to date; for the commands that need no master key.
+async fn connect_migrated(database_url: &str) -> Result<app::store::Database, String> {
     let db = app::store::Database::connect(database_url)
         .await
         .map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
+    Ok(db)
+}
+
+async fn migrate(database_url: &str) -> Result<(), String> {
+    let db = connect_migrated(database_url).await?;
     tracing::info!(engine = db.engine().as_str(), "migrations applied");
     db.close().await;
     Ok(())
@@ -203,10 +206,7 @@ async fn migrate(database_url: &str) -> Result<(), String> {
 
 async fn create_user(database_url: &str, args: UserCreateArgs) -> Result<(), String> {
     let password = read_password()?;
-    let db = app::store::Database::connect(database_url)
-        .await
-        .map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| e.to_string())?;
+    let db = connect_migrated(database_url).await?;
     let created = app::services::accounts::create_user(
         &db,
         &args.email,

@@ -68,7 +68,8 @@ pub async fn rotate_if_due(
 }
 
 /// Checks at once, then every `check_interval`, until the task is dropped; new keys are of
-/// `alg`, or of the current key's algorithm when `None`. A failed check is logged and tried again at the next one: the current key goes on
+/// `alg`, or of the current key's algorithm when `None`. A failed check is logged and tried
+/// again at the next one: the current key goes on
 /// signing meanwhile.
 pub async fn run(
     db: Database,

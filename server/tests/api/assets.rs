@@ -6,7 +6,7 @@ use std::path::Path;
 
 use server::http::assets::PortalAssets;
 
-use crate::helpers::spawn_app_with_assets;
+use crate::helpers::{TestApp, spawn_app_with_assets};
 
 /// A site as `cargo leptos build --release --precompress --split` lays it out, with
 /// recognisable bytes.
@@ -36,11 +36,16 @@ fn built_site(dir: &Path) {
     std::fs::write(dir.join("favicon.svg"), "<svg/>").unwrap();
 }
 
-#[tokio::test]
-async fn pages_link_hashed_assets_served_compressed_cacheable_and_revalidated() {
+/// The application serving [`built_site`], which it reads at start.
+async fn spawn_app_with_built_site() -> TestApp {
     let site = tempfile::tempdir().unwrap();
     built_site(site.path());
-    let app = spawn_app_with_assets(PortalAssets::from_dir(site.path()).unwrap()).await;
+    spawn_app_with_assets(PortalAssets::from_dir(site.path()).unwrap()).await
+}
+
+#[tokio::test]
+async fn pages_link_hashed_assets_served_compressed_cacheable_and_revalidated() {
+    let app = spawn_app_with_built_site().await;
 
     let page = app.get("/").await.text().await.unwrap();
     for linked in [
@@ -110,9 +115,7 @@ async fn pages_link_hashed_assets_served_compressed_cacheable_and_revalidated() 
 
 #[tokio::test]
 async fn nothing_outside_the_site_is_served_and_unknown_files_are_the_404_page() {
-    let site = tempfile::tempdir().unwrap();
-    built_site(site.path());
-    let app = spawn_app_with_assets(PortalAssets::from_dir(site.path()).unwrap()).await;
+    let app = spawn_app_with_built_site().await;
 
     for path in [
         "/pkg/keyport.css",
@@ -162,9 +165,7 @@ fn a_site_folder_without_its_wasm_is_an_error_naming_what_is_missing() {
 /// leptos' own linking ran outside the request's owner and under load linked nothing.)
 #[tokio::test]
 async fn a_lazy_page_preloads_its_own_chunks_and_their_loader() {
-    let site = tempfile::tempdir().unwrap();
-    built_site(site.path());
-    let app = spawn_app_with_assets(PortalAssets::from_dir(site.path()).unwrap()).await;
+    let app = spawn_app_with_built_site().await;
 
     let page = app.get("/signin").await.text().await.unwrap();
     let head = page.split("</head>").next().unwrap();

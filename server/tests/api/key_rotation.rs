@@ -15,7 +15,7 @@ use app::{
 use crate::helpers::{
     Client, ROTATION_CHECK_INTERVAL, TestApp, access_token, assert_succeeded, basic,
     check_as_resource_server, client, draft, keyport, spawn_app, spawn_app_rotating_keys,
-    spawn_app_rotating_keys_of,
+    spawn_app_rotating_keys_of, spawn_app_signing_with,
 };
 
 const DAY: i64 = 86_400;
@@ -208,13 +208,11 @@ async fn a_server_run_without_an_algorithm_keeps_the_one_its_keys_use() {
 /// old key's too, as long as tokens it signed may still be presented.
 #[tokio::test]
 async fn discovery_names_the_algorithms_of_every_published_key() {
-    let clock = ManualClock::at_system_time();
-    let app =
-        spawn_app_rotating_keys_of(TestDb::sqlite().await, clock.clone(), 0, Some(Alg::Rs256))
-            .await;
+    let app = spawn_app_signing_with(Alg::Rs256).await;
     let c = any_client(&app).await;
     let master = app::store::testkit::master_key(&app.db);
-    app::services::keys::rotate_keys(&app.db, &master, Some(Alg::EdDsa), 0, clock.now())
+    let now = app::store::unix_now();
+    app::services::keys::rotate_keys(&app.db, &master, Some(Alg::EdDsa), 0, now)
         .await
         .unwrap();
     until_published(&app, 2).await;
