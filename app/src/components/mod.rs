@@ -5,6 +5,7 @@ pub mod format;
 pub mod forms;
 pub mod guard;
 pub mod layout;
+pub mod raw_text;
 pub mod status_check;
 
 use leptos::prelude::*;

@@ -73,12 +73,7 @@ impl DisplayName {
         if name.chars().count() > 100 {
             return Err(FieldError::new("name", "Names are at most 100 characters."));
         }
-        if name.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                "name",
-                "Names cannot contain control characters.",
-            ));
-        }
+        super::text::check_line("name", "Names", name)?;
         Ok(DisplayName(name.to_string()))
     }
 

@@ -26,12 +26,7 @@ impl AppName {
                 "App names are at most 100 characters.",
             ));
         }
-        if name.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                "name",
-                "App names cannot contain control characters.",
-            ));
-        }
+        super::text::check_line("name", "App names", name)?;
         Ok(AppName(name.to_string()))
     }
 

@@ -23,6 +23,7 @@ pub mod roles;
 pub mod scopes;
 #[cfg(feature = "ssr")]
 pub mod sealing;
+pub mod text;
 
 /// A rule broken by user input, naming the field so the portal can show it beside that field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -233,7 +233,7 @@ fn BasicTab(app: AppView, update: ServerAction<UpdateApp>, admin: bool) -> impl 
             </div>
             <div class="field">
                 <label for="app-description">"Description"</label>
-                <textarea id="app-description" name="description" rows="3">{app.description.clone()}</textarea>
+                <textarea id="app-description" name="description" rows="3">{crate::components::raw_text::raw_text(app.description.clone())}</textarea>
                 <FieldMessage error field="description"/>
             </div>
             <fieldset class="field">

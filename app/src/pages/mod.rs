@@ -147,7 +147,7 @@ pub fn App() -> impl IntoView {
     // shown, so the landing page loads only what it needs (issue #15's size budget).
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
-        <Title formatter=|page: String| format!("{page} · Keyport")/>
+        <Title formatter=|page: String| crate::components::raw_text::raw_text(format!("{page} · Keyport"))/>
         <Router>
             <Layout>
                 <Routes fallback=NotFoundPage>

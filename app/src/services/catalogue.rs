@@ -38,6 +38,7 @@ pub(super) async fn add_entry(
             FieldError::new("description", "Descriptions are at most 200 characters.").into(),
         );
     }
+    crate::domain::text::check_line("description", "Descriptions", description.trim())?;
     let (_, what) = label(catalogue);
     let mut tx = db.begin().await?;
     let tenant = &by.tenant_id;

@@ -88,6 +88,7 @@ pub async fn update_tenant(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(FieldError::new("name", "Tenant names are 1 to 100 characters.").into());
     }
+    crate::domain::text::check_line("name", "Tenant names", name)?;
     let audience = audience.trim();
     if audience.chars().count() > 500
         || audience

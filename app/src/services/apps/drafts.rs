@@ -6,6 +6,7 @@ use crate::{
         app_rules::{AppName, DEFAULT_TOKEN_LIFETIME_SECS, check_token_lifetime},
         callback::CallbackUrl,
         grant_types::{self, GrantType},
+        text,
     },
     model::apps::{AppView, ClientType, Visibility},
     services::ServiceError,
@@ -118,6 +119,7 @@ pub(super) fn validate(draft: &AppDraft) -> Result<Valid, ServiceError> {
             FieldError::new("description", "Descriptions are at most 1000 characters.").into(),
         );
     }
+    text::check_paragraphs("description", "Descriptions", &draft.description)?;
     let callback = match draft.callback_url.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(url) => Some(CallbackUrl::parse(url)?),

@@ -116,6 +116,7 @@ pub async fn add_secret(
             FieldError::new("description", "Descriptions are at most 200 characters.").into(),
         );
     }
+    crate::domain::text::check_line("description", "Secret descriptions", description.trim())?;
     let expires_at = resolve_expiry(expiry, now)?;
     let mut tx = db.begin().await?;
     let app = app_for_change(&mut tx, by, client_id).await?;
