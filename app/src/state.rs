@@ -17,6 +17,8 @@ pub struct AppState {
     pub oauth: crate::services::oauth::OAuthService,
     /// The content-hashed paths of the portal's CSS, JS and WASM.
     pub assets: crate::model::assets::AssetUrls,
+    /// Sign-ins and sign-ups being checked now, which their limits count (SPEC §6).
+    pub attempts: crate::services::attempts::AttemptLedger,
 }
 
 impl AppState {

@@ -147,6 +147,7 @@ impl Application {
             public_url: public_url.clone(),
             oauth,
             assets: settings.assets.urls().clone(),
+            attempts: Default::default(),
         };
         let (registry, requests) = metrics::registry(&state.oauth);
         let router = router(

@@ -31,7 +31,13 @@ pub async fn sign_up(email: String, name: String, password: String) -> Result<()
         password: &password,
         ip: ip.as_deref(),
     };
-    let who = crate::services::accounts::sign_up(&state.db, form, crate::store::unix_now()).await?;
+    let who = crate::services::accounts::sign_up(
+        &state.db,
+        &state.attempts,
+        form,
+        crate::store::unix_now(),
+    )
+    .await?;
     crate::auth::start(&crate::auth::request_session().await?, &who).await?;
     leptos_axum::redirect("/apps");
     Ok(())
@@ -52,6 +58,7 @@ pub async fn sign_in(
     let who = crate::services::accounts::sign_in(
         &state.db,
         metrics,
+        &state.attempts,
         &email,
         &password,
         ip.as_deref(),

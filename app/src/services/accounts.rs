@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::{
     ServiceError,
+    attempts::{self, AttemptLedger, Counter, Reservation},
     metrics::{Limit, Metrics},
 };
 use crate::{
@@ -26,6 +27,10 @@ pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
 /// Per account from one address.
 pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+/// Accounts made from one address over [`SIGN_UP_WINDOW_SECS`]: a team signing up behind one
+/// office address fits; a script making accounts and tenants by the hundred does not.
+pub const MAX_SIGN_UPS_PER_ADDRESS: i64 = 10;
+pub const SIGN_UP_WINDOW_SECS: i64 = 60 * 60;
 
 /// Who is acting, as established by a session (or the CLI), or by a tool client's access token
 /// at the management API.
@@ -94,21 +99,14 @@ pub struct SignUp<'a> {
     pub ip: Option<&'a str>,
 }
 
-async fn hash_off_runtime(password: String) -> Result<String, ServiceError> {
-    tokio::task::spawn_blocking(move || password::hash_password(&password))
-        .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?
-        .map_err(|e| ServiceError::Internal(e.to_string()))
-}
-
-async fn verify_off_runtime(password: String, phc: String) -> Result<bool, ServiceError> {
-    tokio::task::spawn_blocking(move || password::verify_password(&password, &phc))
-        .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))
-}
-
-/// Creates a user and a tenant of their own, with them as its admin.
-pub async fn sign_up(db: &Database, form: SignUp<'_>, now: i64) -> Result<SignedIn, ServiceError> {
+/// Creates a user and a tenant of their own, with them as its admin. Sign-ups from one address
+/// are limited (reserved in `ledger` before the password is hashed, as sign-ins are).
+pub async fn sign_up(
+    db: &Database,
+    ledger: &AttemptLedger,
+    form: SignUp<'_>,
+    now: i64,
+) -> Result<SignedIn, ServiceError> {
     let email = Email::parse(form.email)?;
     let name = if form.name.trim().is_empty() {
         DisplayName::from_email(&email)
@@ -116,12 +114,27 @@ pub async fn sign_up(db: &Database, form: SignUp<'_>, now: i64) -> Result<Signed
         DisplayName::parse(form.name)?
     };
     check_new_password(form.password, Some(&email))?;
-    let hash = hash_off_runtime(form.password.to_string()).await?;
+    let reservation = reserve_sign_up(db, ledger, form.ip, now).await?;
+    let created = create_own_tenant(db, &email, &name, form.password, form.ip, now).await;
+    if let Some(reservation) = reservation {
+        reservation.settle().await;
+    }
+    created
+}
 
+async fn create_own_tenant(
+    db: &Database,
+    email: &Email,
+    name: &DisplayName,
+    password: &str,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<SignedIn, ServiceError> {
+    let hash = attempts::hash_password(password.to_string()).await?;
     let user_id = new_id();
     let tenant_id = new_id();
     let mut tx = db.begin().await?;
-    insert_user(&mut tx, &user_id, &email, &name, &hash, now).await?;
+    insert_user(&mut tx, &user_id, email, name, &hash, now).await?;
     let tenant_name = format!("{}'s team", name.as_str());
     tenants::insert(&mut tx, &tenant_id, &tenant_name, now).await?;
     super::roles::seed(&mut tx, &tenant_id, now).await?;
@@ -131,13 +144,50 @@ pub async fn sign_up(db: &Database, form: SignUp<'_>, now: i64) -> Result<Signed
         &user_id,
         Role::Admin,
         Actor::User(&user_id),
-        form.ip,
+        ip,
         now,
     )
     .await?;
+    // What the sign-up limit counts, per address.
+    let signed_up = NewEvent {
+        tenant_id: Some(&tenant_id),
+        actor: Actor::User(&user_id),
+        action: "user.signed_up",
+        target_type: Some("user"),
+        target_id: Some(&user_id),
+        detail: None,
+        ip,
+        at: now,
+    };
+    audit::record(&mut tx, &signed_up).await?;
     tx.commit().await?;
     tracing::info!(user_id, tenant_id, "user signed up");
     Ok(SignedIn { user_id, tenant_id })
+}
+
+/// At most [`MAX_SIGN_UPS_PER_ADDRESS`] accounts from one address in [`SIGN_UP_WINDOW_SECS`],
+/// counting those still being created.
+async fn reserve_sign_up(
+    db: &Database,
+    ledger: &AttemptLedger,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<Option<Reservation>, ServiceError> {
+    let Some(ip) = ip else {
+        return Ok(None);
+    };
+    let address = Counter::new("user.signed_up", ip);
+    let turn = ledger.turn().await;
+    let in_flight = turn.in_flight_from(ip)?;
+    let since = now - SIGN_UP_WINDOW_SECS;
+    let (count, oldest) = audit::recent(db, "user.signed_up", audit::Recent::Ip(ip), since).await?;
+    if count + turn.pending(&address) >= MAX_SIGN_UPS_PER_ADDRESS {
+        let at = oldest.map_or(now, |t| t + SIGN_UP_WINDOW_SECS);
+        return Err(ServiceError::Throttled {
+            retry_after_secs: (at - now).max(1) as u64,
+        });
+    }
+    Ok(Some(turn.reserve(vec![address, in_flight])))
 }
 
 async fn insert_user(
@@ -198,10 +248,12 @@ pub(super) async fn add_membership(
 
 /// Checks an email and password. Unknown emails cost the same time as wrong passwords, and
 /// both give the same error. Failures are audited (never with the password) and throttled;
-/// `metrics` counts the throttled ones.
+/// `metrics` counts the throttled ones. The attempt is reserved in `ledger` before its password
+/// is checked, so a burst is throttled exactly as the same attempts one after another.
 pub async fn sign_in(
     db: &Database,
     metrics: &Metrics,
+    ledger: &AttemptLedger,
     email: &str,
     password: &str,
     ip: Option<&str>,
@@ -219,35 +271,20 @@ pub async fn sign_in(
                 .collect::<String>()
                 .to_lowercase()
         });
-    if let Err(refused) = check_throttle(db, &key, ip, now).await {
-        if matches!(refused, ServiceError::Throttled { .. }) {
-            metrics.throttled(Limit::SignIn);
+    let reservation = match reserve_sign_in(db, ledger, &key, ip, now).await {
+        Ok(reservation) => reservation,
+        Err(refused) => {
+            if matches!(refused, ServiceError::Throttled { .. }) {
+                metrics.throttled(Limit::SignIn);
+            }
+            return Err(refused);
         }
-        return Err(refused);
-    }
-
-    let user = users::find_by_email(db, &key).await?;
-    let phc = user.as_ref().map(|u| u.password_hash.clone());
-    let phc = phc.unwrap_or_else(|| password::dummy_hash().to_string());
-    let matches = verify_off_runtime(password.to_string(), phc).await?;
-
-    let Some(user) = user.filter(|_| matches) else {
-        audit::record_alone(
-            db,
-            &NewEvent {
-                tenant_id: None,
-                actor: Actor::Anonymous,
-                action: "login.failed",
-                target_type: Some("email"),
-                target_id: Some(&key),
-                detail: None,
-                ip,
-                at: now,
-            },
-        )
-        .await?;
-        return Err(ServiceError::InvalidCredentials);
     };
+    let outcome = check_password(db, &key, password, ip, now).await;
+    if let Some(reservation) = reservation {
+        reservation.settle().await;
+    }
+    let user = outcome?;
     let memberships = members::list_for_user(db, &user.id).await?;
     let Some(first) = memberships.first() else {
         return Err(ServiceError::Forbidden(
@@ -261,34 +298,74 @@ pub async fn sign_in(
     })
 }
 
+/// The user whose password `password` is; a failure is in the audit log when this returns.
+async fn check_password(
+    db: &Database,
+    key: &str,
+    password: &str,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<users::UserRow, ServiceError> {
+    let user = users::find_by_email(db, key).await?;
+    let phc = user.as_ref().map(|u| u.password_hash.clone());
+    let phc = phc.unwrap_or_else(|| password::dummy_hash().to_string());
+    let matches = attempts::verify_password(password.to_string(), phc).await?;
+    match user.filter(|_| matches) {
+        Some(user) => Ok(user),
+        None => {
+            audit::record_alone(
+                db,
+                &NewEvent {
+                    tenant_id: None,
+                    actor: Actor::Anonymous,
+                    action: "login.failed",
+                    target_type: Some("email"),
+                    target_id: Some(key),
+                    detail: None,
+                    ip,
+                    at: now,
+                },
+            )
+            .await?;
+            Err(ServiceError::InvalidCredentials)
+        }
+    }
+}
+
 /// Failures count per (account, address) and per address, never per account alone: a
 /// stranger's wrong passwords for someone's email lock out only the stranger's address, and
-/// the owner typing the right password from an address that has not failed signs in.
-async fn check_throttle(
+/// the owner typing the right password from an address that has not failed signs in. Attempts
+/// still being checked count as failures, so only as many run at once as may still fail.
+async fn reserve_sign_in(
     db: &Database,
+    ledger: &AttemptLedger,
     key: &str,
     ip: Option<&str>,
     now: i64,
-) -> Result<(), ServiceError> {
+) -> Result<Option<Reservation>, ServiceError> {
     let Some(ip) = ip else {
-        return Ok(());
+        return Ok(None);
     };
+    let account = Counter::new("login.failed", format!("{key}\n{ip}"));
+    let address = Counter::new("login.failed", ip);
+    let turn = ledger.turn().await;
+    let in_flight = turn.in_flight_from(ip)?;
     let since = now - THROTTLE_WINDOW_SECS;
     let mut retry_at = None;
     let from_here = audit::Recent::TargetFrom { target: key, ip };
     let (count, oldest) = audit::recent(db, "login.failed", from_here, since).await?;
-    if count >= MAX_FAILURES_PER_ACCOUNT {
-        retry_at = oldest.map(|t| t + THROTTLE_WINDOW_SECS);
+    if count + turn.pending(&account) >= MAX_FAILURES_PER_ACCOUNT {
+        retry_at = Some(oldest.map_or(now, |t| t + THROTTLE_WINDOW_SECS));
     }
     let (count, oldest) = audit::recent(db, "login.failed", audit::Recent::Ip(ip), since).await?;
-    if count >= MAX_FAILURES_PER_ADDRESS {
-        retry_at = retry_at.max(oldest.map(|t| t + THROTTLE_WINDOW_SECS));
+    if count + turn.pending(&address) >= MAX_FAILURES_PER_ADDRESS {
+        retry_at = retry_at.max(Some(oldest.map_or(now, |t| t + THROTTLE_WINDOW_SECS)));
     }
     match retry_at {
         Some(at) => Err(ServiceError::Throttled {
             retry_after_secs: (at - now).max(1) as u64,
         }),
-        None => Ok(()),
+        None => Ok(Some(turn.reserve(vec![account, address, in_flight]))),
     }
 }
 
@@ -366,6 +443,7 @@ pub async fn create_user(
     let Some(tenant_key) = tenant else {
         return sign_up(
             db,
+            &AttemptLedger::default(),
             SignUp {
                 email,
                 name: name.unwrap_or(""),
@@ -382,7 +460,7 @@ pub async fn create_user(
         _ => DisplayName::from_email(&email),
     };
     check_new_password(password, Some(&email))?;
-    let hash = hash_off_runtime(password.to_string()).await?;
+    let hash = attempts::hash_password(password.to_string()).await?;
     let existing = tenants::find_by_id_or_name(db, tenant_key).await?;
 
     let user_id = new_id();
@@ -441,6 +519,7 @@ async fn tenant_or_new(
     if key.trim().is_empty() || key.chars().count() > 100 {
         return Err(FieldError::new("tenant", "Tenant names are 1 to 100 characters.").into());
     }
+    crate::domain::text::check_line("tenant", "Tenant names", key.trim())?;
     let id = new_id();
     tenants::insert(tx, &id, key.trim(), now).await?;
     super::roles::seed(tx, &id, now).await?;
@@ -511,6 +590,7 @@ mod tests {
         for_each_migrated_engine(|db| async move {
             let s = sign_up(
                 &db,
+                &AttemptLedger::default(),
                 SignUp {
                     email: "Ann@Example.com",
                     name: "Ann",
@@ -529,9 +609,10 @@ mod tests {
             let tenant = tenants::get(&db, &s.tenant_id).await.unwrap().unwrap();
             assert_eq!(tenant.name, "Ann's team");
             let events = audit::list_for_tenant(&db, &s.tenant_id, 10).await.unwrap();
-            assert_eq!(events.len(), 1);
-            assert_eq!(events[0].action, "member.added");
-            assert_eq!(events[0].ip.as_deref(), Some("10.0.0.1"));
+            let mut actions: Vec<_> = events.iter().map(|e| e.action.as_str()).collect();
+            actions.sort();
+            assert_eq!(actions, ["member.added", "user.signed_up"]);
+            assert!(events.iter().all(|e| e.ip.as_deref() == Some("10.0.0.1")));
         })
         .await;
     }
@@ -542,6 +623,7 @@ mod tests {
             signed_up(&db, "ann@example.com", 1_000).await;
             let err = sign_up(
                 &db,
+                &AttemptLedger::default(),
                 SignUp {
                     email: "ANN@example.com",
                     name: "",
@@ -565,14 +647,24 @@ mod tests {
     async fn sign_in_gives_one_answer_for_unknown_email_and_wrong_password() {
         for_each_migrated_engine(|db| async move {
             let metrics = Metrics::new();
+            let ledger = AttemptLedger::default();
             let s = signed_up(&db, "ann@example.com", 1_000).await;
-            let ok = sign_in(&db, &metrics, "ANN@example.com", PASSWORD, None, 2_000)
-                .await
-                .unwrap();
+            let ok = sign_in(
+                &db,
+                &metrics,
+                &ledger,
+                "ANN@example.com",
+                PASSWORD,
+                None,
+                2_000,
+            )
+            .await
+            .unwrap();
             assert_eq!(ok.user_id, s.user_id);
             let wrong = sign_in(
                 &db,
                 &metrics,
+                &ledger,
                 "ann@example.com",
                 "wrong password",
                 None,
@@ -580,9 +672,17 @@ mod tests {
             )
             .await
             .unwrap_err();
-            let unknown = sign_in(&db, &metrics, "bob@example.com", PASSWORD, None, 2_000)
-                .await
-                .unwrap_err();
+            let unknown = sign_in(
+                &db,
+                &metrics,
+                &ledger,
+                "bob@example.com",
+                PASSWORD,
+                None,
+                2_000,
+            )
+            .await
+            .unwrap_err();
             assert_eq!(wrong.to_string(), unknown.to_string());
             assert!(matches!(wrong, ServiceError::InvalidCredentials));
             assert!(matches!(unknown, ServiceError::InvalidCredentials));
@@ -594,12 +694,14 @@ mod tests {
     async fn repeated_failures_are_throttled_per_account_and_address_and_per_address() {
         for_each_migrated_engine(|db| async move {
             let metrics = Metrics::new();
+            let ledger = AttemptLedger::default();
             signed_up(&db, "ann@example.com", 1_000).await;
             let now = 10_000;
             for _ in 0..MAX_FAILURES_PER_ACCOUNT {
                 let e = sign_in(
                     &db,
                     &metrics,
+                    &ledger,
                     "ann@example.com",
                     "nope nope",
                     Some("10.0.0.9"),
@@ -613,6 +715,7 @@ mod tests {
             let e = sign_in(
                 &db,
                 &metrics,
+                &ledger,
                 "ann@example.com",
                 PASSWORD,
                 Some("10.0.0.9"),
@@ -628,6 +731,7 @@ mod tests {
             sign_in(
                 &db,
                 &metrics,
+                &ledger,
                 "ann@example.com",
                 PASSWORD,
                 Some("10.0.0.1"),
@@ -639,6 +743,7 @@ mod tests {
             sign_in(
                 &db,
                 &metrics,
+                &ledger,
                 "ann@example.com",
                 PASSWORD,
                 Some("10.0.0.9"),
@@ -652,6 +757,7 @@ mod tests {
                 let _ = sign_in(
                     &db,
                     &metrics,
+                    &ledger,
                     &format!("u{i}@example.com"),
                     "x",
                     Some("10.9.9.9"),
@@ -662,6 +768,7 @@ mod tests {
             let e = sign_in(
                 &db,
                 &metrics,
+                &ledger,
                 "someone@example.com",
                 "x",
                 Some("10.9.9.9"),
@@ -673,6 +780,7 @@ mod tests {
             let e = sign_in(
                 &db,
                 &metrics,
+                &ledger,
                 "someone@example.com",
                 "x",
                 Some("10.1.1.1"),
@@ -767,6 +875,7 @@ mod tests {
                     "member.role_changed",
                     "member.added",
                     "member.invited",
+                    "user.signed_up",
                     "member.added"
                 ]
             );

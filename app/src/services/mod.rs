@@ -2,6 +2,9 @@
 
 pub mod accounts;
 pub mod apps;
+pub mod attempts;
+#[cfg(test)]
+mod attempts_tests;
 pub mod audit;
 pub mod backup;
 mod catalogue;

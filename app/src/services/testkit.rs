@@ -44,6 +44,7 @@ pub fn draft(name: &str) -> AppDraft {
 pub async fn signed_up(db: &Database, email: &str, now: i64) -> SignedIn {
     accounts::sign_up(
         db,
+        &crate::services::attempts::AttemptLedger::default(),
         SignUp {
             email,
             name: "",
