@@ -20,7 +20,7 @@ use app::{
         oauth::{Clock, OAuthService},
     },
     shell,
-    state::AppState,
+    state::{AppState, AppStateInner},
     store::{Database, changes::ChangeFeed, sessions::SessionBackend},
 };
 use tower_sessions::{
@@ -140,14 +140,14 @@ impl Application {
         )
         .await
         .map_err(|e| StartupError::SigningKeys(e.to_string()))?;
-        let state = AppState {
+        let state = AppState::new(AppStateInner {
             leptos_options,
             db,
             hasher,
             public_url: public_url.clone(),
             oauth,
             assets: settings.assets.urls().clone(),
-        };
+        });
         let (registry, requests) = metrics::registry(&state.oauth);
         let router = router(
             state.clone(),
