@@ -303,6 +303,18 @@ async fn delete_expired_sessions(sessions: SessionBackend) {
     }
 }
 
+/// leptos' route list, generated once per process. Generating it renders the app with resource
+/// loading switched off by a process-global flag (leptos_server's `SuppressResourceLoad`); a
+/// resource first polled while the flag is up, in a page another server of the same process is
+/// rendering, waits forever, and so does its response (leptos issue 4773). That was the test
+/// suite's hang (issue 15): its servers start while others render. Generated once, before any
+/// router exists, no render can overlap it.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The main port's routes. `metrics` is the registry to serve at `/metrics` here, unless it
 /// has a listener of its own.
 pub fn router(
@@ -313,7 +325,7 @@ pub fn router(
     requests: RequestCounts,
     metrics: Option<std::sync::Arc<prometheus_client::registry::Registry>>,
 ) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
