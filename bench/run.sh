@@ -22,6 +22,7 @@ Usage: bench/run.sh [options]
   --results FILE   also write the report (markdown) to FILE, e.g. bench/RESULTS.md
   --no-build       use the existing release binary instead of running cargo build
                    (env BENCH_NO_BUILD=1)
+  --pages          only the page section (bench/pages.sh) against the existing release binary
   -h, --help       this text
 
 Other settings (environment): BENCH_THREADS (wrk -t, default 1), BENCH_CONNECTIONS
@@ -65,6 +66,7 @@ while (($#)); do
     --results) RESULTS_FILE=${2:?--results needs a file}; shift 2 ;;
     --results=*) RESULTS_FILE=${1#*=}; shift ;;
     --no-build) BENCH_NO_BUILD=1; shift ;;
+    --pages) exec "$(dirname "$0")/pages.sh" ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -605,6 +607,13 @@ measure_portal() {
 if (wants keyport-sqlite || wants keyport-pg) && ((KEYPORT_READY)); then
   measure_portal
 fi
+# Pages: /healthz, the landing page and a signed-in app page under wrk (bench/pages.sh).
+PAGES=""
+if (wants keyport-sqlite || wants keyport-pg) && ((KEYPORT_READY)); then
+  say "pages: bench/pages.sh"
+  PAGES=$(KEYPORT_BIN="$KEYPORT_BIN" BENCH_SECONDS=$BENCH_SECONDS "$BENCH_DIR/pages.sh") ||
+    { warn "the page benchmark failed"; PAGES=""; }
+fi
 portal_field() { # name
   [[ -n $PORTAL ]] && python3 -c 'import json, sys; v = json.loads(sys.argv[1]).get(sys.argv[2]); print("" if v is None else v)' "$PORTAL" "$1"
 }
@@ -768,6 +777,7 @@ report() {
   echo "- targets: ≥15,000 tokens/s SQLite, ≥10,000 PostgreSQL, p99 ≤5 ms at 12,000/s, peak RSS ≤64 MB, ≥10× node-oidc-provider"
   ((${#REFRESH_TARGETS[@]})) && refresh_report
   portal_report
+  [[ -z $PAGES ]] || printf '\n%s\n' "$PAGES"
   return 0
 }
 

@@ -20,7 +20,7 @@ use app::{
         oauth::{Clock, OAuthService},
     },
     shell,
-    state::AppState,
+    state::{AppState, AppStateInner},
     store::{Database, changes::ChangeFeed, sessions::SessionBackend},
 };
 use tower_sessions::{
@@ -140,7 +140,7 @@ impl Application {
         )
         .await
         .map_err(|e| StartupError::SigningKeys(e.to_string()))?;
-        let state = AppState {
+        let state = AppState::new(AppStateInner {
             leptos_options,
             db,
             hasher,
@@ -148,7 +148,7 @@ impl Application {
             oauth,
             assets: settings.assets.urls().clone(),
             attempts: Default::default(),
-        };
+        });
         let (registry, requests) = metrics::registry(&state.oauth);
         let router = router(
             state.clone(),
@@ -304,6 +304,18 @@ async fn delete_expired_sessions(sessions: SessionBackend) {
     }
 }
 
+/// leptos' route list, generated once per process. Generating it renders the app with resource
+/// loading switched off by a process-global flag (leptos_server's `SuppressResourceLoad`); a
+/// resource first polled while the flag is up, in a page another server of the same process is
+/// rendering, waits forever, and so does its response (leptos issue 4773). That was the test
+/// suite's hang (issue 15): its servers start while others render. Generated once, before any
+/// router exists, no render can overlap it.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The main port's routes. `metrics` is the registry to serve at `/metrics` here, unless it
 /// has a listener of its own.
 pub fn router(
@@ -314,7 +326,7 @@ pub fn router(
     requests: RequestCounts,
     metrics: Option<std::sync::Arc<prometheus_client::registry::Registry>>,
 ) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())

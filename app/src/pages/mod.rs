@@ -56,11 +56,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::csp::set_page_policy();
     #[cfg(feature = "ssr")]
-    let assets = use_context::<crate::state::AppState>()
-        .map(|state| state.assets)
-        .unwrap_or_default();
+    let assets =
+        with_context::<crate::state::AppState, _>(|state| state.assets.clone()).unwrap_or_default();
     #[cfg(not(feature = "ssr"))]
-    let assets = AssetUrls::default();
+    let assets = std::sync::Arc::new(AssetUrls::default());
     // No `leptos::WasmSplitManifest` context: leptos' response builder would link the lazy
     // pages' chunks from it after rendering, outside the request's reactive owner, so under
     // load it finds another thread's owner (or none) and links nothing. Each lazy page links
@@ -119,12 +118,13 @@ addEventListener('error', (e) => {
 /// knows them from the assets it loaded at start. The inline script carries the page's CSP
 /// nonce; the preloads let the browser fetch JS and WASM while it parses the page.
 #[component]
-fn PortalAssets(assets: AssetUrls) -> impl IntoView {
+fn PortalAssets(assets: std::sync::Arc<AssetUrls>) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
     let stylesheet = assets
         .stylesheet
+        .clone()
         .map(|href| view! { <link rel="stylesheet" href=href/> });
-    let hydration = assets.script.zip(assets.wasm).map(|(script, wasm)| {
+    let hydration = assets.script.clone().zip(assets.wasm.clone()).map(|(script, wasm)| {
         let boot = format!(
             "{RELOAD_WHEN_A_CHUNK_IS_GONE}\nimport({script:?}).then(m => m.default({{module_or_path: {wasm:?}}}).then(() => m.hydrate()));"
         );

@@ -78,7 +78,8 @@ struct Asset {
 #[derive(Clone, Default)]
 pub struct PortalAssets {
     files: Arc<HashMap<String, Asset>>,
-    urls: AssetUrls,
+    /// Shared with [`app::state::AppState`]: this middleware's state is cloned per request.
+    urls: Arc<AssetUrls>,
 }
 
 impl std::fmt::Debug for PortalAssets {
@@ -117,7 +118,7 @@ impl PortalAssets {
         PortalAssets::default()
     }
 
-    pub fn urls(&self) -> &AssetUrls {
+    pub fn urls(&self) -> &Arc<AssetUrls> {
         &self.urls
     }
 
@@ -205,7 +206,7 @@ impl PortalAssets {
         };
         Ok(PortalAssets {
             files: Arc::new(files),
-            urls,
+            urls: Arc::new(urls),
         })
     }
 }
@@ -419,7 +420,7 @@ mod tests {
         let urls = PortalAssets::from_files(files).unwrap().urls;
         assert_eq!(urls.script.as_deref(), Some("/pkg/keyport.b2.js"));
         assert_eq!(urls.wasm.as_deref(), Some("/pkg/keyport.c3.wasm"));
-        let split = urls.split.unwrap();
+        let split = urls.split.clone().unwrap();
         assert_eq!(split.loader, "__wasm_split.d4.js");
         assert_eq!(
             split.chunks_by_lazy_fn["__sign_in_route_view_1"],

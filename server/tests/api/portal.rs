@@ -204,3 +204,36 @@ async fn pages_cannot_be_framed_or_cached_and_run_only_their_own_scripts() {
     let res = app.get("/.well-known/openid-configuration").await;
     assert_eq!(res.headers()["x-frame-options"], "DENY");
 }
+
+/// Pages rendered while other servers of the same process start are all answered. Building a
+/// router used to generate leptos' route list each time, which switches resource loading off
+/// process-wide while it runs; a page whose resource was first polled then never got its
+/// response (leptos issue 4773; issue 15's intermittent hang of these tests).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_rendered_while_other_servers_start_are_all_answered() {
+    let app = spawn_app().await;
+    let starting = tokio::spawn(async {
+        for _ in 0..20 {
+            drop(spawn_app().await);
+        }
+    });
+    let mut renders = 0;
+    while !starting.is_finished() {
+        let render = || async {
+            let res = app.get("/").await;
+            (res.status(), res.text().await.unwrap())
+        };
+        let pages = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            tokio::join!(render(), render(), render(), render())
+        })
+        .await
+        .expect("a page rendered while another server started never got its response");
+        for page in [pages.0, pages.1, pages.2, pages.3] {
+            assert_eq!(page.0, 200);
+            assert!(page.1.contains("<h1>Keyport</h1>"), "{}", page.1);
+        }
+        renders += 4;
+    }
+    starting.await.unwrap();
+    assert!(renders > 0);
+}
