@@ -23,6 +23,7 @@ Usage: bench/run.sh [options]
   --no-build       use the existing release binary instead of running cargo build
                    (env BENCH_NO_BUILD=1)
   --pages          only the page section (bench/pages.sh) against the existing release binary
+  --flood          only the sign-in flood section (bench/signin_flood.sh), likewise
   -h, --help       this text
 
 Other settings (environment): BENCH_THREADS (wrk -t, default 1), BENCH_CONNECTIONS
@@ -67,6 +68,7 @@ while (($#)); do
     --results=*) RESULTS_FILE=${1#*=}; shift ;;
     --no-build) BENCH_NO_BUILD=1; shift ;;
     --pages) exec "$(dirname "$0")/pages.sh" ;;
+    --flood) exec "$(dirname "$0")/signin_flood.sh" ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -614,6 +616,13 @@ if (wants keyport-sqlite || wants keyport-pg) && ((KEYPORT_READY)); then
   PAGES=$(KEYPORT_BIN="$KEYPORT_BIN" BENCH_SECONDS=$BENCH_SECONDS "$BENCH_DIR/pages.sh") ||
     { warn "the page benchmark failed"; PAGES=""; }
 fi
+# Sign-in flood: 1,000 wrong sign-ins at once, password checks and peak RSS (bench/signin_flood.sh).
+FLOOD_SECTION=""
+if (wants keyport-sqlite || wants keyport-pg) && ((KEYPORT_READY)); then
+  say "sign-in flood: bench/signin_flood.sh"
+  FLOOD_SECTION=$(KEYPORT_BIN="$KEYPORT_BIN" "$BENCH_DIR/signin_flood.sh") ||
+    { warn "the sign-in flood benchmark failed"; FLOOD_SECTION=""; }
+fi
 portal_field() { # name
   [[ -n $PORTAL ]] && python3 -c 'import json, sys; v = json.loads(sys.argv[1]).get(sys.argv[2]); print("" if v is None else v)' "$PORTAL" "$1"
 }
@@ -778,6 +787,7 @@ report() {
   ((${#REFRESH_TARGETS[@]})) && refresh_report
   portal_report
   [[ -z $PAGES ]] || printf '\n%s\n' "$PAGES"
+  [[ -z $FLOOD_SECTION ]] || printf '\n%s\n' "$FLOOD_SECTION"
   return 0
 }
 

@@ -526,3 +526,44 @@ async fn a_malformed_server_function_body_is_a_400_not_a_500() {
         assert_eq!(json["error"], "bad_request");
     }
 }
+
+/// Forty wrong passwords arriving at once are throttled as forty in a row would be: no more
+/// passwords are checked than may fail, every other answer is a 429 with `Retry-After`, and
+/// the owner still signs in from an address that has not failed.
+#[tokio::test]
+async fn a_burst_of_sign_ins_checks_no_more_passwords_than_the_limit() {
+    let app = spawn_app_behind_proxy().await;
+    app.sign_up("ann@example.com").await;
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let (client, url) = (app.client.clone(), app.url(SignIn::PATH));
+        burst.spawn(async move {
+            let form = [("email", "ann@example.com"), ("password", "wrong wrong")];
+            let req = client.post(url).header("x-forwarded-for", "198.51.100.7");
+            req.form(&form).send().await.unwrap()
+        });
+    }
+    let answers = burst.join_all().await;
+    let checked = answers.iter().filter(|r| r.status() == 401).count();
+    let throttled: Vec<_> = answers.iter().filter(|r| r.status() == 429).collect();
+    assert!(checked >= 1 && checked as i64 <= app::services::accounts::MAX_FAILURES_PER_ACCOUNT);
+    assert_eq!(checked + throttled.len(), 40);
+    assert!(
+        throttled
+            .iter()
+            .all(|r| r.headers().contains_key("retry-after"))
+    );
+    use app::store::audit::{Recent, recent};
+    let failures = recent(&app.db, "login.failed", Recent::Ip("198.51.100.7"), 0)
+        .await
+        .unwrap()
+        .0;
+    assert_eq!(
+        failures as usize, checked,
+        "only checked passwords are failures"
+    );
+    let owner = app
+        .sign_in_from("203.0.113.5", "ann@example.com", PASSWORD)
+        .await;
+    assert_eq!(owner.status(), 200);
+}

@@ -55,6 +55,7 @@ async fn user_create_reads_the_password_from_stdin_and_prints_json() {
         let signed_in = app::services::accounts::sign_in(
             &test_db.db,
             &app::services::metrics::Metrics::new(),
+            &Default::default(),
             "ops@example.com",
             PASSWORD,
             None,

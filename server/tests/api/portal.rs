@@ -237,3 +237,73 @@ async fn pages_rendered_while_other_servers_start_are_all_answered() {
     starting.await.unwrap();
     assert!(renders > 0);
 }
+
+/// An app whose name and description would end the `<title>` and the description's
+/// `<textarea>` (both raw-text elements leptos writes as they are) renders them as text: the
+/// server-rendered page holds no element of theirs, only their escaped text.
+#[tokio::test]
+async fn stored_markup_in_an_app_renders_as_text_in_the_title_and_the_textarea() {
+    let app = spawn_app().await;
+    let cookie = app.sign_up("lead@example.com").await;
+    let name = r#"</title><meta http-equiv="refresh" content="0;url=https://evil.example">"#;
+    let description = r#"</textarea></form><form id="kp-injected" method="post" action="/api/x"><button>Save changes</button></form><textarea>"#;
+    // Through the management API with the portal session, as the portal's own page would.
+    let res = app
+        .client
+        .post(app.url("/api/v1/apps"))
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({ "name": name, "description": description }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let created: serde_json::Value = res.json().await.unwrap();
+    let client_id = created["client_id"].as_str().unwrap().to_string();
+
+    let res = app
+        .client
+        .get(app.url(&format!("/apps/{client_id}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(!html.contains("<meta http-equiv"), "{html}");
+    assert!(!html.contains(r#"<form id="kp-injected""#), "{html}");
+    assert!(
+        html.contains(
+            "<title>&lt;/title&gt;&lt;meta http-equiv=\"refresh\" content=\"0;url=https://evil.example\"&gt; · Keyport</title>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("&lt;/textarea&gt;&lt;/form&gt;&lt;form id=\"kp-injected\""),
+        "{html}"
+    );
+}
+
+/// Names that would read as something else (a right-to-left override) are refused beside the
+/// field, before anything is stored.
+#[tokio::test]
+async fn names_that_reorder_text_are_refused_naming_the_field() {
+    use app::server_fns::apps::CreateApp;
+    let app = spawn_app().await;
+    let cookie = app.sign_up("lead@example.com").await;
+    let res = app
+        .call(
+            CreateApp::PATH,
+            &[
+                ("name", "Pay\u{202e}lapyap"),
+                ("description", ""),
+                ("visibility", "private"),
+                ("client_type", "confidential"),
+                ("callback_url", ""),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("name") && body.contains("U+202E"), "{body}");
+}
