@@ -82,7 +82,12 @@ async fn an_invitation_waits_for_acceptance_which_adds_the_member_with_its_role(
         assert!(matches!(again, Err(ServiceError::NotFound(_))), "used up");
         assert_eq!(
             actions(&db, &ann.tenant_id).await,
-            ["member.added", "member.invited", "member.added"]
+            [
+                "member.added",
+                "member.invited",
+                "user.signed_up",
+                "member.added"
+            ]
         );
     })
     .await;
@@ -169,7 +174,7 @@ async fn only_the_owner_of_the_invited_email_can_accept_or_decline() {
         assert_eq!(list_for_tenant(&db, &ann, NOW).await.unwrap().len(), 1);
         assert_eq!(
             actions(&db, &ann.tenant_id).await,
-            ["member.invited", "member.added"]
+            ["member.invited", "user.signed_up", "member.added"]
         );
     })
     .await;
@@ -260,6 +265,7 @@ async fn declining_cancelling_and_expiry_each_end_an_invitation_without_a_member
                 "member.invited",
                 "invitation.declined",
                 "member.invited",
+                "user.signed_up",
                 "member.added"
             ]
         );
