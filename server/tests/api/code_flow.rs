@@ -73,6 +73,41 @@ fn param(url: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// The token response of a code flow run by `cookie`'s person for `client_id` in `tenant_id`:
+/// consent allowed on the portal's form, then the code exchanged with `auth` (HTTP Basic) or,
+/// for a public client, with its `client_id` alone.
+async fn code_flow_tokens(
+    app: &TestApp,
+    tenant_id: &str,
+    cookie: &str,
+    client_id: &str,
+    auth: Option<&str>,
+    scope: &str,
+) -> Value {
+    let query = authorize_query(client_id, scope);
+    let res = app
+        .call(
+            DecideConsent::PATH,
+            &[("query", &query), ("decision", "allow")],
+            Some(cookie),
+        )
+        .await;
+    let back = location(&res);
+    let code = param(&back, "code").unwrap_or_else(|| panic!("no code in {back:?}"));
+    let mut body = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={VERIFIER}",
+        encode(CALLBACK)
+    );
+    if auth.is_none() {
+        body.push_str(&format!("&client_id={client_id}"));
+    }
+    let res = app
+        .post_form(&format!("/t/{tenant_id}/oauth/token"), auth, &body)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn an_untrusted_client_or_redirect_gets_an_error_page_never_a_redirect() {
     for app in spawn_apps().await {
@@ -315,5 +350,42 @@ async fn discovery_lists_the_openid_connect_fields() {
                 .iter()
                 .any(|m| m == "none")
         );
+        // Public clients revoke with their id alone (RFC 7009 §2.1), so discovery says
+        // `none` there too; introspection stays for confidential clients.
+        assert_eq!(
+            meta["revocation_endpoint_auth_methods_supported"],
+            serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+        );
+        assert_eq!(
+            meta["introspection_endpoint_auth_methods_supported"],
+            serde_json::json!(["client_secret_basic", "client_secret_post"])
+        );
+
+        // And it is so: a public client's refresh token, revoked with `client_id` only.
+        let public = create_app(&app.db, &tenant_id, draft("Orders CLI").public(CALLBACK)).await;
+        let client_id = public.app.client_id;
+        user(&app.db, "pat@acme.example", "acme", false).await;
+        let res = app.sign_in("pat@acme.example", PASSWORD).await;
+        let cookie = session_cookie(res.headers()).expect("signed in");
+        let tokens = code_flow_tokens(&app, &tenant_id, &cookie, &client_id, None, "openid").await;
+        let refresh = tokens["refresh_token"].as_str().unwrap();
+        let res = app
+            .post_form(
+                &format!("/t/{tenant_id}/oauth/revoke"),
+                None,
+                &format!("token={refresh}&client_id={client_id}"),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = app
+            .post_form(
+                &format!("/t/{tenant_id}/oauth/token"),
+                None,
+                &format!("grant_type=refresh_token&refresh_token={refresh}&client_id={client_id}"),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let error: Value = res.json().await.unwrap();
+        assert_eq!(error["error"], "invalid_grant");
     }
 }

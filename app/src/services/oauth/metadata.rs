@@ -10,10 +10,10 @@ use crate::{
     store::tenants,
 };
 
-/// How client authentication works at the introspection and revocation endpoints.
-const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
-/// At the token endpoint public clients present their id alone (`none`).
-const TOKEN_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
+/// How client authentication works at the introspection endpoint: confidential clients only.
+const INTROSPECTION_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+/// At the token and revocation endpoints public clients present their id alone (`none`).
+const AUTH_METHODS_WITH_NONE: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 
 impl OAuthService {
     /// Whether `tenant_id` names a tenant of this server; ids that could not be one are
@@ -46,9 +46,9 @@ impl OAuthService {
             "revocation_endpoint": format!("{issuer}/oauth/revoke"),
             "grant_types_supported": self.grant_types_supported(),
             "response_types_supported": self.response_types_supported(),
-            "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
-            "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
-            "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+            "token_endpoint_auth_methods_supported": AUTH_METHODS_WITH_NONE,
+            "introspection_endpoint_auth_methods_supported": INTROSPECTION_AUTH_METHODS,
+            "revocation_endpoint_auth_methods_supported": AUTH_METHODS_WITH_NONE,
             // The OpenID Connect scopes; the rest belong to each tenant's catalogue, which is
             // not public.
             "scopes_supported": OIDC_SCOPES.map(|(name, _)| name),
