@@ -216,6 +216,9 @@ class Page(HTMLParser):
         self.scopes: dict[str, str] = {}
         self.headings: list[str] = []
         self.text_parts: list[str] = []
+        # Every link: its href and its text.
+        self.links: list[tuple[str, str]] = []
+        self._link: list[str] | None = None
         self._form: Form | None = None
         self._button: list[str] | None = None
         self._scope: str | None = None
@@ -241,6 +244,9 @@ class Page(HTMLParser):
             self.scopes[self._scope] = ""
         elif tag == "h1":
             self._heading = []
+        elif tag == "a" and "href" in a:
+            self.links.append((a["href"], ""))
+            self._link = []
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
@@ -253,6 +259,9 @@ class Page(HTMLParser):
         elif tag == "h1" and self._heading is not None:
             self.headings.append(" ".join("".join(self._heading).split()))
             self._heading = None
+        elif tag == "a" and self._link is not None:
+            self.links[-1] = (self.links[-1][0], " ".join("".join(self._link).split()))
+            self._link = None
 
     def handle_data(self, data: str) -> None:
         self.text_parts.append(data)
@@ -262,6 +271,8 @@ class Page(HTMLParser):
             self.scopes[self._scope] += data
         if self._heading is not None:
             self._heading.append(data)
+        if self._link is not None:
+            self._link.append(data)
 
     def form_with(self, **inputs: str) -> Form | None:
         for form in self.forms:
@@ -359,6 +370,17 @@ def authorize(browser: Browser, url: str, app: App, person: Person | None,
     steps: list[str] = []
     resp = browser.get(url)
     for _ in range(MAX_HOPS):
+        if resp.status_code == 400 and "Location" not in resp.headers:
+            # SPEC §3a: someone not known to trust the app sees a page naming it and its
+            # callback's host, with one "Return to {host}" link carrying the error.
+            page = Page(resp.text)
+            host = urlsplit(app.callback).hostname
+            back = [href for href, text in page.links if text == f"Return to {host}"]
+            assert len(back) == 1, f"an error page without one way back to {host}: {describe(resp)}"
+            steps.append("return-page")
+            target = urljoin(resp.url, back[0])
+            assert at_callback(target, app.callback), f"the way back leads elsewhere: {target}"
+            return Arrival(target, steps)
         target = location(resp)
         if at_callback(target, app.callback):
             return Arrival(target, steps)
@@ -647,6 +669,17 @@ def test_confidential_app_signs_a_person_in_with_openid_connect(world: World, br
             assert body.get("sub") == world.alice.user_id, body
             assert body.get("email") == world.alice.email and "email_verified" in body, body
             assert body.get("name") == world.alice.name, body
+        # RFC 6750 §2.2, pyoidc's default: on POST the token may be access_token in a form
+        # body instead of the header, but in one place only (§2).
+        in_body = requests.post(world.discovery["userinfo_endpoint"], timeout=HTTP_TIMEOUT_S,
+                                data={"access_token": token["access_token"]})
+        assert in_body.status_code == 200, describe(in_body)
+        assert in_body.json().get("sub") == world.alice.user_id, in_body.json()
+        both = requests.post(world.discovery["userinfo_endpoint"], timeout=HTTP_TIMEOUT_S,
+                             data={"access_token": token["access_token"]},
+                             headers={"Authorization": f"Bearer {token['access_token']}"})
+        assert both.status_code == 400, describe(both)
+        assert both.json().get("error") == "invalid_request", describe(both)
 
         # The app's own client-credentials token has nobody behind it.
         own = token_request(world, app, {"grant_type": "client_credentials"})
@@ -832,6 +865,74 @@ def test_a_replayed_code_is_refused_and_revokes_what_it_gave(world: World, brows
         f"the access token the code gave is revoked too (SPEC §3a): {introspected.json()}")
 
 
+def test_a_replay_revokes_the_access_tokens_its_refreshes_issued(world: World, browser: Browser):
+    app = world.app("confidential")
+    code, verifier = code_for(world, browser, app, world.alice, scope="openid orders:read")
+    exchange = {"grant_type": "authorization_code", "code": code, "redirect_uri": app.callback,
+                "code_verifier": verifier}
+    first = token_request(world, app, exchange)
+    assert first.status_code == 200, describe(first)
+    refreshed = token_request(world, app, {"grant_type": "refresh_token",
+                                           "refresh_token": first.json()["refresh_token"]})
+    assert refreshed.status_code == 200, describe(refreshed)
+    access = [first.json()["access_token"], refreshed.json()["access_token"]]
+
+    def active(token: str) -> bool:
+        resp = requests.post(world.discovery["introspection_endpoint"], timeout=HTTP_TIMEOUT_S,
+                             data={"token": token}, auth=(app.client_id, app.client_secret))
+        assert resp.status_code == 200, describe(resp)
+        return resp.json().get("active") is True
+
+    def userinfo(token: str) -> int:
+        return requests.get(world.discovery["userinfo_endpoint"], timeout=HTTP_TIMEOUT_S,
+                            headers={"Authorization": f"Bearer {token}"}).status_code
+
+    assert [active(t) for t in access] == [True, True]
+    expect_error(token_request(world, app, exchange), "invalid_grant")
+    assert [active(t) for t in access] == [False, False], (
+        "every access token descending from the replayed code is revoked (SPEC §3a)")
+    assert [userinfo(t) for t in access] == [401, 401]
+
+
+def test_a_registered_callback_is_no_open_redirector(world: World, browser: Browser):
+    """RFC 9700 §4.11.2: an error for an app, asked for by nobody signed in or by a stranger,
+    is a page naming the app and its callback's host, never an instant redirect."""
+    app = world.app("confidential")
+    host = urlsplit(app.callback).hostname
+    url = authorize_url(world, app, response_type="token", state="lure")
+    for who in (None, world.bob):
+        browser.http.cookies.clear()
+        if who:
+            browser.sign_in(who)
+        resp = browser.get(url)
+        assert resp.status_code == 400 and "Location" not in resp.headers, describe(resp)
+        page = Page(resp.text)
+        assert any(h.endswith("could not sign you in") for h in page.headings), page.headings
+        assert host in page.text and app.name in page.text, page.text[:400]
+        sheet = re.search(r'<link rel="stylesheet" href="(/pkg/[^"]+\.css)"', resp.text)
+        assert sheet, f"the page links the portal's stylesheet: {resp.text[:400]!r}"
+        css = browser.get(sheet.group(1))
+        assert css.status_code == 200 and "text/css" in css.headers.get("Content-Type", ""), describe(css)
+    # Someone who trusts the app (a member of its tenant) is sent back at once.
+    browser.http.cookies.clear()
+    browser.sign_in(world.alice)
+    arrival = authorize(browser, url, app, world.alice)
+    assert arrival.steps == [] and arrival.params.get("error") == "unsupported_response_type", arrival
+    assert arrival.params.get("state") == "lure", arrival.params
+
+
+def test_state_and_nonce_have_limits(world: World, browser: Browser):
+    app = world.app("confidential")
+    browser.sign_in(world.alice)
+    too_long = authorize(browser, authorize_url(world, app, state="s" * 2049), app, world.alice)
+    assert too_long.params.get("error") == "invalid_request", too_long.params
+    assert "state" not in too_long.params, "an oversized state is not echoed"
+    nonce = authorize(browser, authorize_url(world, app, state="n", nonce="n" * 513), app, world.alice)
+    assert nonce.params.get("error") == "invalid_request" and nonce.params.get("state") == "n"
+    code, _ = code_for(world, browser, app, world.alice, state="s" * 2048, nonce="n" * 512)
+    assert code
+
+
 @pytest.mark.parametrize("client_type", ["public", "confidential"])
 def test_a_wrong_or_missing_verifier_is_invalid_grant(world: World, browser: Browser, client_type: str):
     app = world.app(client_type)
@@ -941,7 +1042,8 @@ def test_a_private_app_is_refused_to_people_of_other_tenants(world: World, brows
     app = world.app("confidential", visibility="private")
     url = authorize_url(world, app, state="outsider")
     arrival = authorize(browser, url, app, world.bob)
-    assert arrival.steps == ["signin"], f"no consent page for an app Bob may not use: {arrival}"
+    assert arrival.steps == ["signin", "return-page"], (
+        f"no consent page for an app Bob may not use, and a page before going back: {arrival}")
     params = arrival.params
     assert params.get("error") == "access_denied" and "code" not in params, params
     assert params.get("state") == "outsider" and params.get("iss") == world.issuer, params
@@ -994,7 +1096,7 @@ def test_a_public_app_may_be_authorised_by_anyone(world: World, browser: Browser
 def test_prompt_none_login_and_consent(world: World, browser: Browser):
     app = world.app("confidential")
     none = authorize(browser, authorize_url(world, app, prompt="none", state="p1"), app, None)
-    assert none.steps == [] and none.params.get("error") == "login_required", none
+    assert none.steps == ["return-page"] and none.params.get("error") == "login_required", none
     assert none.params.get("state") == "p1" and none.params.get("iss") == world.issuer, none.params
 
     browser.sign_in(world.alice)

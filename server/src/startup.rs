@@ -313,7 +313,15 @@ async fn delete_expired_sessions(sessions: SessionBackend) {
 fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
         std::sync::OnceLock::new();
-    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+    ROUTES
+        .get_or_init(|| {
+            let mut routes = generate_route_list(App);
+            // The authorization endpoint's own handler answers there, and renders the portal's
+            // page only when it sends nobody on.
+            routes.retain(|route| !route.path().ends_with("/oauth/authorize"));
+            routes
+        })
+        .clone()
 }
 
 /// The main port's routes. `metrics` is the registry to serve at `/metrics` here, unless it
@@ -338,14 +346,22 @@ pub fn router(
         endpoints = endpoints.merge(metrics::router(registry));
     }
 
+    let notice_page =
+        oauth::authorize::NoticePage::new(render_app_async_with_context(context.clone(), {
+            let options = shell_options.clone();
+            move || shell(options.clone())
+        }));
     let portal = Router::new()
         .nest("/api/v1", api::router())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/oauth/authorize", get(oauth::authorize::authorize))
+        .route(
+            "/oauth/authorize",
+            get(oauth::authorize::authorize).layer(axum::Extension(notice_page.clone())),
+        )
         .route(
             "/t/{tenant}/oauth/authorize",
-            get(oauth::authorize::authorize),
+            get(oauth::authorize::authorize).layer(axum::Extension(notice_page)),
         )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = shell_options.clone();

@@ -20,6 +20,33 @@ pub struct ConsentView {
     pub scopes: Vec<ScopeView>,
     /// The host the answer goes to, so the person sees where they are sent.
     pub redirect_host: String,
+    /// The tenants the app may act in for the person (the token's `tenant`), the default
+    /// first; the page lets them choose when there is more than one.
+    pub acting: Vec<TenantChoice>,
+}
+
+/// A tenant the person may let an app act in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantChoice {
+    pub id: String,
+    pub name: String,
+}
+
+/// What the authorization endpoint shows instead of sending the browser on (SPEC §3a).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthorizeNotice {
+    /// The client or its redirect URI cannot be trusted: there is nowhere safe to send anyone.
+    Refused { message: String },
+    /// An error the app is owed, for someone not known to trust the app: where it would go,
+    /// and one link there.
+    ReturnToApp {
+        app_name: String,
+        host: String,
+        description: String,
+        url: String,
+    },
+    /// The request can go on (it changed since the page was asked for): one link.
+    Continue { url: String },
 }
 
 /// What the consent page does with a request.

@@ -61,6 +61,7 @@ fn Question(question: ConsentView, query: String) -> impl IntoView {
         yours,
         scopes,
         redirect_host,
+        acting,
     } = question;
     let owner = if yours {
         format!("Registered by {tenant_name}, an organisation you belong to.")
@@ -69,6 +70,31 @@ fn Question(question: ConsentView, query: String) -> impl IntoView {
     };
     let url = DecideConsent::PATH;
     let deny_query = query.clone();
+    // Only Allow sends the choice (the `form` attribute); one tenant needs no choosing, only
+    // saying.
+    let acting_choice = match acting.as_slice() {
+        [] => None,
+        [only] => Some(
+            view! {
+                <p class="consent-tenant">{format!("It will act in {}.", only.name)}</p>
+                <input type="hidden" name="tenant" form="consent-allow" value=only.id.clone()/>
+            }
+            .into_any(),
+        ),
+        several => Some(
+            view! {
+                <label class="consent-tenant">
+                    "Act in "
+                    <select name="tenant" id="consent-tenant" form="consent-allow">
+                        {several.iter().map(|t| view! {
+                            <option value=t.id.clone()>{t.name.clone()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+            }
+            .into_any(),
+        ),
+    };
     view! {
         <section class="card consent" aria-labelledby="consent-title">
             <h1 id="consent-title">{format!("Allow {app_name} to use your account?")}</h1>
@@ -89,6 +115,7 @@ fn Question(question: ConsentView, query: String) -> impl IntoView {
                 }.into_any()
             }}
             <p class="hint">{format!("You will be sent back to {redirect_host}. You can revoke access at any time under Connected apps.")}</p>
+            {acting_choice}
             // No button has focus on arrival: a page that opens this one must not be able to
             // turn a keystroke meant for itself into an Allow.
             <div class="dialog-actions">
@@ -97,7 +124,7 @@ fn Question(question: ConsentView, query: String) -> impl IntoView {
                     <input type="hidden" name="decision" value="deny"/>
                     <button type="submit" class="button secondary">"Deny"</button>
                 </form>
-                <form method="post" action=url>
+                <form method="post" action=url id="consent-allow">
                     <input type="hidden" name="query" value=query/>
                     <input type="hidden" name="decision" value="allow"/>
                     <button type="submit" class="button">"Allow"</button>

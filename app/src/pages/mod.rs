@@ -27,6 +27,7 @@ mod app_new;
 mod app_oauth;
 mod app_roles;
 mod apps;
+mod authorize_notice;
 mod confirm;
 mod connected_apps;
 mod consent;
@@ -41,6 +42,7 @@ mod sign_up;
 pub use app_detail::AppPage;
 pub use app_new::NewAppPage;
 pub use apps::AppsPage;
+pub use authorize_notice::AuthorizeNoticePage;
 pub use confirm::{AppDeletePage, SecretConfirmPage};
 pub use connected_apps::{ConnectedAppsPage, RevokeConnectedAppPage};
 pub use consent::ConsentPage;
@@ -166,6 +168,10 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("consent") view={Lazy::<ConsentRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=StaticSegment("connected") view={Lazy::<ConnectedAppsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/connected/:client_id/revoke") view={Lazy::<RevokeConnectedAppRoute>::new()} ssr=SsrMode::Async/>
+                    // Rendered only by the authorization endpoint, never listed as a page route
+                    // of their own (the server's `route_list` leaves them out).
+                    <Route path=path!("/oauth/authorize") view={Lazy::<AuthorizeNoticeRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:tenant/oauth/authorize") view={Lazy::<AuthorizeNoticeRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>
@@ -237,3 +243,4 @@ lazy_page!(SettingsRoute => view! { <SettingsPage/> });
 lazy_page!(ConsentRoute => view! { <ConsentPage/> });
 lazy_page!(ConnectedAppsRoute => view! { <ConnectedAppsPage/> });
 lazy_page!(RevokeConnectedAppRoute => view! { <RevokeConnectedAppPage/> });
+lazy_page!(AuthorizeNoticeRoute => view! { <AuthorizeNoticePage/> });

@@ -4,8 +4,20 @@ use leptos::prelude::*;
 
 use crate::{
     error::AppError,
-    model::consent::{ConnectedAppView, ConsentStep},
+    model::consent::{AuthorizeNotice, ConnectedAppView, ConsentStep},
 };
+
+/// The page `/oauth/authorize` shows instead of sending the browser on. The authorization
+/// endpoint has decided it and hands it over with the request it renders; asked for any other
+/// way (a navigation inside the portal), there is nothing to show but a way to start again.
+#[server]
+pub async fn get_authorize_notice() -> Result<AuthorizeNotice, AppError> {
+    let decided = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<AuthorizeNotice>().cloned());
+    Ok(decided.unwrap_or_else(|| AuthorizeNotice::Refused {
+        message: "This sign-in link has to be opened again from the app that sent you.".into(),
+    }))
+}
 
 /// What the consent page shows for the authorization request in `query`.
 #[server]
@@ -21,6 +33,10 @@ pub async fn get_consent(query: String) -> Result<ConsentStep, AppError> {
         Err(AuthorizeOutcome::ErrorPage(message)) => Err(AppError::BadRequest { message }),
         // Refused for this person (a private app, a scope it may not have): the page offers
         // the way back, with the error the app is owed.
+        Err(AuthorizeOutcome::ReturnToApp(back)) => Ok(ConsentStep::Refused {
+            message: back.error_description,
+            back_to: back.url,
+        }),
         Err(AuthorizeOutcome::Redirect(back_to)) => Ok(ConsentStep::Refused {
             message: "This app is private to its own organisation, or asks for what it may \
                       not have."
@@ -32,9 +48,13 @@ pub async fn get_consent(query: String) -> Result<ConsentStep, AppError> {
 }
 
 /// Allow or Deny on the consent page: the browser goes on to the app with a code or
-/// `access_denied`.
+/// `access_denied`. `tenant` is the organisation the person chose for the app to act in.
 #[server]
-pub async fn decide_consent(query: String, decision: String) -> Result<(), AppError> {
+pub async fn decide_consent(
+    query: String,
+    decision: String,
+    tenant: Option<String>,
+) -> Result<(), AppError> {
     use crate::services::oauth::authorize::AuthorizeOutcome;
     let state = crate::state::app_state()?;
     let session = crate::auth::request_session().await?;
@@ -56,13 +76,16 @@ pub async fn decide_consent(query: String, decision: String) -> Result<(), AppEr
     };
     match state
         .oauth
-        .decide_consent(&query, &person, allow, ip.as_deref())
+        .decide_consent(&query, &person, allow, tenant.as_deref(), ip.as_deref())
         .await
     {
         AuthorizeOutcome::Redirect(url) => {
             leptos_axum::redirect(&url);
             Ok(())
         }
+        AuthorizeOutcome::ReturnToApp(back) => Err(AppError::BadRequest {
+            message: back.error_description,
+        }),
         AuthorizeOutcome::ErrorPage(message) => Err(AppError::BadRequest { message }),
         _ => Err(AppError::unauthorized()),
     }

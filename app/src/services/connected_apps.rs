@@ -19,18 +19,30 @@ pub async fn connected_apps(
     db: &Database,
     user_id: &str,
 ) -> Result<Vec<ConnectedAppView>, ServiceError> {
-    Ok(consents::list_for_user(db, user_id)
-        .await?
-        .into_iter()
-        .map(|row| ConnectedAppView {
-            client_id: row.client_id,
-            app_name: row.app_name,
-            tenant_name: row.tenant_name,
-            scopes: row.scope.split_whitespace().map(str::to_string).collect(),
-            granted_at: row.granted_at,
-            last_used_at: row.last_used_at,
-        })
-        .collect())
+    // One consent per tenant the app acts in; the screen shows the app once, with every scope
+    // it was allowed, and Revoke ends them all.
+    let mut apps: Vec<ConnectedAppView> = Vec::new();
+    for row in consents::list_for_user(db, user_id).await? {
+        let scopes = row.scope.split_whitespace().map(str::to_string);
+        match apps.iter_mut().find(|a| a.client_id == row.client_id) {
+            Some(app) => {
+                for scope in scopes {
+                    if !app.scopes.contains(&scope) {
+                        app.scopes.push(scope);
+                    }
+                }
+            }
+            None => apps.push(ConnectedAppView {
+                client_id: row.client_id,
+                app_name: row.app_name,
+                tenant_name: row.tenant_name,
+                scopes: scopes.collect(),
+                granted_at: row.granted_at,
+                last_used_at: row.last_used_at,
+            }),
+        }
+    }
+    Ok(apps)
 }
 
 /// Takes back what `user_id` allowed `client_id`: its refresh tokens for them die at once,

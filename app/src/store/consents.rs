@@ -16,16 +16,28 @@ pub struct ConnectedAppRow {
     pub last_used_at: Option<i64>,
 }
 
-/// The scopes `user_id` allowed `client_id`, if any.
+/// The scopes `user_id` allowed `client_id` to use acting in `tenant_id`, if any.
 pub async fn scope_of(
     db: &Database,
     user_id: &str,
     client_id: &str,
+    tenant_id: &str,
 ) -> Result<Option<String>, StoreError> {
     Ok(on_pool!(db, pool => {
-        sqlx::query_scalar("SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2")
-            .bind(user_id).bind(client_id).fetch_optional(pool).await?
+        sqlx::query_scalar(
+            "SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2 AND tenant_id = $3",
+        )
+        .bind(user_id).bind(client_id).bind(tenant_id).fetch_optional(pool).await?
     }))
+}
+
+/// Whether `user_id` has allowed `client_id` anything, acting in any tenant.
+pub async fn any_for(db: &Database, user_id: &str, client_id: &str) -> Result<bool, StoreError> {
+    let found: Option<i64> = on_pool!(db, pool => {
+        sqlx::query_scalar("SELECT granted_at FROM consents WHERE user_id = $1 AND client_id = $2 LIMIT 1")
+            .bind(user_id).bind(client_id).fetch_optional(pool).await?
+    });
+    Ok(found.is_some())
 }
 
 /// As [`scope_of`], inside the transaction that is about to change it.
@@ -33,44 +45,56 @@ pub async fn scope_in(
     tx: &mut Tx,
     user_id: &str,
     client_id: &str,
+    tenant_id: &str,
 ) -> Result<Option<String>, StoreError> {
     Ok(on_tx!(tx, conn => {
-        sqlx::query_scalar("SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2")
-            .bind(user_id).bind(client_id).fetch_optional(conn).await?
+        sqlx::query_scalar(
+            "SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2 AND tenant_id = $3",
+        )
+        .bind(user_id).bind(client_id).bind(tenant_id).fetch_optional(conn).await?
     }))
 }
 
 /// Holds the person's consent row, when there is one, until `tx` ends, so a concurrent
 /// change of it waits (portable stand-in for `SELECT … FOR UPDATE`; SQLite's
 /// `BEGIN IMMEDIATE` serialises writers already).
-pub async fn lock(tx: &mut Tx, user_id: &str, client_id: &str) -> Result<(), StoreError> {
+pub async fn lock(
+    tx: &mut Tx,
+    user_id: &str,
+    client_id: &str,
+    tenant_id: &str,
+) -> Result<(), StoreError> {
     on_tx!(tx, conn => {
-        sqlx::query("UPDATE consents SET scope = scope WHERE user_id = $1 AND client_id = $2")
-            .bind(user_id).bind(client_id).execute(conn).await?;
+        sqlx::query(
+            "UPDATE consents SET scope = scope WHERE user_id = $1 AND client_id = $2 AND tenant_id = $3",
+        )
+        .bind(user_id).bind(client_id).bind(tenant_id).execute(conn).await?;
     });
     Ok(())
 }
 
-/// Records (or widens) a consent.
+/// Records (or widens) a consent for acting in `tenant_id`.
 pub async fn upsert(
     tx: &mut Tx,
     user_id: &str,
     client_id: &str,
+    tenant_id: &str,
     scope: &str,
     now: i64,
 ) -> Result<(), StoreError> {
     on_tx!(tx, conn => {
         sqlx::query(
-            "INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (user_id, client_id) DO UPDATE SET scope = $3, granted_at = $4",
+            "INSERT INTO consents (user_id, client_id, tenant_id, scope, granted_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (user_id, client_id, tenant_id) DO UPDATE SET scope = $4, granted_at = $5",
         )
-        .bind(user_id).bind(client_id).bind(scope).bind(now)
+        .bind(user_id).bind(client_id).bind(tenant_id).bind(scope).bind(now)
         .execute(conn).await?;
     });
     Ok(())
 }
 
-/// Deletes the consent; true when there was one.
+/// Deletes the person's consents to the app, in every tenant; true when there was one.
 pub async fn delete(tx: &mut Tx, user_id: &str, client_id: &str) -> Result<bool, StoreError> {
     let done = on_tx!(tx, conn => {
         sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
@@ -104,7 +128,7 @@ pub async fn counts_for_tenant(
 ) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(on_pool!(db, pool => {
         sqlx::query_as(
-            "SELECT c.client_id, COUNT(*) FROM consents c JOIN apps a ON a.client_id = c.client_id \
+            "SELECT c.client_id, COUNT(DISTINCT c.user_id) FROM consents c JOIN apps a ON a.client_id = c.client_id \
              WHERE a.tenant_id = $1 GROUP BY c.client_id",
         )
         .bind(tenant_id).fetch_all(pool).await?

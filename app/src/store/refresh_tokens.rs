@@ -26,14 +26,21 @@ pub struct TokenState {
     pub spent_at: Option<i64>,
 }
 
-/// Stores the first token of a family (at a code exchange), dropping tokens whose family
-/// has ended and spent tokens past their own idle expiry (presented again, they would have
-/// expired anyway; until then they are kept to recognise reuse).
+/// How long an access token lives at most (app_rules): a spent refresh token is kept at
+/// least this long after it was issued, so that ending its family still finds the access
+/// token it came with.
+const ACCESS_TOKEN_MAX_SECS: i64 = 3600;
+
+/// Stores the first token of a family (at a code exchange), issued with the access token
+/// `access_jti`, dropping tokens whose family has ended and spent tokens past their own idle
+/// expiry (presented again, they would have expired anyway; until then they are kept to
+/// recognise reuse).
 pub async fn start_family(
     db: &Database,
     hash: &str,
     client_id: &str,
     family: &Family,
+    access_jti: &str,
     idle_expires_at: i64,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -41,25 +48,36 @@ pub async fn start_family(
     on_tx!(tx, conn => {
         sqlx::query(
             "DELETE FROM refresh_tokens WHERE family_expires_at < $1 \
-             OR (spent_at IS NOT NULL AND idle_expires_at < $1)",
+             OR (spent_at IS NOT NULL AND idle_expires_at < $1 AND created_at < $2)",
         )
             .bind(now)
+            .bind(now - ACCESS_TOKEN_MAX_SECS)
             .execute(conn)
             .await?;
     });
-    insert(&mut tx, hash, client_id, family, idle_expires_at, now).await?;
+    insert(
+        &mut tx,
+        hash,
+        client_id,
+        family,
+        access_jti,
+        idle_expires_at,
+        now,
+    )
+    .await?;
     tx.commit().await
 }
 
 const INSERT: &str = "INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, \
-    tenant_id, scope, auth_time, created_at, idle_expires_at, family_expires_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    tenant_id, scope, auth_time, created_at, idle_expires_at, family_expires_at, access_jti) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 async fn insert(
     tx: &mut Tx,
     hash: &str,
     client_id: &str,
     family: &Family,
+    access_jti: &str,
     idle_expires_at: i64,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -75,6 +93,7 @@ async fn insert(
             .bind(now)
             .bind(idle_expires_at.min(family.family_expires_at))
             .bind(family.family_expires_at)
+            .bind(access_jti)
             .execute(conn)
             .await?;
     });
@@ -91,18 +110,21 @@ const SPENDABLE: &str = "hash = $1 AND client_id = $2 AND spent_at IS NULL \
     AND EXISTS (SELECT 1 FROM memberships m \
                 WHERE m.user_id = refresh_tokens.user_id AND m.tenant_id = refresh_tokens.tenant_id) \
     AND EXISTS (SELECT 1 FROM consents c \
-                WHERE c.user_id = refresh_tokens.user_id AND c.client_id = refresh_tokens.client_id) \
+                WHERE c.user_id = refresh_tokens.user_id AND c.client_id = refresh_tokens.client_id \
+                AND c.tenant_id = refresh_tokens.tenant_id) \
     AND EXISTS (SELECT 1 FROM apps a WHERE a.client_id = refresh_tokens.client_id \
                 AND (a.visibility = 'public' OR EXISTS (SELECT 1 FROM memberships o \
                      WHERE o.user_id = refresh_tokens.user_id AND o.tenant_id = a.tenant_id)))";
 
-/// Spends the token with hash `presented` and stores `successor` in its place, or `None` when
-/// the token cannot be spent (then [`state`] tells why).
+/// Spends the token with hash `presented` and stores `successor` in its place, issued with
+/// the access token `access_jti`, or `None` when the token cannot be spent (then [`state`]
+/// tells why).
 pub async fn rotate(
     db: &Database,
     presented: &str,
     client_id: &str,
     successor: &str,
+    access_jti: &str,
     idle_secs: i64,
     now: i64,
 ) -> Result<Option<Family>, StoreError> {
@@ -113,9 +135,10 @@ pub async fn rotate(
                 "WITH spent AS (UPDATE refresh_tokens SET spent_at = $3 WHERE {SPENDABLE} \
                  RETURNING family_id, user_id, tenant_id, scope, auth_time, family_expires_at), \
                  fresh AS (INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, \
-                 tenant_id, scope, auth_time, created_at, idle_expires_at, family_expires_at) \
+                 tenant_id, scope, auth_time, created_at, idle_expires_at, family_expires_at, \
+                 access_jti) \
                  SELECT $4, family_id, $2, user_id, tenant_id, scope, auth_time, $3, \
-                 LEAST($3 + $5, family_expires_at), family_expires_at FROM spent) \
+                 LEAST($3 + $5, family_expires_at), family_expires_at, $6 FROM spent) \
                  SELECT * FROM spent"
             );
             Ok(sqlx::query_as(&sql)
@@ -124,6 +147,7 @@ pub async fn rotate(
                 .bind(now)
                 .bind(successor)
                 .bind(idle_secs)
+                .bind(access_jti)
                 .fetch_optional(pool)
                 .await?)
         }
@@ -134,6 +158,7 @@ pub async fn rotate(
                 presented: presented.to_string(),
                 client_id: client_id.to_string(),
                 successor: successor.to_string(),
+                access_jti: access_jti.to_string(),
                 idle_secs,
                 now,
             };
@@ -167,6 +192,7 @@ pub(super) async fn store_successor_on(
     successor: &str,
     client_id: &str,
     family: &Family,
+    access_jti: &str,
     idle_secs: i64,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -181,6 +207,7 @@ pub(super) async fn store_successor_on(
         .bind(now)
         .bind((now + idle_secs).min(family.family_expires_at))
         .bind(family.family_expires_at)
+        .bind(access_jti)
         .execute(conn)
         .await?;
     Ok(())
@@ -194,13 +221,25 @@ pub async fn state(db: &Database, hash: &str) -> Result<Option<TokenState>, Stor
     }))
 }
 
-/// Ends a whole family: a spent token came back, so someone holds a copy (RFC 9700 §4.14).
-pub async fn revoke_family(db: &Database, family_id: &str) -> Result<u64, StoreError> {
-    let _turn = db.write_turn().await;
-    Ok(on_pool!(db, pool => {
+/// Ends a whole family: a spent token or a used code came back, so someone holds a copy
+/// (RFC 9700 §4.14). The access tokens its refreshes issued are revoked with it, in the same
+/// transaction, so introspection and userinfo refuse them from the moment this returns.
+pub async fn revoke_family(db: &Database, family_id: &str, now: i64) -> Result<u64, StoreError> {
+    let mut tx = db.begin().await?;
+    let ended = on_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO revoked_tokens (jti, tenant_id, expires_at, revoked_at) \
+             SELECT access_jti, tenant_id, created_at + $2, $3 FROM refresh_tokens \
+             WHERE family_id = $1 AND access_jti IS NOT NULL AND created_at + $2 > $3 \
+             ON CONFLICT (jti) DO NOTHING",
+        )
+        .bind(family_id).bind(ACCESS_TOKEN_MAX_SECS).bind(now)
+        .execute(&mut *conn).await?;
         sqlx::query("DELETE FROM refresh_tokens WHERE family_id = $1")
-            .bind(family_id).execute(pool).await?.rows_affected()
-    }))
+            .bind(family_id).execute(&mut *conn).await?.rows_affected()
+    });
+    tx.commit().await?;
+    Ok(ended)
 }
 
 /// Ends every refresh token `user_id` holds acting in `tenant_id` (they left it), so that

@@ -29,6 +29,8 @@ pub struct Rotation {
     pub presented: String,
     pub client_id: String,
     pub successor: String,
+    /// The access token issued with `successor`.
+    pub access_jti: String,
     pub idle_secs: i64,
     pub now: i64,
 }
@@ -149,8 +151,16 @@ async fn write_all(
     for r in rotations {
         let spent = spend_on(conn, &r.presented, &r.client_id, r.now).await?;
         if let Some(family) = &spent {
-            store_successor_on(conn, &r.successor, &r.client_id, family, r.idle_secs, r.now)
-                .await?;
+            store_successor_on(
+                conn,
+                &r.successor,
+                &r.client_id,
+                family,
+                &r.access_jti,
+                r.idle_secs,
+                r.now,
+            )
+            .await?;
         }
         families.push(spent);
     }

@@ -136,6 +136,44 @@ async fn an_untrusted_client_or_redirect_gets_an_error_page_never_a_redirect() {
     }
 }
 
+/// RFC 9700 §4.11.2: an error the app is owed goes straight to its callback only for someone
+/// who trusts the app; anyone else gets the portal's own page, naming the app and the
+/// callback's host, with one link there.
+#[tokio::test]
+async fn a_registered_callback_does_not_make_authorize_an_open_redirector() {
+    for app in spawn_apps().await {
+        let f = flow(&app).await;
+        let lure = format!(
+            "/oauth/authorize?response_type=token&client_id={}&state=lure",
+            f.client_id
+        );
+        let res = get_with(&app, &lure, None).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert!(res.headers().get("location").is_none());
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("class=\"site-header\""),
+            "the portal's page: {page}"
+        );
+        assert!(page.contains("Orders web could not sign you in"), "{page}");
+        assert!(page.contains(">Return to 127.0.0.1</a>"), "{page}");
+        let back =
+            format!("href=\"{CALLBACK}?error=unsupported_response_type&amp;error_description=");
+        assert!(page.contains(&back), "the link carries the error: {page}");
+        assert!(page.contains("state=lure"), "{page}");
+
+        // A member of the app's tenant trusts it: straight back.
+        let res = get_with(&app, &lure, Some(&f.cookie)).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let to = location(&res);
+        assert!(to.starts_with(CALLBACK), "{to}");
+        assert_eq!(
+            param(&to, "error").as_deref(),
+            Some("unsupported_response_type")
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_browser_signs_in_consents_and_the_app_gets_tokens() {
     for app in spawn_apps().await {
@@ -247,6 +285,105 @@ async fn the_browser_signs_in_consents_and_the_app_gets_tokens() {
                 .unwrap()
                 .contains("invalid_token")
         );
+    }
+}
+
+/// RFC 6750 §2.2, pyoidc's default: on POST the token may be `access_token` in a form body
+/// instead of the header, but in one place only (§2).
+#[tokio::test]
+async fn userinfo_takes_the_token_from_a_form_body_but_from_one_place_only() {
+    for app in spawn_apps().await {
+        let f = flow(&app).await;
+        let auth = basic(&f.client_id, &f.secret);
+        let tokens = code_flow_tokens(
+            &app,
+            &f.tenant_id,
+            &f.cookie,
+            &f.client_id,
+            Some(&auth),
+            "openid email",
+        )
+        .await;
+        let access = tokens["access_token"].as_str().unwrap();
+        let tenant_path = format!("/t/{}/oauth/userinfo", f.tenant_id);
+        let post = |path: &str| app.client.post(app.url(path));
+
+        for path in [tenant_path.as_str(), "/oauth/userinfo"] {
+            let res = post(path)
+                .form(&[("access_token", access)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+            assert_eq!(res.headers()["cache-control"], "no-store");
+            let info: Value = res.json().await.unwrap();
+            assert_eq!(info["email"], "pat@acme.example", "{path}");
+        }
+        // The header still works, beside a form body that carries no token.
+        let res = post(&tenant_path)
+            .bearer_auth(access)
+            .form(&[("schema", "openid")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+
+        // More than one method, or the token twice, is refused before the token is looked at.
+        let twice = [
+            post(&tenant_path)
+                .bearer_auth(access)
+                .form(&[("access_token", access)]),
+            post(&tenant_path).form(&[("access_token", access), ("access_token", access)]),
+            post(&format!("{tenant_path}?access_token={access}")).bearer_auth(access),
+            post(&format!("{tenant_path}?access_token={access}")).form(&[("access_token", access)]),
+        ];
+        for (i, req) in twice.into_iter().enumerate() {
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "case {i}");
+            assert!(
+                res.headers()["www-authenticate"]
+                    .to_str()
+                    .unwrap()
+                    .contains("error=\"invalid_request\""),
+                "case {i}"
+            );
+            let error: Value = res.json().await.unwrap();
+            assert_eq!(error["error"], "invalid_request", "case {i}");
+        }
+
+        // A body of another content type is not read: no token there, so none at all.
+        let res = post(&tenant_path)
+            .json(&serde_json::json!({ "access_token": access }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let res = post(&tenant_path)
+            .bearer_auth(access)
+            .json(&serde_json::json!({ "access_token": access }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+
+        // The body is as small as every OAuth form's.
+        let padding = "x".repeat(server::http::oauth::MAX_FORM_BYTES);
+        let res = post(&tenant_path)
+            .form(&[("access_token", access), ("padding", padding.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+        // A client's own token in the body has no person behind it either.
+        let service = client(&app.db, "acme", draft("batch")).await;
+        let own = access_token(app.token_for(&service).await).await;
+        let res = post(&tenant_path)
+            .form(&[("access_token", own.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
 }
 

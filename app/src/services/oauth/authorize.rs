@@ -18,7 +18,7 @@ use crate::{
         grant_types::GrantType,
         oauth::grant_scopes,
     },
-    model::consent::{ConsentView, ScopeView},
+    model::consent::{ConsentView, ScopeView, TenantChoice},
     store::{
         Database, StoreError,
         audit::{self, Actor, NewEvent},
@@ -30,6 +30,11 @@ use crate::{
 
 /// How long a code may wait to be exchanged (SPEC §3a).
 pub const CODE_LIFETIME_SECS: i64 = 60;
+
+/// `state` is echoed in every answer and `nonce` stored with every code: both are bounded
+/// (SPEC §3a), so a request cannot make either carry megabytes.
+pub const MAX_STATE_BYTES: usize = 2048;
+pub const MAX_NONCE_BYTES: usize = 512;
 
 /// Who is signed in to the portal, as the authorization endpoint needs to know them.
 #[derive(Debug, Clone)]
@@ -48,10 +53,27 @@ pub enum AuthorizeOutcome {
     ErrorPage(String),
     /// To the app's callback, with a code or an error.
     Redirect(String),
+    /// An error the app is owed, for someone not known to trust the app: a page that names
+    /// the app and its callback's host and offers one link there, so that a registered
+    /// callback never makes this server an open redirector (RFC 9700 §4.11.2).
+    ReturnToApp(ReturnToApp),
     /// Through the portal's sign-in page, then back (without `prompt=login`).
     SignIn,
     /// To the consent page, with the same query.
     Consent,
+}
+
+/// The error for the app, and who must trust the app to be sent there without a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnToApp {
+    pub app_name: String,
+    /// The callback's host, which the page names before anyone follows the link.
+    pub host: String,
+    pub error_description: String,
+    /// The callback with `error`, `error_description`, `state` and `iss`.
+    pub url: String,
+    client_id: String,
+    tenant_id: String,
 }
 
 /// A request whose client and redirect URI are known good, and whose other parameters hold.
@@ -66,7 +88,8 @@ struct Checked {
 }
 
 impl Checked {
-    /// The app's callback with `error` (RFC 6749 §4.1.2.1), `state` and `iss` (RFC 9207).
+    /// The app's callback with `error` (RFC 6749 §4.1.2.1), `state` and `iss` (RFC 9207),
+    /// to be sent straight there only to a person who trusts the app ([`OAuthService::deliver`]).
     fn error(&self, error: AuthorizeError) -> AuthorizeOutcome {
         let mut params = vec![
             ("error", error.error),
@@ -76,7 +99,17 @@ impl Checked {
             params.push(("state", state));
         }
         params.push(("iss", &self.client.issuer));
-        AuthorizeOutcome::Redirect(redirect_to(&self.redirect_uri, &params))
+        AuthorizeOutcome::ReturnToApp(ReturnToApp {
+            app_name: self.client.name.clone(),
+            host: url::Url::parse(&self.redirect_uri)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default(),
+            error_description: error.description.clone(),
+            url: redirect_to(&self.redirect_uri, &params),
+            client_id: self.client.client_id.clone(),
+            tenant_id: self.client.tenant_id.clone(),
+        })
     }
 }
 
@@ -105,6 +138,43 @@ impl OAuthService {
         query: &str,
         person: Option<&SignedInPerson>,
     ) -> AuthorizeOutcome {
+        let outcome = self.decide_authorize(tenant, query, person).await;
+        self.deliver(outcome, person).await
+    }
+
+    /// An error for the app goes straight to its callback only for a person known to trust
+    /// the app: signed in, and a member of its tenant or someone who consented to it before
+    /// (SPEC §3a). Anyone else, `prompt=none` included, sees the page first.
+    pub async fn deliver(
+        &self,
+        outcome: AuthorizeOutcome,
+        person: Option<&SignedInPerson>,
+    ) -> AuthorizeOutcome {
+        let AuthorizeOutcome::ReturnToApp(back) = outcome else {
+            return outcome;
+        };
+        let Some(person) = person else {
+            return AuthorizeOutcome::ReturnToApp(back);
+        };
+        let db = &self.inner.db;
+        let trusted = match members::role_of(db, &back.tenant_id, &person.user_id).await {
+            Ok(Some(_)) => Ok(true),
+            Ok(None) => consents::any_for(db, &person.user_id, &back.client_id).await,
+            Err(e) => Err(e),
+        };
+        match trusted {
+            Ok(true) => AuthorizeOutcome::Redirect(back.url),
+            Ok(false) => AuthorizeOutcome::ReturnToApp(back),
+            Err(e) => e.into(),
+        }
+    }
+
+    async fn decide_authorize(
+        &self,
+        tenant: Option<&str>,
+        query: &str,
+        person: Option<&SignedInPerson>,
+    ) -> AuthorizeOutcome {
         let checked = match self.check_authorize(tenant, query).await {
             Ok(checked) => checked,
             Err(outcome) => return outcome,
@@ -125,18 +195,26 @@ impl OAuthService {
                 _ => AuthorizeOutcome::SignIn,
             };
         };
-        let token_tenant = match self.tenant_for(&checked, person).await {
-            Ok(Some(tenant)) => tenant,
-            Ok(None) => return checked.error(private_app()),
+        // Without a page, the app acts in the default tenant; consent given while acting in
+        // another one does not count here (SPEC §3a).
+        let token_tenant = match self.acting_tenants(&checked, person).await {
+            Ok(tenants) => match tenants.into_iter().next() {
+                Some(tenant) => tenant.id,
+                None => return checked.error(private_app()),
+            },
             Err(outcome) => return outcome,
         };
-        let consented =
-            match consents::scope_of(&self.inner.db, &person.user_id, &checked.client.client_id)
-                .await
-            {
-                Ok(scope) => scope,
-                Err(e) => return e.into(),
-            };
+        let consented = match consents::scope_of(
+            &self.inner.db,
+            &person.user_id,
+            &checked.client.client_id,
+            &token_tenant,
+        )
+        .await
+        {
+            Ok(scope) => scope,
+            Err(e) => return e.into(),
+        };
         let covered = consented.is_some_and(|c| consent_covers(&c, &checked.scope));
         match (covered, checked.prompt) {
             (true, p) if p != Some(Prompt::Consent) => {
@@ -156,9 +234,15 @@ impl OAuthService {
         query: &str,
         person: &SignedInPerson,
     ) -> Result<ConsentView, AuthorizeOutcome> {
-        let checked = self.check_authorize(None, query).await?;
-        if self.tenant_for(&checked, person).await?.is_none() {
-            return Err(checked.error(private_app()));
+        let checked = match self.check_authorize(None, query).await {
+            Ok(checked) => checked,
+            Err(outcome) => return Err(self.deliver(outcome, Some(person)).await),
+        };
+        let acting = self.acting_tenants(&checked, person).await?;
+        if acting.is_empty() {
+            return Err(self
+                .deliver(checked.error(private_app()), Some(person))
+                .await);
         }
         let db = &self.inner.db;
         let client = &checked.client;
@@ -197,35 +281,75 @@ impl OAuthService {
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_string))
                 .unwrap_or_default(),
+            acting,
         })
     }
 
     /// The person's answer on the consent page: Allow records the consent and sends a code,
     /// Deny sends `access_denied`.
+    /// `acting_tenant` is the tenant the person chose for the app to act in (the default when
+    /// `None`); it must be one the consent page offered.
     pub async fn decide_consent(
         &self,
         query: &str,
         person: &SignedInPerson,
         allow: bool,
+        acting_tenant: Option<&str>,
+        ip: Option<&str>,
+    ) -> AuthorizeOutcome {
+        let outcome = self
+            .decide_consent_for(query, person, allow, acting_tenant, ip)
+            .await;
+        self.deliver(outcome, Some(person)).await
+    }
+
+    async fn decide_consent_for(
+        &self,
+        query: &str,
+        person: &SignedInPerson,
+        allow: bool,
+        acting_tenant: Option<&str>,
         ip: Option<&str>,
     ) -> AuthorizeOutcome {
         let checked = match self.check_authorize(None, query).await {
             Ok(checked) => checked,
             Err(outcome) => return outcome,
         };
-        let token_tenant = match self.tenant_for(&checked, person).await {
-            Ok(Some(tenant)) => tenant,
-            Ok(None) => return checked.error(private_app()),
+        let acting = match self.acting_tenants(&checked, person).await {
+            Ok(acting) => acting,
             Err(outcome) => return outcome,
         };
+        let chosen = match acting_tenant {
+            None => acting.into_iter().next(),
+            Some(id) => match acting.into_iter().find(|t| t.id == id) {
+                Some(tenant) => Some(tenant),
+                None if !checked.client.public_visibility => None,
+                None => {
+                    return AuthorizeOutcome::ErrorPage(
+                        "The app cannot act in that organisation for you: choose one you belong to."
+                            .into(),
+                    );
+                }
+            },
+        };
+        let Some(token_tenant) = chosen.map(|t| t.id) else {
+            return checked.error(private_app());
+        };
         if !allow {
-            return checked.error(AuthorizeError::new(
+            // Straight back: the consent page named the app and the callback's host before
+            // the person chose Deny.
+            return match checked.error(AuthorizeError::new(
                 "access_denied",
                 "The person denied the request.",
-            ));
+            )) {
+                AuthorizeOutcome::ReturnToApp(back) => AuthorizeOutcome::Redirect(back.url),
+                other => other,
+            };
         }
         let now = self.now();
-        if let Err(e) = record_consent(&self.inner.db, &checked, person, ip, now).await {
+        if let Err(e) =
+            record_consent(&self.inner.db, &checked, person, &token_tenant, ip, now).await
+        {
             return e.into();
         }
         self.issue_code(&checked, person, &token_tenant, now).await
@@ -275,6 +399,28 @@ impl OAuthService {
             prompt: None,
             max_age: None,
         };
+        if checked
+            .request
+            .state
+            .as_ref()
+            .is_some_and(|s| s.len() > MAX_STATE_BYTES)
+        {
+            // Not echoed: the app is owed an answer, not a copy of an oversized value.
+            checked.request.state = None;
+            return Err(checked.error(AuthorizeError::invalid_request(format!(
+                "state is longer than {MAX_STATE_BYTES} bytes."
+            ))));
+        }
+        if checked
+            .request
+            .nonce
+            .as_ref()
+            .is_some_and(|n| n.len() > MAX_NONCE_BYTES)
+        {
+            return Err(checked.error(AuthorizeError::invalid_request(format!(
+                "nonce is longer than {MAX_NONCE_BYTES} bytes."
+            ))));
+        }
         if checked.request.response_type.as_deref() != Some("code") {
             return Err(checked.error(AuthorizeError::new(
                 "unsupported_response_type",
@@ -309,25 +455,38 @@ impl OAuthService {
         Ok(checked)
     }
 
-    /// The tenant the person's tokens act in: the app's own when they belong to it, else (a
-    /// `public` app only) the tenant their session is in. `None` for a `private` app and an
-    /// outsider.
-    async fn tenant_for(
+    /// The tenants the app may act in for the person, the default first: the app's own when
+    /// they belong to it, else the one their session is in; then, for a `public` app, every
+    /// other tenant they belong to. Empty for a `private` app and an outsider.
+    async fn acting_tenants(
         &self,
         checked: &Checked,
         person: &SignedInPerson,
-    ) -> Result<Option<String>, AuthorizeOutcome> {
+    ) -> Result<Vec<TenantChoice>, AuthorizeOutcome> {
         let app_tenant = &checked.client.tenant_id;
-        let member = members::role_of(&self.inner.db, app_tenant, &person.user_id)
-            .await?
-            .is_some();
-        Ok(if member {
-            Some(app_tenant.clone())
-        } else if checked.client.public_visibility {
-            Some(person.tenant_id.clone())
+        let mut tenants: Vec<TenantChoice> =
+            members::list_for_user(&self.inner.db, &person.user_id)
+                .await?
+                .into_iter()
+                .map(|m| TenantChoice {
+                    id: m.tenant_id,
+                    name: m.tenant_name,
+                })
+                .collect();
+        if !checked.client.public_visibility {
+            tenants.retain(|t| t.id == *app_tenant);
+            return Ok(tenants);
+        }
+        let first = if tenants.iter().any(|t| t.id == *app_tenant) {
+            app_tenant
         } else {
-            None
-        })
+            &person.tenant_id
+        };
+        if let Some(at) = tenants.iter().position(|t| t.id == *first) {
+            let default = tenants.remove(at);
+            tenants.insert(0, default);
+        }
+        Ok(tenants)
     }
 
     async fn issue_code(
@@ -381,13 +540,15 @@ async fn record_consent(
     db: &Database,
     checked: &Checked,
     person: &SignedInPerson,
+    acting_tenant: &str,
     ip: Option<&str>,
     now: i64,
 ) -> Result<(), StoreError> {
     let client = &checked.client;
+    let (user, app) = (&person.user_id, &client.client_id);
     let mut tx = db.begin().await?;
-    consents::lock(&mut tx, &person.user_id, &client.client_id).await?;
-    let earlier = consents::scope_in(&mut tx, &person.user_id, &client.client_id).await?;
+    consents::lock(&mut tx, user, app, acting_tenant).await?;
+    let earlier = consents::scope_in(&mut tx, user, app, acting_tenant).await?;
     let grows = earlier
         .as_deref()
         .is_none_or(|e| !consent_covers(e, &checked.scope));
@@ -395,7 +556,7 @@ async fn record_consent(
         return Ok(());
     }
     let scope = merge_scopes(earlier.as_deref().unwrap_or_default(), &checked.scope);
-    consents::upsert(&mut tx, &person.user_id, &client.client_id, &scope, now).await?;
+    consents::upsert(&mut tx, user, app, acting_tenant, &scope, now).await?;
     let event = NewEvent::new(
         Some(&client.tenant_id),
         Actor::User(&person.user_id),
@@ -403,7 +564,7 @@ async fn record_consent(
         now,
     )
     .target("app", &client.client_id)
-    .detail(json!({ "scope": checked.scope }))
+    .detail(json!({ "scope": checked.scope, "acting_tenant": acting_tenant }))
     .ip(ip);
     audit::record(&mut tx, &event).await?;
     tx.commit().await

@@ -24,7 +24,7 @@ impl OAuthService {
             if let Some(state) = refresh_tokens::state(&self.inner.db, &hash).await?
                 && state.client_id == caller.client_id
             {
-                refresh_tokens::revoke_family(&self.inner.db, &state.family_id).await?;
+                refresh_tokens::revoke_family(&self.inner.db, &state.family_id, now).await?;
             }
             return Ok(());
         }

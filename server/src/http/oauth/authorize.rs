@@ -2,33 +2,65 @@
 //! adapter over [`OAuthService::authorize`](app::services::oauth::OAuthService::authorize).
 //! It sits behind the portal's session layer, since it must know who is signed in.
 
+use std::{future::Future, pin::Pin, sync::Arc};
+
 use axum::{
-    extract::{Path, State},
-    http::{StatusCode, Uri, header},
-    response::{Html, IntoResponse, Response},
+    Extension,
+    body::Body,
+    extract::{Path, Request, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
 };
 use tower_sessions::Session;
 
 use app::{
     domain::authorize::{AuthorizeRequest, encode},
+    model::consent::AuthorizeNotice,
     services::oauth::authorize::AuthorizeOutcome,
     state::AppState,
 };
 
+type Render = dyn Fn(Request) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> + Send + Sync;
+
+/// The portal's renderer, for the page shown when the endpoint sends nobody on: it is the
+/// portal's own page (its stylesheet, header and footer), handed the notice with the request.
+#[derive(Clone)]
+pub struct NoticePage(Arc<Render>);
+
+impl NoticePage {
+    pub fn new(
+        render: impl Fn(Request) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> NoticePage {
+        NoticePage(Arc::new(render))
+    }
+
+    async fn show(&self, mut request: Request, notice: AuthorizeNotice) -> Response {
+        request.extensions_mut().insert(notice);
+        let mut response = (self.0)(request).await;
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+        response
+    }
+}
+
 pub async fn authorize(
     State(state): State<AppState>,
+    Extension(page): Extension<NoticePage>,
     session: Session,
     tenant: Option<Path<String>>,
-    uri: Uri,
+    request: Request,
 ) -> Response {
+    let uri = request.uri().clone();
     let query = uri.query().unwrap_or_default();
     let person = match app::auth::signed_in_person(&session, &state.db).await {
         Ok(person) => person,
         Err(_) => {
-            return error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on our side; try again.",
-            );
+            let message = "Something went wrong on our side; try again.".to_string();
+            return page
+                .show(request, AuthorizeNotice::Refused { message })
+                .await;
         }
     };
     let tenant = tenant.map(|Path(t)| t);
@@ -37,7 +69,19 @@ pub async fn authorize(
         .authorize(tenant.as_deref(), query, person.as_ref())
         .await
     {
-        AuthorizeOutcome::ErrorPage(message) => error_page(StatusCode::BAD_REQUEST, &message),
+        AuthorizeOutcome::ErrorPage(message) => {
+            page.show(request, AuthorizeNotice::Refused { message })
+                .await
+        }
+        AuthorizeOutcome::ReturnToApp(back) => {
+            let notice = AuthorizeNotice::ReturnToApp {
+                app_name: back.app_name,
+                host: back.host,
+                description: back.error_description,
+                url: back.url,
+            };
+            page.show(request, notice).await
+        }
         AuthorizeOutcome::Redirect(url) => see_other(&url),
         AuthorizeOutcome::SignIn => {
             let back = format!(
@@ -53,30 +97,4 @@ pub async fn authorize(
 
 pub(crate) fn see_other(location: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
-}
-
-/// The page shown instead of redirecting when the client or its redirect URI cannot be
-/// trusted (RFC 6749 §4.1.2.1): the person learns what went wrong and is sent nowhere.
-pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
-    let message = escape(message);
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Cannot sign you in · Keyport</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/keyport.css\"></head>\
-         <body><main class=\"main\"><section class=\"card auth\" role=\"alert\">\
-         <h1>Cannot sign you in to this app</h1><p>{message}</p>\
-         <p class=\"hint\">Tell the app's developer. You were not sent back to the app, \
-         because this server cannot be sure where it would send you.</p>\
-         <p><a href=\"/\">Go to Keyport</a></p></section></main></body></html>"
-    );
-    (status, Html(body)).into_response()
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }

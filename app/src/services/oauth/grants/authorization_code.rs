@@ -23,7 +23,7 @@ async fn revoke_what_it_gave(
     now: i64,
 ) -> Result<(), TokenError> {
     let db = &service.inner.db;
-    refresh_tokens::revoke_family(db, &code.family_id).await?;
+    refresh_tokens::revoke_family(db, &code.family_id, now).await?;
     let used_at = code.used_at.unwrap_or(now);
     // Access tokens live at most an hour (app_rules); the row may go once the token has.
     revoked::insert(db, &code.access_jti, &code.tenant_id, used_at + 3600, now).await?;
@@ -102,6 +102,7 @@ pub(super) async fn handle(
             &service.inner.hasher.hash(&token),
             &client.client_id,
             &family,
+            &row.access_jti,
             now + service.inner.refresh.idle_secs,
             now,
         )

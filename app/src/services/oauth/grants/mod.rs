@@ -225,6 +225,8 @@ mod tests {
 }
 
 #[cfg(test)]
+mod person_edges_tests;
+#[cfg(test)]
 mod refresh_concurrency_tests;
 #[cfg(test)]
 mod user_flow_limits_tests;

@@ -84,7 +84,15 @@ async fn a_rotation_whose_write_fails_fails_alone_and_spends_nothing() {
             .iter()
             .zip(&successors)
             .map(|(token, successor)| {
-                refresh_tokens::rotate(&f.db, token, &f.client_id, successor, 3600, f.clock.now())
+                refresh_tokens::rotate(
+                    &f.db,
+                    token,
+                    &f.client_id,
+                    successor,
+                    "jti",
+                    3600,
+                    f.clock.now(),
+                )
             });
         let results = futures::future::join_all(rotations).await;
         for (i, result) in results.into_iter().enumerate() {
@@ -124,6 +132,7 @@ async fn a_rotation_whose_caller_went_away_before_its_commit_spends_nothing() {
         &presented,
         &f.client_id,
         &successor,
+        "jti",
         3600,
         f.clock.now(),
     );

@@ -11,7 +11,7 @@ use crate::{
         oauth::{ErrorCode, OAuthError},
     },
     services::oauth::{IssuedToken, OAuthService, TokenError, user_tokens::UserGrant},
-    store::refresh_tokens,
+    store::{new_id, refresh_tokens},
 };
 
 /// How long refresh tokens live: unused (each use starts it again), and in all since the
@@ -67,11 +67,15 @@ pub(super) async fn handle(
         }
     };
     let successor = generate_opaque(REFRESH_TOKEN_PREFIX);
+    // Chosen now and stored with the successor, so that ending the family later ends this
+    // access token too.
+    let access_jti = new_id();
     let spent = refresh_tokens::rotate(
         db,
         &presented,
         &client.client_id,
         &hasher.hash(&successor),
+        &access_jti,
         service.inner.refresh.idle_secs,
         now,
     )
@@ -81,7 +85,7 @@ pub(super) async fn handle(
             && state.client_id == client.client_id
             && state.spent_at.is_some()
         {
-            refresh_tokens::revoke_family(db, &state.family_id).await?;
+            refresh_tokens::revoke_family(db, &state.family_id, now).await?;
             tracing::warn!(client_id = %client.client_id, "a spent refresh token was presented again");
             return Err(invalid_grant(
                 "The refresh token was already used; every token of its sign-in has been revoked.",
@@ -108,7 +112,7 @@ pub(super) async fn handle(
         scope: &scope,
         auth_time: family.auth_time,
         nonce: None,
-        jti: None,
+        jti: Some(access_jti),
     };
     service
         .issue_user_tokens(&client, grant, Some(successor), now)

@@ -141,10 +141,14 @@ async fn allowing_again_what_was_allowed_is_not_another_audit_event() {
         let f = Fixture::new(db).await;
         let query = f.query(&f.client_id, "orders:read", "&prompt=consent");
         for _ in 0..3 {
-            f.oauth.decide_consent(&query, &f.person, true, None).await;
+            f.oauth
+                .decide_consent(&query, &f.person, true, None, None)
+                .await;
         }
         let wider = f.query(&f.client_id, "openid orders:read", "&prompt=consent");
-        f.oauth.decide_consent(&wider, &f.person, true, None).await;
+        f.oauth
+            .decide_consent(&wider, &f.person, true, None, None)
+            .await;
         let events = audit::list_for_target(&f.db, &f.owner.tenant_id, &f.client_id, 100)
             .await
             .unwrap();

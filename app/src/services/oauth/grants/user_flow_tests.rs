@@ -132,7 +132,10 @@ impl Fixture {
     pub(super) async fn code_for(&self, query: &str, person: &SignedInPerson) -> String {
         let mut outcome = self.oauth.authorize(None, query, Some(person)).await;
         if outcome == AuthorizeOutcome::Consent {
-            outcome = self.oauth.decide_consent(query, person, true, None).await;
+            outcome = self
+                .oauth
+                .decide_consent(query, person, true, None, None)
+                .await;
         }
         let AuthorizeOutcome::Redirect(url) = outcome else {
             panic!("expected a redirect, got {outcome:?}");
@@ -233,8 +236,10 @@ async fn a_person_signs_in_to_an_app_and_it_gets_their_tokens() {
             .unwrap();
         assert_eq!(described.description, "Read your orders.");
 
-        let AuthorizeOutcome::Redirect(url) =
-            f.oauth.decide_consent(&query, &f.person, true, None).await
+        let AuthorizeOutcome::Redirect(url) = f
+            .oauth
+            .decide_consent(&query, &f.person, true, None, None)
+            .await
         else {
             panic!("Allow sends the browser back");
         };
@@ -521,10 +526,11 @@ async fn a_private_app_is_for_its_own_tenant_and_a_public_app_for_anyone() {
             auth_time: NOW,
         };
         let private = f.query(&f.client_id, "orders:read", "");
-        let AuthorizeOutcome::Redirect(url) = f.oauth.authorize(None, &private, Some(&stranger)).await else {
-            panic!("refused with a redirect");
+        // A stranger to the app: told on a page, with the way back, not bounced at once.
+        let AuthorizeOutcome::ReturnToApp(back) = f.oauth.authorize(None, &private, Some(&stranger)).await else {
+            panic!("refused with a page");
         };
-        assert_eq!(param(&url, "error").as_deref(), Some("access_denied"));
+        assert_eq!(param(&back.url, "error").as_deref(), Some("access_denied"));
         assert!(f.oauth.consent_view(&private, &stranger).await.is_err());
 
         let public = f.query(&f.public_id, "orders:read", "");
@@ -585,10 +591,10 @@ async fn errors_go_back_to_the_app_only_when_its_redirect_uri_is_known_good() {
         assert!(param(&url, "iss").is_some());
 
         let none = f.query(&f.client_id, "orders:read", "&prompt=none");
-        let AuthorizeOutcome::Redirect(url) = f.oauth.authorize(None, &none, None).await else {
-            panic!();
+        let AuthorizeOutcome::ReturnToApp(back) = f.oauth.authorize(None, &none, None).await else {
+            panic!("nobody signed in is not known to trust the app: a page");
         };
-        assert_eq!(param(&url, "error").as_deref(), Some("login_required"));
+        assert_eq!(param(&back.url, "error").as_deref(), Some("login_required"));
         let AuthorizeOutcome::Redirect(url) = f.oauth.authorize(None, &none, Some(&f.person)).await
         else {
             panic!();
@@ -596,8 +602,10 @@ async fn errors_go_back_to_the_app_only_when_its_redirect_uri_is_known_good() {
         assert_eq!(param(&url, "error").as_deref(), Some("consent_required"));
 
         let query = f.query(&f.client_id, "orders:read", "");
-        let AuthorizeOutcome::Redirect(url) =
-            f.oauth.decide_consent(&query, &f.person, false, None).await
+        let AuthorizeOutcome::Redirect(url) = f
+            .oauth
+            .decide_consent(&query, &f.person, false, None, None)
+            .await
         else {
             panic!();
         };
