@@ -48,7 +48,7 @@ BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-64}
 BENCH_RATE=${BENCH_RATE:-12000}
 BENCH_BODY=${BENCH_BODY:-grant_type=client_credentials&scope=orders:read}
 BENCH_PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
-BENCH_ONLY=${BENCH_ONLY:-keyport-sqlite,keyport-pg,oidc-provider}
+BENCH_ONLY=${BENCH_ONLY:-keyport-sqlite,keyport-pg,oidc-provider,nginx-floor}
 BENCH_NO_BUILD=${BENCH_NO_BUILD:-0}
 BENCH_STRICT=${BENCH_STRICT:-0}
 BENCH_REFRESH_CONNECTIONS=${BENCH_REFRESH_CONNECTIONS:-16}
@@ -94,8 +94,8 @@ if ((BENCH_REFRESH_TOKENS < 2 * BENCH_REFRESH_CONNECTIONS)); then
 fi
 for t in ${BENCH_ONLY//,/ }; do
   case "$t" in
-    keyport-sqlite | keyport-pg | oidc-provider) ;;
-    *) echo "bench: unknown target '$t' in --only (keyport-sqlite, keyport-pg, oidc-provider)" >&2; exit 2 ;;
+    keyport-sqlite | keyport-pg | oidc-provider | nginx-floor) ;;
+    *) echo "bench: unknown target '$t' in --only (keyport-sqlite, keyport-pg, oidc-provider, nginx-floor)" >&2; exit 2 ;;
   esac
 done
 
@@ -714,6 +714,63 @@ bench_oidc_provider() {
 if wants oidc-provider; then bench_oidc_provider; fi
 
 # ---------------------------------------------------------------------------------------------
+# The HTTP floor: nginx (Debian's nginx-light) answering every POST with a fixed token-sized
+# body (a token response Keyport gave above, or one of the same size), one process, under
+# the same wrk load. What a request costs with no work behind it: Keyport's CPU per token less
+# this floor and less its ES256 signature is its own cost (issue 26 item 3).
+bench_nginx_floor() {
+  local target=nginx-floor dir=$WORK/nginx port pid body
+  TARGETS+=("$target")
+  if ! command -v nginx >/dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]]; then
+    fail_target "$target" "nginx is needed (apt-get install nginx-light)"
+    return
+  fi
+  mkdir -p "$dir"
+  body=$(cat "$WORK/keyport-sqlite.check.json" 2>/dev/null || true)
+  if [[ -z $body ]]; then # an ES256 JWT's shape and size, for a run without keyport-sqlite
+    body="{\"access_token\":\"$(printf '{"alg":"ES256","typ":"at+jwt","kid":"floor"}' | base64 -w0 | tr '+/' '-_' | tr -d '=').$(head -c 330 /dev/zero | base64 -w0 | tr -d '=').$(head -c 64 /dev/zero | base64 -w0 | tr -d '=')\",\"token_type\":\"Bearer\",\"expires_in\":3600,\"scope\":\"orders:read\"}"
+  fi
+  if [[ $body == *[\'\$\\]* ]]; then
+    fail_target "$target" "the fixed body holds a quote, a dollar sign or a backslash"
+    return
+  fi
+  port=$(free_port)
+  cat >"$dir/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $dir/error.log warn;
+pid $dir/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $dir;
+  proxy_temp_path $dir;
+  fastcgi_temp_path $dir;
+  uwsgi_temp_path $dir;
+  scgi_temp_path $dir;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$port;
+    location / {
+      default_type application/json;
+      add_header Cache-Control no-store;
+      # Any method, any path: the fixed body, from memory (no file, no variables in it).
+      return 200 '$body';
+    }
+  }
+}
+CONF
+  say "$target: starting nginx $(nginx -v 2>&1 | sed 's/.*\///') on 127.0.0.1:$port"
+  "$(command -v nginx || echo /usr/sbin/nginx)" -p "$dir" -c "$dir/nginx.conf" >"$dir/nginx.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  check_and_measure "$target" "$pid" "http://127.0.0.1:$port/readyz" "$dir/error.log" \
+    "nginx did not start" "http://127.0.0.1:$port/oauth/token" "Basic floor"
+}
+if wants nginx-floor; then bench_nginx_floor; fi
+
+# ---------------------------------------------------------------------------------------------
 # Report.
 dash=—
 cell() { # array-name target
@@ -774,6 +831,15 @@ report() {
     for k in keyport-sqlite keyport-pg; do
       wants "$k" || continue
       echo "- $k / oidc-provider: $(ratio "${RPS[$k]:-0}" "${RPS[oidc-provider]:-0}") the tokens/s; $(ratio "${CPU_US[oidc-provider]:-0}" "${CPU_US[$k]:-0}") less server CPU per token"
+    done
+  fi
+  if [[ -n ${CPU_US[nginx-floor]:-} && ${CPU_US[nginx-floor]} != "?" ]]; then
+    local k sig=${CRYPTO_US[sign-ES256]:-}
+    for k in keyport-sqlite keyport-pg oidc-provider; do
+      [[ -n ${CPU_US[$k]:-} && ${CPU_US[$k]} != "?" ]] || continue
+      awk -v k="$k" -v c="${CPU_US[$k]}" -v f="${CPU_US[nginx-floor]}" -v s="$sig" 'BEGIN {
+        if (s != "" && k != "oidc-provider") printf "- %s: %d µs of server CPU per token, %d µs above the nginx floor (%d µs), %.0f µs above floor plus its ES256 signature (%.1f µs)\n", k, c, c - f, f, c - f - s, s
+        else printf "- %s: %d µs of server CPU per token, %d µs above the nginx floor (%d µs)\n", k, c, c - f, f }'
     done
   fi
   if ((${#CRYPTO_US[@]})); then
