@@ -16,9 +16,9 @@ use super::error::{OAuthResponseError, error_body};
 /// Token requests are a few hundred bytes; anything near this is not one.
 pub const MAX_FORM_BYTES: usize = 4 * 1024;
 
-/// Reads a form body: the right content type, at most [`MAX_FORM_BYTES`], strictly parsed.
-async fn read_form(headers: &HeaderMap, body: Body) -> Result<FormParams, Response> {
-    let is_form = headers
+/// Whether the body says it is `application/x-www-form-urlencoded`.
+pub(super) fn is_form(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
@@ -26,8 +26,12 @@ async fn read_form(headers: &HeaderMap, body: Body) -> Result<FormParams, Respon
             media
                 .trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !is_form {
+        })
+}
+
+/// Reads a form body: the right content type, at most [`MAX_FORM_BYTES`], strictly parsed.
+async fn read_form(headers: &HeaderMap, body: Body) -> Result<FormParams, Response> {
+    if !is_form(headers) {
         return Err(error_body(
             StatusCode::BAD_REQUEST,
             "invalid_request",
