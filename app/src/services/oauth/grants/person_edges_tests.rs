@@ -246,3 +246,62 @@ async fn a_reused_refresh_token_revokes_the_access_tokens_of_its_family() {
     })
     .await;
 }
+
+/// Migration 9 keys consent by acting tenant: a consent given before the upgrade keeps
+/// covering the refresh tokens it gave, in every tenant they act in.
+#[tokio::test]
+async fn consents_from_before_the_upgrade_keep_their_refresh_tokens_working() {
+    use crate::store::{MIGRATOR, on_pool, testkit::for_each_engine};
+    const ACTING_TENANT_CONSENTS: i64 = 20261207000009;
+    for_each_engine(|db| async move {
+        for m in MIGRATOR.iter().filter(|m| m.version < ACTING_TENANT_CONSENTS) {
+            on_pool!(&db, pool => { sqlx::raw_sql(&m.sql).execute(pool).await.unwrap(); });
+        }
+        let owner = admin(&db, "owner@example.com", NOW).await;
+        let other = admin(&db, "other@example.com", NOW).await;
+        let app = crate::services::apps::create_app(
+            &db,
+            &crate::services::testkit::hasher(),
+            crate::services::testkit::PUBLIC_URL,
+            &owner,
+            crate::services::testkit::draft("Orders"),
+            None,
+            NOW,
+        )
+        .await
+        .unwrap()
+        .app;
+        let (user, client) = (&other.user_id, &app.client_id);
+        on_pool!(&db, pool => {
+            sqlx::query("INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, 'openid', 1)")
+                .bind(user).bind(client).execute(pool).await.unwrap();
+            sqlx::query("INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, 'email', 2)")
+                .bind(&owner.user_id).bind(client).execute(pool).await.unwrap();
+            for (hash, tenant) in [("h1", &other.tenant_id), ("h2", &owner.tenant_id)] {
+                sqlx::query(
+                    "INSERT INTO refresh_tokens (hash, family_id, client_id, user_id, tenant_id, scope, \
+                     auth_time, created_at, idle_expires_at, family_expires_at) \
+                     VALUES ($1, $1, $2, $3, $4, 'openid', 1, 1, 9, 9)",
+                )
+                .bind(hash).bind(client).bind(user).bind(tenant).execute(pool).await.unwrap();
+            }
+        });
+        let upgrade = MIGRATOR
+            .iter()
+            .find(|m| m.version == ACTING_TENANT_CONSENTS)
+            .unwrap();
+        on_pool!(&db, pool => { sqlx::raw_sql(&upgrade.sql).execute(pool).await.expect("migration 9 on a database with consents"); });
+        let rows: Vec<(String, String, String)> = on_pool!(&db, pool => {
+            sqlx::query_as("SELECT user_id, tenant_id, scope FROM consents ORDER BY user_id, tenant_id")
+                .fetch_all(pool).await.unwrap()
+        });
+        let mut expected = vec![
+            (other.user_id.clone(), other.tenant_id.clone(), "openid".to_string()),
+            (other.user_id.clone(), owner.tenant_id.clone(), "openid".to_string()),
+            (owner.user_id.clone(), owner.tenant_id.clone(), "email".to_string()),
+        ];
+        expected.sort();
+        assert_eq!(rows, expected, "one per tenant its refresh tokens act in, else the app's");
+    })
+    .await;
+}
