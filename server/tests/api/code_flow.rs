@@ -351,6 +351,17 @@ async fn userinfo_takes_the_token_from_a_form_body_but_from_one_place_only() {
             assert_eq!(error["error"], "invalid_request", "case {i}");
         }
 
+        // A token in the URL (RFC 6750 §2.3) ends up in logs: refused, not ignored.
+        let res = app
+            .client
+            .get(app.url(&format!("{tenant_path}?access_token={access}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let error: Value = res.json().await.unwrap();
+        assert_eq!(error["error"], "invalid_request");
+
         // A body of another content type is not read: no token there, so none at all.
         let res = post(&tenant_path)
             .json(&serde_json::json!({ "access_token": access }))
