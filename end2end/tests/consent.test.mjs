@@ -270,3 +270,92 @@ test('without WASM: sign in, Allow, and Revoke work as plain forms', { timeout: 
   assert.equal(refused.body.error, 'invalid_grant');
   await context.close();
 });
+
+/** A tool client of `tenantId`'s bearer headers, for the management API. */
+async function toolHeaders(tenantId, name) {
+  const tool = server.cli(['client', 'create', '--tenant', tenantId, '--name', name, '--tool', '--role', 'admin']);
+  const basic = Buffer.from(`${tool.client_id}:${tool.client_secret}`).toString('base64');
+  const granted = await fetch(server.base + '/oauth/token', {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource: server.base + '/api/v1' }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(granted.status, 200);
+  return { authorization: `Bearer ${(await granted.json()).access_token}`, 'content-type': 'application/json' };
+}
+
+test('a person in two organisations chooses which one an app acts in, and consent holds for that one only', { timeout: TIMEOUT }, async () => {
+  // A public app of Board Makers; Mira has a tenant of her own and joins Third Org.
+  const makers = server.createUser('maker@boards.example', PASSWORD, ['--tenant', 'Board Makers', '--admin']);
+  const bearer = await toolHeaders(makers.tenant_id, 'boards-admin');
+  const issuer = (await (await fetch(server.base + '/api/v1/tenant', { headers: bearer, signal: AbortSignal.timeout(10_000) })).json()).issuer;
+  const created = await fetch(server.base + '/api/v1/apps', {
+    method: 'POST',
+    headers: bearer,
+    body: JSON.stringify({ name: 'Shared Board', client_type: 'confidential', visibility: 'public', callback_url: app.callback }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const createdBody = await created.text();
+  assert.equal(created.status, 201, createdBody);
+  const { client_id: clientId, client_secret: secret } = JSON.parse(createdBody);
+  const third = server.createUser('lena@third.example', PASSWORD, ['--tenant', 'Third Org', '--admin']);
+  const mira = server.createUser('mira@example.com', PASSWORD, ['--name', 'Mira']);
+  const signIn = async (page, email) => {
+    await page.goto(server.base + '/signin');
+    await waitForHydration(page);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(server.base + '/apps');
+    await waitForHydration(page);
+  };
+  // Lena, Third Org's admin, invites Mira on her Settings page.
+  const lenaContext = await browser.newContext();
+  const lena = await lenaContext.newPage();
+  await signIn(lena, 'lena@third.example');
+  await lena.goto(server.base + '/settings');
+  await waitForHydration(lena);
+  await lena.getByLabel('Email').fill('mira@example.com');
+  await lena.locator('#invite-role').selectOption('developer');
+  await lena.getByRole('button', { name: 'Invite', exact: true }).click();
+  await lena.locator('tr[data-invitation="mira@example.com"]').waitFor();
+  await lenaContext.close();
+  assert.ok(third.tenant_id);
+
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await signIn(page, 'mira@example.com');
+  await page.getByRole('button', { name: 'Accept the invitation to Third Org' }).click();
+  await page.getByRole('status').filter({ hasText: 'Invitation accepted' }).waitFor();
+
+  // The consent page offers both organisations, her session's first; she picks Third Org.
+  const first = authorizationRequest(issuer, clientId, 'openid');
+  await page.goto(first.url);
+  await page.waitForURL((url) => url.pathname === '/consent');
+  await waitForHydration(page);
+  await page.getByRole('heading', { name: 'Allow Shared Board to use your account?' }).waitFor();
+  const choice = page.getByLabel('Act in');
+  const offered = await choice.locator('option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+  assert.deepEqual(offered.map(([id]) => id), [mira.tenant_id, third.tenant_id]);
+  assert.equal(offered[1][1], 'Third Org');
+  await choice.selectOption(third.tenant_id);
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL((url) => url.href.startsWith(app.callback + '?'));
+  const tokens = await exchange(issuer, { clientId, secret }, arrived().code, first.verifier);
+  const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1], 'base64url'));
+  assert.equal(claims.tenant, third.tenant_id, 'the token acts in the organisation she chose');
+
+  // Signing in again from the same session goes straight back, and the app still acts in
+  // the organisation she chose, not in the one her session is in.
+  const hits = app.hits.length;
+  const again = authorizationRequest(issuer, clientId, 'openid');
+  await page.goto(again.url);
+  await page.waitForURL((url) => url.href.startsWith(app.callback + '?'));
+  assert.equal(app.hits.length, hits + 1);
+  const silent = await exchange(issuer, { clientId, secret }, arrived().code, again.verifier);
+  assert.equal(JSON.parse(Buffer.from(silent.access_token.split('.')[1], 'base64url')).tenant, third.tenant_id);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -45,8 +45,6 @@ pub enum AuthorizeNotice {
         description: String,
         url: String,
     },
-    /// The request can go on (it changed since the page was asked for): one link.
-    Continue { url: String },
 }
 
 /// What the consent page does with a request.
@@ -56,7 +54,13 @@ pub enum ConsentStep {
     Ask(ConsentView),
     /// The app may not have what it asks of this person (a private app and an outsider): say
     /// why, and offer the way back to the app with the error it is owed.
-    Refused { message: String, back_to: String },
+    Refused {
+        app_name: String,
+        /// The callback's host, named beside the link.
+        host: String,
+        message: String,
+        back_to: String,
+    },
 }
 
 /// An app a person has authorised.

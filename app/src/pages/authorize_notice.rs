@@ -27,12 +27,6 @@ pub fn AuthorizeNoticePage() -> impl IntoView {
                             <a class="button" href=url rel="external noreferrer">{format!("Return to {host}")}</a>
                         </section>
                     }.into_any(),
-                    Ok(AuthorizeNotice::Continue { url }) => view! {
-                        <section class="card auth authorize-notice">
-                            <h1>"Continue signing in"</h1>
-                            <a class="button" href=url rel="external">"Continue"</a>
-                        </section>
-                    }.into_any(),
                     Ok(AuthorizeNotice::Refused { message }) => view! {
                         <section class="card auth authorize-notice" role="alert">
                             <h1>"Cannot sign you in to this app"</h1>

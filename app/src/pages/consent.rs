@@ -24,11 +24,12 @@ pub fn ConsentPage() -> impl IntoView {
                 let query = search.get_untracked();
                 match view.await {
                     Ok(ConsentStep::Ask(question)) => view! { <Question question query/> }.into_any(),
-                    Ok(ConsentStep::Refused { message, back_to }) => view! {
+                    Ok(ConsentStep::Refused { app_name, host, message, back_to }) => view! {
                         <section class="card auth" role="alert">
-                            <h1>"You cannot allow this app"</h1>
+                            <h1>{format!("You cannot allow {app_name}")}</h1>
                             <p>{message}</p>
-                            <a class="button secondary" href=back_to rel="external">"Return to the app"</a>
+                            <p class="hint">{format!("The app asked to be answered at {host}.")}</p>
+                            <a class="button secondary" href=back_to rel="external noreferrer">{format!("Return to {host}")}</a>
                         </section>
                     }.into_any(),
                     Err(AppError::Unauthorized { .. }) => {

@@ -34,14 +34,10 @@ pub async fn get_consent(query: String) -> Result<ConsentStep, AppError> {
         // Refused for this person (a private app, a scope it may not have): the page offers
         // the way back, with the error the app is owed.
         Err(AuthorizeOutcome::ReturnToApp(back)) => Ok(ConsentStep::Refused {
+            app_name: back.app_name,
+            host: back.host,
             message: back.error_description,
             back_to: back.url,
-        }),
-        Err(AuthorizeOutcome::Redirect(back_to)) => Ok(ConsentStep::Refused {
-            message: "This app is private to its own organisation, or asks for what it may \
-                      not have."
-                .into(),
-            back_to,
         }),
         Err(_) => Err(AppError::unauthorized()),
     }

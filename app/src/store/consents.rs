@@ -16,18 +16,15 @@ pub struct ConnectedAppRow {
     pub last_used_at: Option<i64>,
 }
 
-/// The scopes `user_id` allowed `client_id` to use acting in `tenant_id`, if any.
-pub async fn scope_of(
+/// What `user_id` allowed `client_id` in each tenant it acts in for them: (tenant, scopes).
+pub async fn by_tenant(
     db: &Database,
     user_id: &str,
     client_id: &str,
-    tenant_id: &str,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Vec<(String, String)>, StoreError> {
     Ok(on_pool!(db, pool => {
-        sqlx::query_scalar(
-            "SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2 AND tenant_id = $3",
-        )
-        .bind(user_id).bind(client_id).bind(tenant_id).fetch_optional(pool).await?
+        sqlx::query_as("SELECT tenant_id, scope FROM consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user_id).bind(client_id).fetch_all(pool).await?
     }))
 }
 
@@ -40,7 +37,8 @@ pub async fn any_for(db: &Database, user_id: &str, client_id: &str) -> Result<bo
     Ok(found.is_some())
 }
 
-/// As [`scope_of`], inside the transaction that is about to change it.
+/// The scopes `user_id` allowed `client_id` acting in `tenant_id`, inside the transaction
+/// that is about to change them.
 pub async fn scope_in(
     tx: &mut Tx,
     user_id: &str,

@@ -225,6 +225,25 @@ pub async fn state(db: &Database, hash: &str) -> Result<Option<TokenState>, Stor
 /// (RFC 9700 §4.14). The access tokens its refreshes issued are revoked with it, in the same
 /// transaction, so introspection and userinfo refuse them from the moment this returns.
 pub async fn revoke_family(db: &Database, family_id: &str, now: i64) -> Result<u64, StoreError> {
+    if let Database::Postgres(pool) = db {
+        // One statement: a rotation committing between a read of the family and its delete
+        // cannot slip a token (and its access token) past both.
+        return Ok(sqlx::query(
+            "WITH gone AS (DELETE FROM refresh_tokens WHERE family_id = $1 \
+             RETURNING access_jti, tenant_id, created_at) \
+             INSERT INTO revoked_tokens (jti, tenant_id, expires_at, revoked_at) \
+             SELECT access_jti, tenant_id, created_at + $2, $3 FROM gone \
+             WHERE access_jti IS NOT NULL AND created_at + $2 > $3 \
+             ON CONFLICT (jti) DO NOTHING",
+        )
+        .bind(family_id)
+        .bind(ACCESS_TOKEN_MAX_SECS)
+        .bind(now)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    }
+    // SQLite: one writer at a time (BEGIN IMMEDIATE), so the two statements see one family.
     let mut tx = db.begin().await?;
     let ended = on_tx!(tx, conn => {
         sqlx::query(

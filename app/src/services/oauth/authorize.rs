@@ -101,10 +101,7 @@ impl Checked {
         params.push(("iss", &self.client.issuer));
         AuthorizeOutcome::ReturnToApp(ReturnToApp {
             app_name: self.client.name.clone(),
-            host: url::Url::parse(&self.redirect_uri)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_string))
-                .unwrap_or_default(),
+            host: callback_host(&self.redirect_uri),
             error_description: error.description.clone(),
             url: redirect_to(&self.redirect_uri, &params),
             client_id: self.client.client_id.clone(),
@@ -145,7 +142,7 @@ impl OAuthService {
     /// An error for the app goes straight to its callback only for a person known to trust
     /// the app: signed in, and a member of its tenant or someone who consented to it before
     /// (SPEC §3a). Anyone else, `prompt=none` included, sees the page first.
-    pub async fn deliver(
+    async fn deliver(
         &self,
         outcome: AuthorizeOutcome,
         person: Option<&SignedInPerson>,
@@ -195,30 +192,29 @@ impl OAuthService {
                 _ => AuthorizeOutcome::SignIn,
             };
         };
-        // Without a page, the app acts in the default tenant; consent given while acting in
-        // another one does not count here (SPEC §3a).
-        let token_tenant = match self.acting_tenants(&checked, person).await {
-            Ok(tenants) => match tenants.into_iter().next() {
-                Some(tenant) => tenant.id,
-                None => return checked.error(private_app()),
-            },
+        let acting = match self.acting_tenants(&checked, person).await {
+            Ok(acting) if acting.is_empty() => return checked.error(private_app()),
+            Ok(acting) => acting,
             Err(outcome) => return outcome,
         };
-        let consented = match consents::scope_of(
-            &self.inner.db,
-            &person.user_id,
-            &checked.client.client_id,
-            &token_tenant,
-        )
-        .await
-        {
-            Ok(scope) => scope,
-            Err(e) => return e.into(),
-        };
-        let covered = consented.is_some_and(|c| consent_covers(&c, &checked.scope));
+        let given =
+            match consents::by_tenant(&self.inner.db, &person.user_id, &checked.client.client_id)
+                .await
+            {
+                Ok(given) => given,
+                Err(e) => return e.into(),
+            };
+        // Without a page, the app acts in a tenant the person allowed it these scopes in, the
+        // default one first; consent given while acting in one tenant never lets it act in
+        // another (SPEC §3a).
+        let covered = acting.iter().find(|t| {
+            given
+                .iter()
+                .any(|(tenant, scope)| *tenant == t.id && consent_covers(scope, &checked.scope))
+        });
         match (covered, checked.prompt) {
-            (true, p) if p != Some(Prompt::Consent) => {
-                self.issue_code(&checked, person, &token_tenant, now).await
+            (Some(tenant), p) if p != Some(Prompt::Consent) => {
+                self.issue_code(&checked, person, &tenant.id, now).await
             }
             (_, Some(Prompt::None)) => checked.error(AuthorizeError::new(
                 "consent_required",
@@ -234,15 +230,12 @@ impl OAuthService {
         query: &str,
         person: &SignedInPerson,
     ) -> Result<ConsentView, AuthorizeOutcome> {
-        let checked = match self.check_authorize(None, query).await {
-            Ok(checked) => checked,
-            Err(outcome) => return Err(self.deliver(outcome, Some(person)).await),
-        };
+        // Errors are not delivered here: the consent page itself names the app and the
+        // callback's host beside its one link back.
+        let checked = self.check_authorize(None, query).await?;
         let acting = self.acting_tenants(&checked, person).await?;
         if acting.is_empty() {
-            return Err(self
-                .deliver(checked.error(private_app()), Some(person))
-                .await);
+            return Err(checked.error(private_app()));
         }
         let db = &self.inner.db;
         let client = &checked.client;
@@ -277,10 +270,7 @@ impl OAuthService {
             tenant_name: tenant.map(|t| t.name).unwrap_or_default(),
             yours,
             scopes,
-            redirect_host: url::Url::parse(&checked.redirect_uri)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_string))
-                .unwrap_or_default(),
+            redirect_host: callback_host(&checked.redirect_uri),
             acting,
         })
     }
@@ -323,7 +313,6 @@ impl OAuthService {
             None => acting.into_iter().next(),
             Some(id) => match acting.into_iter().find(|t| t.id == id) {
                 Some(tenant) => Some(tenant),
-                None if !checked.client.public_visibility => None,
                 None => {
                     return AuthorizeOutcome::ErrorPage(
                         "The app cannot act in that organisation for you: choose one you belong to."
@@ -524,6 +513,18 @@ impl OAuthService {
         params.push(("iss", &checked.client.issuer));
         AuthorizeOutcome::Redirect(redirect_to(&checked.redirect_uri, &params))
     }
+}
+
+/// Where a callback sends the person, as they would recognise it: its host, or for a native
+/// app's own scheme (`com.example.app:/cb`, which has none) the scheme.
+fn callback_host(callback: &str) -> String {
+    url::Url::parse(callback)
+        .ok()
+        .map(|u| {
+            u.host_str()
+                .map_or_else(|| u.scheme().to_string(), str::to_string)
+        })
+        .unwrap_or_default()
 }
 
 fn private_app() -> AuthorizeError {

@@ -37,10 +37,15 @@ impl NoticePage {
         NoticePage(Arc::new(render))
     }
 
-    async fn show(&self, mut request: Request, notice: AuthorizeNotice) -> Response {
+    async fn show(
+        &self,
+        mut request: Request,
+        notice: AuthorizeNotice,
+        status: StatusCode,
+    ) -> Response {
         request.extensions_mut().insert(notice);
         let mut response = (self.0)(request).await;
-        *response.status_mut() = StatusCode::BAD_REQUEST;
+        *response.status_mut() = status;
         response
     }
 }
@@ -58,8 +63,9 @@ pub async fn authorize(
         Ok(person) => person,
         Err(_) => {
             let message = "Something went wrong on our side; try again.".to_string();
+            let notice = AuthorizeNotice::Refused { message };
             return page
-                .show(request, AuthorizeNotice::Refused { message })
+                .show(request, notice, StatusCode::INTERNAL_SERVER_ERROR)
                 .await;
         }
     };
@@ -70,8 +76,8 @@ pub async fn authorize(
         .await
     {
         AuthorizeOutcome::ErrorPage(message) => {
-            page.show(request, AuthorizeNotice::Refused { message })
-                .await
+            let notice = AuthorizeNotice::Refused { message };
+            page.show(request, notice, StatusCode::BAD_REQUEST).await
         }
         AuthorizeOutcome::ReturnToApp(back) => {
             let notice = AuthorizeNotice::ReturnToApp {
@@ -80,7 +86,7 @@ pub async fn authorize(
                 description: back.error_description,
                 url: back.url,
             };
-            page.show(request, notice).await
+            page.show(request, notice, StatusCode::BAD_REQUEST).await
         }
         AuthorizeOutcome::Redirect(url) => see_other(&url),
         AuthorizeOutcome::SignIn => {

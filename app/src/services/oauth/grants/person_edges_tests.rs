@@ -96,6 +96,20 @@ async fn state_and_nonce_are_bounded() {
     .await;
 }
 
+/// The tenant the public app's token for `code` acts in.
+async fn tenant_of(f: &Fixture, code: String) -> String {
+    let body = format!(
+        "grant_type=authorization_code&code={code}&client_id={}&redirect_uri={}&code_verifier={VERIFIER}",
+        f.public_id,
+        encode(CALLBACK)
+    );
+    let issued = f.post(&body).await.unwrap();
+    claims(&issued.access_token)["tenant"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 #[tokio::test]
 async fn consent_holds_for_the_tenant_it_was_given_in_and_the_person_chooses_it() {
     for_each_migrated_engine(|db| async move {
@@ -122,47 +136,57 @@ async fn consent_holds_for_the_tenant_it_was_given_in_and_the_person_chooses_it(
         );
 
         // Allowed while acting in their own tenant.
-        f.code_for(&query, &in_own).await;
+        let code = f.code_for(&query, &in_own).await;
+        assert_eq!(tenant_of(&f, code).await, in_own.tenant_id);
 
-        // Acting in the third tenant now: nothing silent, consent is asked again.
+        // Their session in the third tenant now: a silent sign-in still acts only where the
+        // app was allowed, never in the third tenant.
         let in_third = SignedInPerson {
             tenant_id: third.tenant_id.clone(),
             ..in_own.clone()
         };
         let none = f.query(&f.public_id, "orders:read", "&prompt=none");
-        let AuthorizeOutcome::Redirect(url) = f.oauth.authorize(None, &none, Some(&in_third)).await
-        else {
-            panic!("consent_required for the app");
-        };
-        assert_eq!(param(&url, "error").as_deref(), Some("consent_required"));
+        let code = f.code_for(&none, &in_third).await;
         assert_eq!(
-            f.oauth.authorize(None, &query, Some(&in_third)).await,
-            AuthorizeOutcome::Consent
+            tenant_of(&f, code).await,
+            in_own.tenant_id,
+            "not the session's tenant"
         );
 
-        // The person picks the tenant on the page; the token acts there.
+        // The person picks the third tenant on the page; the token acts there, and later
+        // silent sign-ins from that session too.
         let AuthorizeOutcome::Redirect(url) = f
             .oauth
-            .decide_consent(&query, &in_own, true, Some(&third.tenant_id), None)
+            .decide_consent(&query, &in_third, true, Some(&third.tenant_id), None)
             .await
         else {
             panic!("a code");
         };
-        let code = param(&url, "code").unwrap();
-        let body = format!(
-            "grant_type=authorization_code&code={code}&client_id={}&redirect_uri={}&code_verifier={VERIFIER}",
-            f.public_id,
-            encode(CALLBACK)
+        assert_eq!(
+            tenant_of(&f, param(&url, "code").unwrap()).await,
+            third.tenant_id
         );
-        let issued = f.post(&body).await.unwrap();
-        assert_eq!(claims(&issued.access_token)["tenant"], third.tenant_id.as_str());
+        let code = f.code_for(&none, &in_third).await;
+        assert_eq!(tenant_of(&f, code).await, third.tenant_id);
+
+        // A wider request from a tenant where only less was allowed is asked, not silent.
+        let wider = f.query(&f.public_id, "orders:read openid", "&prompt=none");
+        let AuthorizeOutcome::Redirect(url) =
+            f.oauth.authorize(None, &wider, Some(&in_third)).await
+        else {
+            panic!("consent_required for the app");
+        };
+        assert_eq!(param(&url, "error").as_deref(), Some("consent_required"));
 
         // A tenant the person is not in cannot be chosen.
         let outcome = f
             .oauth
             .decide_consent(&query, &in_own, true, Some(&f.owner.tenant_id), None)
             .await;
-        assert!(matches!(outcome, AuthorizeOutcome::ErrorPage(_)), "{outcome:?}");
+        assert!(
+            matches!(outcome, AuthorizeOutcome::ErrorPage(_)),
+            "{outcome:?}"
+        );
 
         // Connected apps shows the app once.
         let apps = crate::services::connected_apps::connected_apps(&f.db, &in_own.user_id)
