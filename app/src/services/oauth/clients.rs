@@ -1,12 +1,15 @@
 //! Who is calling: clients cached in memory with their secret hashes, loaded on a miss and
 //! dropped as a whole when a change commits here or elsewhere, and the one way a client
 //! proves who it is (its secret, compared in constant time, failures throttled and audited).
+//! Client ids that name no client are remembered apart, in a bounded LRU, so that nobody
+//! sending made-up ids can push out the clients that exist.
 
 use std::{
     collections::HashMap,
     sync::{Arc, atomic::Ordering},
 };
 
+use hashlink::LruCache;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
@@ -22,9 +25,13 @@ use crate::{
     store::{StoreError, apps, audit, changes, secrets, tenants},
 };
 
-/// Known-absent client ids are cached too; past this many entries the cache starts over, so
-/// a flood of random ids cannot grow it without bound.
+/// Clients that exist: one entry per app asked for. Only a database with more apps than
+/// this makes the set start over, so that memory stays bounded whatever it holds.
 const MAX_CACHED_CLIENTS: usize = 50_000;
+/// Client ids known to name no client, remembered so that a client retrying with a wrong id
+/// costs no lookup each time. Past this many the least recently asked for is forgotten: a
+/// flood of made-up ids only ever pushes out other made-up ids.
+const MAX_UNKNOWN_CLIENTS: usize = 10_000;
 
 #[derive(Debug, Clone)]
 struct CachedSecret {
@@ -70,11 +77,63 @@ impl CachedClient {
     }
 }
 
-#[derive(Default)]
+/// What was loaded at the change generations `local` and `remote`: clients that exist, and
+/// apart from them the ids that name none.
 pub(super) struct ClientCache {
     local: u64,
     remote: i64,
-    entries: HashMap<String, Option<Arc<CachedClient>>>,
+    live: HashMap<String, Arc<CachedClient>>,
+    unknown: LruCache<String, ()>,
+}
+
+impl ClientCache {
+    fn empty(local: u64, remote: i64) -> ClientCache {
+        ClientCache {
+            local,
+            remote,
+            live: HashMap::new(),
+            unknown: LruCache::new(MAX_UNKNOWN_CLIENTS),
+        }
+    }
+
+    /// What is remembered of `client_id` if the cache was filled at these generations:
+    /// `Some(None)` for an id known to name no client, `None` when it must be looked up.
+    fn get(&self, local: u64, remote: i64, client_id: &str) -> Option<Option<Arc<CachedClient>>> {
+        if self.local != local || self.remote != remote {
+            return None;
+        }
+        if let Some(client) = self.live.get(client_id) {
+            return Some(Some(client.clone()));
+        }
+        self.unknown.contains_key(client_id).then_some(None)
+    }
+
+    /// Marks an unknown id as recently asked for.
+    fn touch(&mut self, client_id: &str) {
+        self.unknown.get(client_id);
+    }
+
+    /// Remembers what a lookup of `client_id` found.
+    fn keep(&mut self, client_id: &str, loaded: Option<&Arc<CachedClient>>) {
+        match loaded {
+            Some(client) => {
+                if self.live.len() >= MAX_CACHED_CLIENTS && !self.live.contains_key(client_id) {
+                    self.live.clear();
+                }
+                self.live.insert(client_id.to_string(), client.clone());
+            }
+            // Evicts the least recently asked for unknown id once full.
+            None => {
+                self.unknown.insert(client_id.to_string(), ());
+            }
+        }
+    }
+}
+
+impl Default for ClientCache {
+    fn default() -> Self {
+        ClientCache::empty(0, 0)
+    }
 }
 
 impl OAuthService {
@@ -85,15 +144,22 @@ impl OAuthService {
     ) -> Result<Option<Arc<CachedClient>>, TokenError> {
         let local = changes::local_generation();
         let remote = self.inner.remote_generation.load(Ordering::Acquire);
-        {
-            let cache = self.inner.clients.read().unwrap_or_else(|e| e.into_inner());
-            if cache.local == local
-                && cache.remote == remote
-                && let Some(entry) = cache.entries.get(client_id)
-            {
-                self.inner.metrics.client_cache(CacheLookup::Hit);
-                return Ok(entry.clone());
+        let cached = self
+            .inner
+            .clients
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(local, remote, client_id);
+        if let Some(found) = cached {
+            if found.is_none() {
+                // Mark the unknown id recently asked for, but never wait for the lock to do
+                // so: the clients that exist are read under the same lock.
+                if let Ok(mut cache) = self.inner.clients.try_write() {
+                    cache.touch(client_id);
+                }
             }
+            self.inner.metrics.client_cache(CacheLookup::Hit);
+            return Ok(found);
         }
         self.inner.metrics.client_cache(CacheLookup::Miss);
         let loaded = self.load_client(client_id).await?.map(Arc::new);
@@ -103,20 +169,13 @@ impl OAuthService {
             .write()
             .unwrap_or_else(|e| e.into_inner());
         if cache.local != local || cache.remote != remote {
-            *cache = ClientCache {
-                local,
-                remote,
-                entries: HashMap::new(),
-            };
+            *cache = ClientCache::empty(local, remote);
         }
         // Only keep what was read with no change committed meanwhile.
         if changes::local_generation() == local
             && self.inner.remote_generation.load(Ordering::Acquire) == remote
         {
-            if cache.entries.len() >= MAX_CACHED_CLIENTS {
-                cache.entries.clear();
-            }
-            cache.entries.insert(client_id.to_string(), loaded.clone());
+            cache.keep(client_id, loaded.as_ref());
         }
         Ok(loaded)
     }
@@ -327,5 +386,179 @@ impl OAuthService {
                 .into()),
             _ => Ok(client),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{sync::Arc, time::Duration};
+
+    use futures::StreamExt;
+
+    use super::{CachedClient, ClientCache, MAX_CACHED_CLIENTS, MAX_UNKNOWN_CLIENTS};
+    use crate::{
+        domain::{jwt::Alg, oauth::FormParams},
+        services::{
+            apps::{self, AppDraft},
+            metrics::CacheLookup,
+            oauth::{ManualClock, OAuthService, TokenRequest},
+            testkit::{NOW, PUBLIC_URL, admin, draft, hasher, master_key},
+        },
+        store::{changes, testkit::for_each_migrated_engine},
+    };
+
+    /// More made-up ids than the cache holds of anything, the clients that exist included.
+    const FLOOD: usize = if MAX_CACHED_CLIENTS > MAX_UNKNOWN_CLIENTS {
+        MAX_CACHED_CLIENTS + 1
+    } else {
+        MAX_UNKNOWN_CLIENTS + 1
+    };
+
+    /// A well-formed client id that names no client.
+    fn made_up(i: usize) -> String {
+        format!("kpc_{i:022}")
+    }
+
+    fn client(client_id: &str) -> Arc<CachedClient> {
+        Arc::new(CachedClient {
+            client_id: client_id.into(),
+            tenant_id: "t".into(),
+            confidential: true,
+            disabled: false,
+            tool: false,
+            scopes: vec![],
+            roles: vec![],
+            audiences: vec![],
+            default_audience: "a".into(),
+            issuer: "i".into(),
+            lifetime_secs: 3600,
+            name: "Orders".into(),
+            public_visibility: false,
+            callback_url: None,
+            grant_types: vec![],
+            secrets: vec![],
+        })
+    }
+
+    #[test]
+    fn unknown_ids_are_a_bounded_lru_apart_from_the_clients_that_exist() {
+        let mut cache = ClientCache::empty(1, 1);
+        let live = made_up(FLOOD + 1);
+        cache.keep(&live, Some(&client(&live)));
+        for i in 0..FLOOD {
+            cache.keep(&made_up(i), None);
+            if i == 0 {
+                // The first made-up id keeps being asked for: it is never the least recent.
+                continue;
+            }
+            cache.touch(&made_up(0));
+        }
+        assert!(matches!(cache.get(1, 1, &live), Some(Some(c)) if c.client_id == live));
+        assert_eq!(cache.unknown.len(), MAX_UNKNOWN_CLIENTS);
+        assert_eq!(
+            cache.get(1, 1, &made_up(FLOOD - 1)).map(|c| c.is_none()),
+            Some(true)
+        );
+        assert_eq!(
+            cache.get(1, 1, &made_up(0)).map(|c| c.is_none()),
+            Some(true)
+        );
+        assert!(
+            cache.get(1, 1, &made_up(1)).is_none(),
+            "the least recent is forgotten"
+        );
+        // A change committed here or elsewhere: nothing is taken from memory any more.
+        assert!(cache.get(2, 1, &live).is_none());
+        assert!(cache.get(1, 2, &made_up(0)).is_none());
+    }
+
+    fn hits(oauth: &OAuthService) -> u64 {
+        oauth.metrics().client_cache_count(CacheLookup::Hit)
+    }
+
+    /// A stranger sending more made-up client ids than the cache holds of anything pushes
+    /// out only other made-up ids: the client that exists is still served from memory at
+    /// its next token request, and what is remembered of the made-up ones stays bounded.
+    ///
+    /// A change committed anywhere in this process empties the cache, rightly, and the
+    /// tests running beside this one commit in theirs: a token request is expected from
+    /// memory whenever nothing committed since the client was last cached, which while
+    /// they run is most of the time and alone is all of it.
+    #[tokio::test]
+    async fn made_up_client_ids_never_push_a_live_client_out_of_the_cache() {
+        for_each_migrated_engine(|db| async move {
+            let oauth = OAuthService::start(
+                db.clone(),
+                hasher(),
+                master_key(),
+                PUBLIC_URL.into(),
+                Alg::Es256,
+                Duration::from_secs(3600),
+                Arc::new(ManualClock::at(NOW)),
+                Default::default(),
+            )
+            .await
+            .unwrap();
+            let by = admin(&db, "ann@example.com", NOW).await;
+            let draft = AppDraft {
+                callback_url: None,
+                ..draft("Orders")
+            };
+            let created = apps::create_app(&db, &hasher(), PUBLIC_URL, &by, draft, None, NOW)
+                .await
+                .unwrap();
+            let body = format!(
+                "grant_type=client_credentials&client_id={}&client_secret={}",
+                created.app.client_id,
+                created.first_secret.unwrap().plaintext
+            );
+            let form = FormParams::parse(body.as_bytes()).unwrap();
+            // The generation the live client is known cached at, and how many of its token
+            // requests had nothing committed since.
+            let mut cached_at = None;
+            let mut checked = 0;
+            let mut token = async || {
+                let (before, hits_before) = (changes::local_generation(), hits(&oauth));
+                let request = TokenRequest {
+                    authorization: None,
+                    form: &form,
+                    ip: Some("10.0.0.7"),
+                    tenant: None,
+                };
+                oauth.token(request).await.unwrap();
+                let after = changes::local_generation();
+                if cached_at == Some(after) {
+                    assert_eq!(hits(&oauth), hits_before + 1, "served from memory");
+                    checked += 1;
+                }
+                cached_at = (before == after).then_some(after);
+            };
+            token().await;
+
+            let start = changes::local_generation();
+            for chunk in (0..FLOOD).collect::<Vec<_>>().chunks(64) {
+                let mut sent = futures::stream::iter(chunk)
+                    .map(|&i| {
+                        let oauth = &oauth;
+                        async move { oauth.client(&made_up(i)).await.unwrap() }
+                    })
+                    .buffered(8);
+                while let Some(found) = sent.next().await {
+                    assert!(found.is_none());
+                }
+                let remembered = oauth.inner.clients.read().unwrap().unknown.len();
+                assert!(
+                    remembered <= MAX_UNKNOWN_CLIENTS,
+                    "{remembered} made-up ids kept"
+                );
+                token().await;
+            }
+            assert!(checked > 0, "no token request was checked");
+            if changes::local_generation() == start {
+                let remembered = oauth.inner.clients.read().unwrap().unknown.len();
+                assert_eq!(remembered, MAX_UNKNOWN_CLIENTS, "full, and no fuller");
+            }
+        })
+        .await;
     }
 }
