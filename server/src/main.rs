@@ -11,6 +11,10 @@ use server::{
     telemetry,
 };
 
+/// See the workspace Cargo.toml: glibc's allocator was the portal's bottleneck under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::from_env();
