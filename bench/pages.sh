@@ -38,7 +38,8 @@ client_id=$(sed -n 's/.*"client_id" *: *"\([^"]*\)".*/\1/p' <<<"$client")
 password=$(head -c 24 /dev/urandom | base64 -w0)
 run user create --email pages@example.com --tenant bench --admin <<<"$password" >/dev/null
 port=$((20000 + RANDOM % 20000))
-run serve --addr "127.0.0.1:$port" >"$WORK/server.log" 2>&1 &
+# Not through run(): the background PID must be keyport itself (RSS below), not a subshell.
+KEYPORT_LOG=warn "$BIN" --log-level warn --database-url "$DB" serve --addr "127.0.0.1:$port" >"$WORK/server.log" 2>&1 &
 PID=$!
 base=http://127.0.0.1:$port
 for ((i = 0; i < 300; i++)); do

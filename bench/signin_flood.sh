@@ -29,7 +29,8 @@ run migrate >/dev/null
 password=$(head -c 24 /dev/urandom | base64 -w0)
 run user create --email owner@example.com <<<"$password" >/dev/null
 port=$((20000 + RANDOM % 20000))
-run serve --addr "127.0.0.1:$port" --trusted-proxies 127.0.0.1 >"$WORK/server.log" 2>&1 &
+# Not through run(): the background PID must be keyport itself (its peak RSS), not a subshell.
+KEYPORT_LOG=warn "$BIN" --log-level warn --database-url "$DB" serve --addr "127.0.0.1:$port" --trusted-proxies 127.0.0.1 >"$WORK/server.log" 2>&1 &
 PID=$!
 base=http://127.0.0.1:$port
 for ((i = 0; i < 300; i++)); do
