@@ -461,7 +461,7 @@ pub async fn create_user(
     };
     check_new_password(password, Some(&email))?;
     let hash = attempts::hash_password(password.to_string()).await?;
-    let existing = tenants::find_by_id_or_name(db, tenant_key).await?;
+    let existing = tenant_by_id_or_name(db, tenant_key).await?;
 
     let user_id = new_id();
     let mut tx = db.begin().await?;
@@ -482,9 +482,40 @@ pub async fn create_user(
     Ok(SignedIn { user_id, tenant_id })
 }
 
+/// How many tenants sharing a name the refusal to pick one lists by id; past it, it only
+/// says how many.
+const SHARED_NAME_IDS_SHOWN: usize = 5;
+
+/// The tenant whose id is `key` or, failing that, the one tenant named `key` (as the CLI's
+/// `--tenant` names it). A name more than one tenant has is refused, with their ids, rather
+/// than one of them picked.
+async fn tenant_by_id_or_name(
+    db: &Database,
+    key: &str,
+) -> Result<Option<tenants::TenantRow>, ServiceError> {
+    // Tenants are named trimmed (and ids have no spaces): " acme" is acme, not a new one.
+    let key = key.trim();
+    let limit = SHARED_NAME_IDS_SHOWN as i64 + 1;
+    let found = tenants::find_by_id_or_name(db, key, limit).await?;
+    if found.len() > 1 && found[0].id != key {
+        let which = if found.len() > SHARED_NAME_IDS_SHOWN {
+            format!("more than {SHARED_NAME_IDS_SHOWN} tenants have it")
+        } else {
+            let ids: Vec<&str> = found.iter().map(|t| t.id.as_str()).collect();
+            format!("{} tenants have it: {}", found.len(), ids.join(", "))
+        };
+        return Err(FieldError::new(
+            "tenant",
+            format!("the name {key:?} is ambiguous ({which}); pass the tenant's id instead"),
+        )
+        .into());
+    }
+    Ok(found.into_iter().next())
+}
+
 /// The id of the tenant whose id or name is `key`; a typo is an error, not a new tenant.
 pub async fn find_tenant(db: &Database, key: &str) -> Result<String, ServiceError> {
-    match tenants::find_by_id_or_name(db, key).await? {
+    match tenant_by_id_or_name(db, key).await? {
         Some(tenant) => Ok(tenant.id),
         None => Err(FieldError::new(
             "tenant",
@@ -500,7 +531,7 @@ pub async fn find_or_create_tenant(
     key: &str,
     now: i64,
 ) -> Result<String, ServiceError> {
-    let existing = tenants::find_by_id_or_name(db, key).await?;
+    let existing = tenant_by_id_or_name(db, key).await?;
     let mut tx = db.begin().await?;
     let id = tenant_or_new(&mut tx, existing, key, now).await?;
     tx.commit().await?;

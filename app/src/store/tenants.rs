@@ -35,12 +35,18 @@ pub async fn get_in(tx: &mut Tx, id: &str) -> Result<Option<TenantRow>, StoreErr
     ).bind(id).fetch_optional(conn).await?))
 }
 
-/// Looks a tenant up by id or, failing that, by exact name (for the CLI's `--tenant`).
-pub async fn find_by_id_or_name(db: &Database, key: &str) -> Result<Option<TenantRow>, StoreError> {
+/// The tenants whose id or exact name is `key`, at most `limit`: the one with that id first,
+/// then the oldest (for the CLI's `--tenant`, which takes an id, or a name only one tenant
+/// has).
+pub async fn find_by_id_or_name(
+    db: &Database,
+    key: &str,
+    limit: i64,
+) -> Result<Vec<TenantRow>, StoreError> {
     Ok(on_pool!(db, pool => sqlx::query_as(
         "SELECT id, name, audience, created_at FROM tenants WHERE id = $1 OR name = $1 \
-         ORDER BY CASE WHEN id = $1 THEN 0 ELSE 1 END, created_at LIMIT 1"
-    ).bind(key).fetch_optional(pool).await?))
+         ORDER BY CASE WHEN id = $1 THEN 0 ELSE 1 END, created_at, id LIMIT $2"
+    ).bind(key).bind(limit).fetch_all(pool).await?))
 }
 
 /// Serialises concurrent membership and settings changes of one tenant (portable stand-in

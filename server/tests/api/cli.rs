@@ -122,10 +122,10 @@ async fn client_create_prints_the_ids_and_a_working_secret_once() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.contains("--create-tenant"), "{stderr}");
         assert!(
-            app::store::tenants::find_by_id_or_name(&test_db.db, "Acme Typo")
+            app::store::tenants::find_by_id_or_name(&test_db.db, "Acme Typo", 1)
                 .await
                 .unwrap()
-                .is_none(),
+                .is_empty(),
             "no tenant was made"
         );
 
@@ -252,6 +252,125 @@ async fn client_create_prints_the_ids_and_a_working_secret_once() {
         let stderr = String::from_utf8_lossy(&bad_role.stderr);
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.contains("roles"), "{stderr}");
+    }
+}
+
+/// Sign-ups name their tenant after the person ("Pat's team"), so two people called Pat share
+/// a tenant name: `--tenant` with that name picks neither, it says so and names both ids.
+#[tokio::test]
+async fn a_tenant_name_two_tenants_have_is_refused_with_their_ids() {
+    for test_db in TestDb::all().await {
+        let url = test_db.url.as_str();
+        let (mut teams, mut pats) = (Vec::new(), Vec::new());
+        for email in ["pat@a.example", "pat@b.example"] {
+            let args = ["user", "create", "--email", email, "--name", "Pat"];
+            let out = keyport(url, &args, PASSWORD);
+            assert_succeeded(&out);
+            let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+            teams.push(created["tenant_id"].as_str().unwrap().to_string());
+            pats.push(created["user_id"].as_str().unwrap().to_string());
+        }
+        let name = "Pat's team";
+
+        let commands: [&[&str]; 4] = [
+            &["client", "create", "--tenant", name, "--name", "Deploy bot"],
+            // Tenant names are stored trimmed: this is the same name, not a new one.
+            &[
+                "client",
+                "create",
+                "--tenant",
+                " Pat's team ",
+                "--create-tenant",
+                "--name",
+                "x",
+            ],
+            &[
+                "client",
+                "create",
+                "--tenant",
+                name,
+                "--create-tenant",
+                "--name",
+                "x",
+            ],
+            &[
+                "user",
+                "create",
+                "--email",
+                "sam@example.com",
+                "--tenant",
+                name,
+            ],
+        ];
+        for args in commands {
+            let out = keyport(url, args, PASSWORD);
+            assert!(!out.status.success(), "{args:?}");
+            assert!(out.stdout.is_empty(), "{args:?}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+            assert!(stderr.contains("ambiguous"), "{stderr}");
+            assert!(stderr.contains("the tenant's id"), "{stderr}");
+            for team in &teams {
+                assert!(stderr.contains(team.as_str()), "{stderr}");
+            }
+        }
+        for team in &teams {
+            let apps = app::store::apps::list(&test_db.db, team, None)
+                .await
+                .unwrap();
+            assert!(apps.is_empty(), "no app was made in either");
+        }
+        let sam = app::store::users::find_by_email(&test_db.db, "sam@example.com").await;
+        assert!(sam.unwrap().is_none(), "nobody was made");
+        let tenants = app::store::tenants::find_by_id_or_name(&test_db.db, name, 10).await;
+        assert_eq!(tenants.unwrap().len(), 2, "no third tenant of that name");
+
+        // An id names one tenant, even when another tenant is named after it.
+        let by = app::services::accounts::principal(&test_db.db, &pats[1], &teams[1])
+            .await
+            .unwrap()
+            .unwrap();
+        let renamed = app::services::tenant::TenantChanges {
+            name: Some(teams[0].clone()),
+            audience: None,
+        };
+        app::services::tenant::update_tenant(
+            &test_db.db,
+            "http://127.0.0.1:3000",
+            &by,
+            renamed,
+            None,
+            app::store::unix_now(),
+        )
+        .await
+        .unwrap();
+        let out = keyport(
+            url,
+            &[
+                "client",
+                "create",
+                "--tenant",
+                &teams[0],
+                "--name",
+                "Deploy bot",
+            ],
+            "",
+        );
+        assert_succeeded(&out);
+        let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(printed["tenant_id"], teams[0].as_str());
+        let args = [
+            "user",
+            "create",
+            "--email",
+            "sam@example.com",
+            "--tenant",
+            &teams[0],
+        ];
+        let out = keyport(url, &args, PASSWORD);
+        assert_succeeded(&out);
+        let joined: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(joined["tenant_id"], teams[0].as_str());
     }
 }
 

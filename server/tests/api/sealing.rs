@@ -460,10 +460,10 @@ async fn postgres_without_a_master_key_refuses_to_start_and_says_how_to_make_one
         }
     }
     assert!(
-        app::store::tenants::find_by_id_or_name(&test_db.db, "acme")
+        app::store::tenants::find_by_id_or_name(&test_db.db, "acme", 1)
             .await
             .unwrap()
-            .is_none(),
+            .is_empty(),
         "nothing was done"
     );
 }
