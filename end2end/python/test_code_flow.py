@@ -1057,7 +1057,16 @@ def test_a_private_app_is_refused_to_people_of_other_tenants(world: World, brows
     answer = browser.post(decide, {"query": urlsplit(url).query, "decision": "allow"})
     if answer.status_code in REDIRECTS:
         sent = location(answer)
-        assert "code=" not in sent and query_of(sent).get("error") == "access_denied", sent
+        assert "code=" not in sent, sent
+        if urlsplit(sent).path == "/consent":  # the refusal, with its one link back
+            refusal = browser.get(sent)
+            page = Page(refusal.text)
+            assert page.form_with(decision="allow") is None, page.text[:300]
+            host = urlsplit(app.callback).hostname
+            back = [href for href, text in page.links if text == f"Return to {host}"]
+            assert len(back) == 1 and query_of(back[0]).get("error") == "access_denied", page.links
+        else:
+            assert query_of(sent).get("error") == "access_denied", sent
     else:
         assert answer.status_code >= 400 and "code=" not in answer.text, describe(answer)
 

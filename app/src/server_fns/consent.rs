@@ -79,9 +79,13 @@ pub async fn decide_consent(
             leptos_axum::redirect(&url);
             Ok(())
         }
-        AuthorizeOutcome::ReturnToApp(back) => Err(AppError::BadRequest {
-            message: back.error_description,
-        }),
+        // Refused for someone not known to trust the app (a private app's outsider posting
+        // an Allow they were never offered): back to the consent page, which says why and
+        // names where the one link back goes.
+        AuthorizeOutcome::ReturnToApp(_) => {
+            leptos_axum::redirect(&format!("/consent?{query}"));
+            Ok(())
+        }
         AuthorizeOutcome::ErrorPage(message) => Err(AppError::BadRequest { message }),
         _ => Err(AppError::unauthorized()),
     }
